@@ -1,0 +1,66 @@
+# TinyTorch task runner. Two entry points for a fresh machine (see README):
+#   make serve   build the offline browser course and serve it on http://127.0.0.1:8000
+#   make test    install what is missing, then run every test (native, Pyodide-in-Node, browser)
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PORT ?= 8000
+
+.PHONY: setup serve site test test-native test-wasm test-browser bench notebooks wheel clean
+
+# ---- installation (idempotent; stamps keep re-runs fast) -------------------------------
+$(VENV)/.stamp: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements-dev.txt
+	# CPU PyTorch for the parity tests (the local file is used; never a CUDA build)
+	$(PIP) install -q torch==2.13.0 || echo "torch==2.13.0 unavailable: PyTorch parity tests will be skipped"
+	$(PIP) install -q -e . --no-deps
+	touch $@
+
+node_modules/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+.chromium.stamp:
+	@if [ ! -x /usr/lib/chromium/chromium ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || \
+	  (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium); fi
+	touch $@
+
+setup: $(VENV)/.stamp node_modules/.stamp .chromium.stamp
+
+# ---- build ----------------------------------------------------------------------------
+wheel: $(VENV)/.stamp
+	rm -rf dist && $(PY) -m build --wheel --no-isolation --outdir dist . >/dev/null
+
+notebooks: $(VENV)/.stamp
+	$(PY) -m tools.build_notebooks
+
+site: setup wheel notebooks
+	$(PY) site/build.py
+
+serve: site
+	$(PY) site/serve.py site/_output $(PORT)
+
+# ---- tests ----------------------------------------------------------------------------
+test-native: $(VENV)/.stamp
+	$(PY) -m pytest tests -m "not browser and not wasm"
+
+test-wasm: site
+	$(PY) -m pytest tests -m wasm
+
+test-browser: site
+	$(PY) -m pytest tests -m browser
+
+test: setup
+	$(MAKE) test-native
+	$(MAKE) site
+	$(PY) -m pytest tests -m "wasm or browser"
+
+bench: $(VENV)/.stamp
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf dist build _build site/_output site/.cache

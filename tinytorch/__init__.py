@@ -1,0 +1,1 @@
+"""TinyTorch (placeholder while the core lands)."""
