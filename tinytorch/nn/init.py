@@ -1,0 +1,45 @@
+"""Weight initialisation: the variance-preserving schemes that let deep nets train from step one.
+
+All draw from tinytorch's global generator, so `tt.manual_seed(n)` makes a model reproducible.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..tensor import default_rng, get_default_dtype
+
+
+def _fans(shape):
+    fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else shape[0]
+    fan_out = shape[0] * (int(np.prod(shape[2:])) if len(shape) > 2 else 1)
+    return fan_in, fan_out
+
+
+def uniform(shape, bound):
+    return default_rng().uniform(-bound, bound, size=shape).astype(get_default_dtype())
+
+
+def kaiming_uniform(shape, a=math.sqrt(5)):
+    """PyTorch's default for Linear/Conv2d weights: U(-b, b), b = gain*sqrt(3/fan_in)."""
+    fan_in, _ = _fans(shape)
+    gain = math.sqrt(2.0 / (1 + a * a))
+    return uniform(shape, gain * math.sqrt(3.0 / fan_in))
+
+
+def kaiming_normal(shape):
+    """He init for ReLU nets: N(0, 2/fan_in)."""
+    fan_in, _ = _fans(shape)
+    return (default_rng().standard_normal(shape) * math.sqrt(2.0 / fan_in)).astype(get_default_dtype())
+
+
+def xavier_uniform(shape, gain=1.0):
+    """Glorot init for tanh/sigmoid nets: U(-b, b), b = gain*sqrt(6/(fan_in+fan_out))."""
+    fan_in, fan_out = _fans(shape)
+    return uniform(shape, gain * math.sqrt(6.0 / (fan_in + fan_out)))
+
+
+def bias_uniform(shape, fan_in):
+    """PyTorch's default bias init: U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    return uniform(shape, 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0)

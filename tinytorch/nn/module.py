@@ -1,0 +1,183 @@
+"""Module 03 (Layers): the Module/Parameter system every model is made of.
+
+A Module holds Parameters and child Modules as plain attributes; `parameters()` finds them by
+walking those attributes, so a model is declared simply by assigning layers in `__init__`.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that is a learnable weight of a Module: requires grad, found by `parameters()`."""
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad: bool = True):
+        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter(" + super().__repr__()[len("Tensor("):]
+
+
+class Module:
+    """Base class of every layer and model. Subclasses set attributes in __init__ and define forward()."""
+
+    training: bool = True
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ---- discovery ------------------------------------------------------------------------------
+    def named_children(self):
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+            elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Module) for v in value):
+                for i, v in enumerate(value):
+                    yield f"{name}.{i}", v
+
+    def children(self):
+        return [m for _, m in self.named_children()]
+
+    def named_modules(self, prefix=""):
+        yield prefix, self
+        for name, child in self.named_children():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        return [m for _, m in self.named_modules()]
+
+    def named_parameters(self, prefix=""):
+        """(dotted name, Parameter) pairs, each parameter once (shared weights are not repeated)."""
+        seen = set()
+        for mod_name, mod in self.named_modules(prefix):
+            for name, value in vars(mod).items():
+                if isinstance(value, Parameter) and id(value) not in seen:
+                    seen.add(id(value))
+                    yield (f"{mod_name}.{name}" if mod_name else name), value
+
+    def parameters(self):
+        return [p for _, p in self.named_parameters()]
+
+    def num_parameters(self) -> int:
+        return sum(p.data.size for p in self.parameters())
+
+    # ---- modes and gradients --------------------------------------------------------------------
+    def train(self, mode: bool = True):
+        for m in self.modules():
+            m.training = mode
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def zero_grad(self):
+        for p in self.parameters():
+            p.grad = None
+
+    # ---- persistence ----------------------------------------------------------------------------
+    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+        """Copies of every parameter (and registered buffer) array, by dotted name."""
+        state = OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+        for mod_name, mod in self.named_modules():
+            for name in getattr(mod, "_buffers", ()):
+                state[f"{mod_name}.{name}" if mod_name else name] = np.array(getattr(mod, name), copy=True)
+        return state
+
+    def load_state_dict(self, state, strict: bool = True):
+        own = dict(self.named_parameters())
+        buffers = {}
+        for mod_name, mod in self.named_modules():
+            for name in getattr(mod, "_buffers", ()):
+                buffers[f"{mod_name}.{name}" if mod_name else name] = (mod, name)
+        missing = [k for k in list(own) + list(buffers) if k not in state]
+        unexpected = [k for k in state if k not in own and k not in buffers]
+        if strict and (missing or unexpected):
+            raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+        for name, value in state.items():
+            value = np.asarray(value.data if isinstance(value, Tensor) else value)
+            if name in own:
+                p = own[name]
+                if value.shape != p.shape:
+                    raise ValueError(f"load_state_dict: {name} has shape {value.shape} in the checkpoint but {p.shape} in the model")
+                p.data = value.astype(p.data.dtype, copy=True)
+            elif name in buffers:
+                mod, attr = buffers[name]
+                setattr(mod, attr, value.copy())
+        return self
+
+    def register_buffer(self, name: str, value: np.ndarray):
+        """A non-learnable array saved in state_dict (e.g. a sinusoidal table, a pruning mask)."""
+        if "_buffers" not in vars(self):
+            self._buffers = []
+        if name not in self._buffers:
+            self._buffers.append(name)
+        setattr(self, name, value)
+
+    # ---- display --------------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self):
+        children = self.named_children()
+        lines = [f"({name}): " + repr(m).replace("\n", "\n  ") for name, m in children]
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return head + ")"
+        return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+class Sequential(Module):
+    """Apply modules in order: Sequential(Linear(64, 128), ReLU(), Linear(128, 10))."""
+
+    def __init__(self, *modules):
+        self.layers = list(modules)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def __getitem__(self, i):
+        return self.layers[i]
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    def named_children(self):
+        for i, m in enumerate(self.layers):
+            yield str(i), m
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered (for a stack of transformer blocks)."""
+
+    def __init__(self, modules=()):
+        self.items = list(modules)
+
+    def __getitem__(self, i):
+        return self.items[i]
+
+    def __len__(self):
+        return len(self.items)
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def append(self, m):
+        self.items.append(m)
+
+    def named_children(self):
+        for i, m in enumerate(self.items):
+            yield str(i), m
