@@ -80,6 +80,30 @@ def lesson(key) -> Lesson:
     raise KeyError(f"no lesson {key!r}; lessons are 01..{len(LESSONS):02d}: " + ", ".join(l.id for l in LESSONS))
 
 
+def run_mode(argv=None) -> str:
+    """How big a milestone run should be: "quick" (tests, seconds), "browser" (about a minute in
+    Pyodide, where NumPy is ~5x slower) or "full" (native, the recorded results).
+
+    Chosen by `--quick` / `--browser` / `--full` on the command line, else the TINYTORCH_MODE
+    environment variable, else "browser" inside Pyodide and "full" natively.
+    """
+    import os
+    import sys
+    argv = sys.argv if argv is None else argv
+    for mode in MODES:
+        if f"--{mode}" in argv:
+            return mode
+    env = os.environ.get("TINYTORCH_MODE", "").strip().lower()
+    if env:
+        if env not in MODES:
+            raise ValueError(f"TINYTORCH_MODE={env!r}; use one of {', '.join(MODES)}")
+        return env
+    return "browser" if sys.platform == "emscripten" else "full"
+
+
+MODES = ("quick", "browser", "full")
+
+
 def to_json() -> str:
     """The registry as JSON for the landing page (site/_output/course.json)."""
     return json.dumps({
