@@ -287,9 +287,10 @@ class Tensor:
     def _accumulate(self, g: np.ndarray) -> None:
         if self.grad is None:
             # own copy: the same upstream array can flow to several leaves
-            self.grad = Tensor(np.array(g, dtype=self.data.dtype, copy=True))
+            # (dtype= keeps a float64 leaf's grad float64 when the default float is float32)
+            self.grad = Tensor(np.array(g, dtype=self.data.dtype, copy=True), dtype=self.data.dtype)
         else:
-            self.grad.data = self.grad.data + g
+            self.grad.data = (self.grad.data + g).astype(self.data.dtype, copy=False)
 
     def _topological_order(self) -> list:
         """Nodes from this output back to the leaves, each after every node that uses it.
