@@ -494,12 +494,14 @@ class Tensor:
         shape = self.data.shape
         data = self.data.mean(axis=axis, keepdims=keepdims)
         count = self.data.size / max(np.asarray(data).size, 1)
+        # the mean of integers or booleans (an accuracy: (pred == y).mean()) is a float, never truncated
+        dtype = self.data.dtype if self.data.dtype.kind == "f" else _DEFAULT_FLOAT
 
         def backward(g):
             if not keepdims and axis is not None:
                 g = np.expand_dims(g, axis)
             return (np.broadcast_to(g / count, shape),)
-        return Tensor._op(np.asarray(data, dtype=self.data.dtype), (self,), backward, "mean")
+        return Tensor._op(np.asarray(data, dtype=dtype), (self,), backward, "mean")
 
     def var(self, axis=None, keepdims=False, *, dim=None, unbiased=False):
         """Variance (biased by default, as LayerNorm uses it); built from differentiable ops."""
