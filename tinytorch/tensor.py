@@ -569,7 +569,9 @@ class Tensor:
     def permute(self, *dims):
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
-        inverse = np.argsort(dims)
+        if sorted(d % self.data.ndim for d in dims) != list(range(self.data.ndim)):
+            raise ValueError(f"permute: dims {dims} are not a permutation of the {self.data.ndim} axes of shape {self.shape}")
+        inverse = np.argsort([d % self.data.ndim for d in dims])  # negative dims count from the end
         return Tensor._op(np.transpose(self.data, dims), (self,), lambda g: (np.transpose(g, inverse),), "permute")
 
     def unsqueeze(self, axis):
