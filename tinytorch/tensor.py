@@ -384,7 +384,12 @@ class Tensor:
         if not isinstance(exponent, numbers.Number):
             raise TypeError(f"** needs a number or Tensor exponent, got {type(exponent).__name__}")
         data = a ** exponent
-        return Tensor._op(data, (self,), lambda g: (g * exponent * a ** (exponent - 1),), "pow")
+
+        def backward(g):
+            if exponent == 0:  # x**0 is constant; a ** -1 at x = 0 would turn the zero into nan
+                return (np.zeros_like(g),)
+            return (g * exponent * a ** (exponent - 1),)
+        return Tensor._op(data, (self,), backward, "pow")
 
     def __rpow__(self, base):
         data = np.power(base, self.data)
