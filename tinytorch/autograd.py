@@ -32,17 +32,17 @@ def numerical_grad(fn, inputs, eps=1e-6, weights=None):
     grads = []
     with no_grad():
         for x in inputs:
-            g = np.zeros_like(x.data, dtype=np.float64)
-            flat = x.data.reshape(-1)  # a view: nudging it nudges x
-            gf = g.reshape(-1)
-            for i in range(flat.size):
-                old = flat[i]
-                flat[i] = old + eps
+            g = np.zeros(x.data.shape, dtype=np.float64)
+            # nudge x.data in place element by element (an index, not a flat view: a transposed,
+            # non-contiguous array would be copied by reshape(-1) and the nudge would be lost)
+            for i in np.ndindex(*x.data.shape):
+                old = x.data[i]
+                x.data[i] = old + eps
                 up = float(_scalar_objective(fn, inputs, weights).data)
-                flat[i] = old - eps
+                x.data[i] = old - eps
                 down = float(_scalar_objective(fn, inputs, weights).data)
-                flat[i] = old
-                gf[i] = (up - down) / (2 * eps)
+                x.data[i] = old
+                g[i] = (up - down) / (2 * eps)
             grads.append(g)
     return grads
 
