@@ -206,3 +206,215 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         gb = g.sum(axis=tuple(range(g.ndim - 1)))
         return gx, gw, gb
     return Tensor._op(out, parents, backward, "linear")
+
+
+# ---- convolution and pooling (module 09) -------------------------------------------------------
+def _pair(v, name):
+    if isinstance(v, int):
+        return v, v
+    v = tuple(v)
+    if len(v) != 2 or not all(isinstance(i, (int, np.integer)) for i in v):
+        raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
+    return int(v[0]), int(v[1])
+
+
+def _out_size(size, kernel, stride, pad, what, shape):
+    out = (size + 2 * pad - kernel) // stride + 1
+    if out < 1:
+        raise ValueError(
+            f"{what}: the {kernel}-wide kernel does not fit an input of size {size} (padding {pad}, input shape {shape}); "
+            "use a smaller kernel, more padding, or a larger input")
+    return out
+
+
+def _windows(xp, kh, kw, sh, sw, oh, ow):
+    """(N, C, Hp, Wp) -> a strided *view* (N, C, oh, ow, kh, kw) of every kernel window: no copy yet."""
+    win = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(2, 3))
+    return win[:, :, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw]
+
+
+def _pad(a, ph, pw, value=0.0):
+    if ph == 0 and pw == 0:
+        return a
+    return np.pad(a, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+
+
+def _scatter_windows(gwin, in_shape, kh, kw, sh, sw, ph, pw):
+    """The adjoint of `_windows` (col2im): add each window's gradient back onto its input pixels.
+
+    gwin: (N, C, oh, ow, kh, kw). Loops only over the kh*kw kernel offsets; each step adds a whole
+    strided slab, so the Python overhead does not grow with the image size.
+    """
+    n, c, h, w = in_shape
+    oh, ow = gwin.shape[2:4]
+    gx = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=gwin.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            gx[:, :, i : i + (oh - 1) * sh + 1 : sh, j : j + (ow - 1) * sw + 1 : sw] += gwin[:, :, :, :, i, j]
+    return gx[:, :, ph : ph + h, pw : pw + w]
+
+
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0) -> Tensor:
+    """2-D cross-correlation (what deep learning calls convolution), NCHW, as one op via im2col.
+
+    x (N, C, H, W), weight (O, C, kh, kw), bias (O,) -> (N, O, H', W'), H' = (H + 2p - kh)//s + 1.
+    im2col copies every kernel window into a row of a (N*H'*W', C*kh*kw) matrix, so the whole
+    convolution is a single matrix product with the (O, C*kh*kw) weights: BLAS does the work, not
+    Python. The backward pass is two more matrix products plus col2im (`_scatter_windows`).
+    """
+    x = _t(x)
+    a, w = x.data, weight.data
+    if a.ndim != 4:
+        hint = " (a single image? add a batch axis: x.reshape(1, *x.shape))" if a.ndim == 3 else ""
+        raise ValueError(f"conv2d expects a 4-D input (batch, channels, height, width), got shape {a.shape}{hint}")
+    o, c, kh, kw = w.shape
+    if a.shape[1] != c:
+        raise ValueError(
+            f"conv2d: the input has {a.shape[1]} channels (shape {a.shape}) but the weight expects {c} "
+            f"(weight shape {w.shape}); set in_channels={a.shape[1]} or fix the input's channel axis (NCHW)")
+    (sh, sw), (ph, pw) = _pair(stride, "stride"), _pair(padding, "padding")
+    n, _, h, wd = a.shape
+    oh = _out_size(h, kh, sh, ph, "conv2d", a.shape)
+    ow = _out_size(wd, kw, sw, pw, "conv2d", a.shape)
+    win = _windows(_pad(a, ph, pw), kh, kw, sh, sw, oh, ow)            # (N, C, oh, ow, kh, kw) view
+    cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)  # im2col (the one copy)
+    wmat = w.reshape(o, c * kh * kw)
+    out = cols @ wmat.T                                                 # (N*oh*ow, O)
+    if bias is not None:
+        out += bias.data
+    data = np.ascontiguousarray(out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2))
+
+    def backward(g):
+        g2 = g.transpose(0, 2, 3, 1).reshape(n * oh * ow, o)
+        gw = (g2.T @ cols).reshape(w.shape)
+        gx = None
+        if x.requires_grad:
+            gcols = (g2 @ wmat).reshape(n, oh, ow, c, kh, kw).transpose(0, 3, 1, 2, 4, 5)
+            gx = _scatter_windows(gcols, a.shape, kh, kw, sh, sw, ph, pw)
+        if bias is None:
+            return gx, gw
+        return gx, gw, g.sum(axis=(0, 2, 3))
+    parents = (x, weight) if bias is None else (x, weight, bias)
+    return Tensor._op(data, parents, backward, "conv2d")
+
+
+def _pool_setup(x, kernel_size, stride, padding, what):
+    a = x.data
+    if a.ndim != 4:
+        hint = " (a single image? add a batch axis: x.reshape(1, *x.shape))" if a.ndim == 3 else ""
+        raise ValueError(f"{what} expects a 4-D input (batch, channels, height, width), got shape {a.shape}{hint}")
+    kh, kw = _pair(kernel_size, "kernel_size")
+    sh, sw = _pair(stride if stride is not None else (kh, kw), "stride")
+    ph, pw = _pair(padding, "padding")
+    if ph > kh // 2 or pw > kw // 2:
+        raise ValueError(f"{what}: padding {(ph, pw)} must be at most half the kernel size {(kh, kw)}")
+    oh = _out_size(a.shape[2], kh, sh, ph, what, a.shape)
+    ow = _out_size(a.shape[3], kw, sw, pw, what, a.shape)
+    return a, kh, kw, sh, sw, ph, pw, oh, ow
+
+
+def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
+    """Maximum over each kernel window (stride defaults to the kernel size), NCHW.
+
+    The gradient flows only to the element that won each window (the first one on ties, as argmax
+    picks it), found once in the forward pass with argmax over the flattened window.
+    """
+    x = _t(x)
+    a, kh, kw, sh, sw, ph, pw, oh, ow = _pool_setup(x, kernel_size, stride, padding, "max_pool2d")
+    win = _windows(_pad(a, ph, pw, -np.inf), kh, kw, sh, sw, oh, ow)
+    flat = win.reshape(*win.shape[:4], kh * kw)                         # (N, C, oh, ow, kh*kw) copy
+    arg = flat.argmax(axis=-1)
+    data = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
+
+    def backward(g):
+        onehot = (arg[..., None] == np.arange(kh * kw)) * g[..., None]  # g at each window's winner
+        return (_scatter_windows(onehot.reshape(win.shape), a.shape, kh, kw, sh, sw, ph, pw),)
+    return Tensor._op(data, (x,), backward, "max_pool2d")
+
+
+def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
+    """Mean over each kernel window (stride defaults to the kernel size), NCHW.
+
+    Zero padding counts towards the mean, as PyTorch's default (count_include_pad=True).
+    """
+    x = _t(x)
+    a, kh, kw, sh, sw, ph, pw, oh, ow = _pool_setup(x, kernel_size, stride, padding, "avg_pool2d")
+    win = _windows(_pad(a, ph, pw), kh, kw, sh, sw, oh, ow)
+    data = win.mean(axis=(-2, -1))
+    shape = win.shape
+
+    def backward(g):
+        each = np.broadcast_to((g / (kh * kw))[..., None, None], shape)
+        return (_scatter_windows(each, a.shape, kh, kw, sh, sw, ph, pw),)
+    return Tensor._op(data, (x,), backward, "avg_pool2d")
+
+
+# ---- embeddings (module 11) --------------------------------------------------------------------
+def _index_array(ids, num_rows, what):
+    idx = ids.data if isinstance(ids, Tensor) else np.asarray(ids)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{what}: indices must be integers, got dtype {idx.dtype}; use ids.astype(np.int64)")
+    if idx.size and (idx.min() < 0 or idx.max() >= num_rows):
+        bad = int(idx.max() if idx.max() >= num_rows else idx.min())
+        raise IndexError(f"{what}: index {bad} is out of range for a table of {num_rows} rows; valid ids are 0..{num_rows - 1}")
+    return idx
+
+
+def embedding(ids, weight: Tensor) -> Tensor:
+    """Look up rows of `weight` (num_embeddings, dim): ids (...) int -> (..., dim).
+
+    A lookup is a one-hot matrix product done cheaply: the backward adds each output row's gradient
+    into the row it came from (np.add.at), so a token used twice receives both gradients.
+    """
+    idx = _index_array(ids, weight.shape[0], "embedding")
+    w = weight.data
+
+    def backward(g):
+        gw = np.zeros_like(w)
+        np.add.at(gw, idx.reshape(-1), g.reshape(-1, w.shape[1]))
+        return (gw,)
+    return Tensor._op(w[idx], (weight,), backward, "embedding")
+
+
+# ---- normalisation (module 13) -----------------------------------------------------------------
+def layer_norm(x: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise over the trailing `normalized_shape` axes to mean 0, variance 1, then scale and shift.
+
+    One op with the analytic backward (instead of ~10 small ops): with x̂ = (x - mean) / std and
+    ĝ = g * weight, dx = (ĝ - mean(ĝ) - x̂ * mean(ĝ * x̂)) / std, means over the normalised axes.
+    """
+    x = _t(x)
+    a = x.data
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(normalized_shape)
+    k = len(normalized_shape)
+    if a.shape[a.ndim - k:] != normalized_shape:
+        raise ValueError(
+            f"layer_norm: the input's trailing shape {a.shape[a.ndim - k:]} (input shape {a.shape}) "
+            f"must equal normalized_shape {normalized_shape}")
+    axes = tuple(range(a.ndim - k, a.ndim))
+    mu = a.mean(axis=axes, keepdims=True)
+    d = a - mu
+    rstd = 1.0 / np.sqrt((d * d).mean(axis=axes, keepdims=True) + eps)
+    xhat = d * rstd
+    data = xhat
+    parents = [x]
+    if weight is not None:
+        data = data * weight.data
+        parents.append(weight)
+    if bias is not None:
+        data = data + bias.data
+        parents.append(bias)
+
+    def backward(g):
+        gh = g * weight.data if weight is not None else g
+        gx = rstd * (gh - gh.mean(axis=axes, keepdims=True) - xhat * (gh * xhat).mean(axis=axes, keepdims=True))
+        grads = [gx]
+        if weight is not None:
+            grads.append(g * xhat)   # broadcast shape: the engine sums it down to weight's shape
+        if bias is not None:
+            grads.append(g)
+        return tuple(grads)
+    return Tensor._op(data.astype(a.dtype, copy=False), tuple(parents), backward, "layer_norm")
