@@ -356,7 +356,9 @@ def _index_array(ids, num_rows, what):
         raise TypeError(f"{what}: indices must be integers, got dtype {idx.dtype}; use ids.astype(np.int64)")
     if idx.size and (idx.min() < 0 or idx.max() >= num_rows):
         bad = int(idx.max() if idx.max() >= num_rows else idx.min())
-        raise IndexError(f"{what}: index {bad} is out of range for a table of {num_rows} rows; valid ids are 0..{num_rows - 1}")
+        raise IndexError(
+            f"{what}: token id {bad} is out of range for num_embeddings={num_rows} (valid ids are "
+            f"0..{num_rows - 1}); is the vocabulary size right?")
     return idx
 
 
@@ -366,7 +368,7 @@ def embedding(ids, weight: Tensor) -> Tensor:
     A lookup is a one-hot matrix product done cheaply: the backward adds each output row's gradient
     into the row it came from (np.add.at), so a token used twice receives both gradients.
     """
-    idx = _index_array(ids, weight.shape[0], "embedding")
+    idx = _index_array(ids, weight.shape[0], "Embedding")
     w = weight.data
 
     def backward(g):
