@@ -38,9 +38,9 @@ def numerical_grad(fn, inputs, eps=1e-6, weights=None):
             for i in np.ndindex(*x.data.shape):
                 old = x.data[i]
                 x.data[i] = old + eps
-                up = float(_scalar_objective(fn, inputs, weights).data)
+                up = _scalar_objective(fn, inputs, weights).item()
                 x.data[i] = old - eps
-                down = float(_scalar_objective(fn, inputs, weights).data)
+                down = _scalar_objective(fn, inputs, weights).item()
                 x.data[i] = old
                 g[i] = (up - down) / (2 * eps)
             grads.append(g)
