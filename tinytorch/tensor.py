@@ -10,6 +10,7 @@ course's model sizes that overhead, not the arithmetic, dominates.
 """
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
@@ -27,6 +28,11 @@ class no_grad:
 
     _enabled_flag = False
 
+    def __new__(cls, fn=None):
+        self = super().__new__(cls)
+        # `@no_grad` without parentheses (as PyTorch allows) decorates directly
+        return self if fn is None else self(fn)
+
     def __enter__(self):
         global _grad_enabled
         self._prev = _grad_enabled
@@ -39,10 +45,10 @@ class no_grad:
         return False
 
     def __call__(self, fn):
+        @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with type(self)():
                 return fn(*args, **kwargs)
-        wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
         return wrapper
 
 
