@@ -295,6 +295,12 @@ def test_no_grad_as_decorator():
     assert tt.is_grad_enabled()
     assert evaluate.__name__ == "evaluate" and evaluate.__doc__ == "doc kept"
 
+    @tt.no_grad  # without parentheses, as torch allows
+    def bare(t):
+        return t * 3
+
+    assert not bare(x).requires_grad and (x * 3).requires_grad
+
 
 def test_no_grad_restores_the_mode_after_an_exception():
     with pytest.raises(ZeroDivisionError):
