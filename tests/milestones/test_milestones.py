@@ -1,0 +1,58 @@
+"""Each milestone runs in its reduced ("quick") mode and must reach its historical target."""
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+import pytest
+
+MILESTONES = Path(__file__).resolve().parents[2] / "milestones"
+
+
+def run_milestone(stem: str) -> dict:
+    path = MILESTONES / f"{stem}.py"
+    if not path.exists():
+        pytest.skip(f"{path.name} not written yet")
+    namespace = runpy.run_path(str(path), run_name="milestone_under_test")
+    return namespace["run"]("quick", plots=False)
+
+
+def test_1958_perceptron_converges():
+    r = run_milestone("1958_perceptron")
+    assert r["converged_2d"] and r["test_accuracy_2d"] >= 0.95
+    assert r["converged_digits"] and r["test_accuracy_digits"] >= 0.95
+
+
+def test_1969_xor_one_layer_fails_two_layers_solve_it():
+    r = run_milestone("1969_xor")
+    assert r["perceptron_last_epoch_mistakes"] > 0
+    assert r["single_layer_accuracy"] <= 0.75
+    assert r["two_layer_accuracy"] == 1.0
+
+
+@pytest.mark.slow
+def test_1986_mlp_digits():
+    r = run_milestone("1986_mlp")
+    assert r["digits_test_accuracy"] >= 0.95
+
+
+@pytest.mark.slow
+def test_1998_cnn_digits():
+    r = run_milestone("1998_cnn")
+    assert r["cnn_test_accuracy"] >= 0.97
+    assert r["cnn_parameters"] > 0 and r["mlp_parameters"] > 0
+
+
+@pytest.mark.slow
+def test_2017_transformer():
+    r = run_milestone("2017_transformer")
+    assert r["synthetic_exact_match"] >= 0.95
+    assert r["text_val_loss"] < r["text_initial_loss"]
+
+
+@pytest.mark.slow
+def test_2018_mlperf():
+    r = run_milestone("2018_mlperf")
+    assert r["int8_size_ratio"] >= 3.9
+    assert r["kv_cache_speedup"] > 1.0
+    assert all(row["accuracy"] is not None for row in r["table"])
