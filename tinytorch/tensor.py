@@ -163,6 +163,13 @@ class Tensor:
         `backward(g)` receives the output's gradient (an ndarray of the output's shape) and returns
         one ndarray (or None) per parent; shapes may be the broadcast shape: the engine reduces them.
         """
+        if not isinstance(data, np.ndarray):
+            data = np.asarray(data)  # NumPy gives scalars for 0-d results; .data is always an ndarray
+        if (parents and data.dtype.kind == "f" and data.dtype != _DEFAULT_FLOAT
+                and all(p.data.dtype.kind != "f" for p in parents)):
+            # ints mixed with a Python float (pixels / 255.0, sqrt of an int tensor): NumPy would give
+            # float64; like torch, the result gets the default float dtype
+            data = data.astype(_DEFAULT_FLOAT)
         out = Tensor.__new__(Tensor)
         out.data = data
         out.grad = None
@@ -629,8 +636,8 @@ class Tensor:
     def astype(self, dtype):
         src = self.data.dtype
         data = self.data.astype(dtype)
-        if data.dtype.kind != "f":
-            return Tensor(data)
+        if data.dtype.kind != "f" or src.kind != "f":  # no gradient flows into or out of ints
+            return Tensor(data, dtype=data.dtype)
         return Tensor._op(data, (self,), lambda g: (g.astype(src),), "astype")
 
     def float(self):
