@@ -717,8 +717,9 @@ def _as_tensors(tensors, op):
     return tensors
 
 
-def concat(tensors, axis=0, *, dim=None) -> Tensor:
+def concat(tensors, axis=None, *, dim=None) -> Tensor:
     axis = _axis(axis, dim)
+    axis = 0 if axis is None else axis  # the default is resolved after `dim=` is considered
     tensors = _as_tensors(tensors, "concat")
     try:
         data = np.concatenate([t.data for t in tensors], axis=axis)
@@ -731,8 +732,9 @@ def concat(tensors, axis=0, *, dim=None) -> Tensor:
 cat = concat
 
 
-def stack(tensors, axis=0, *, dim=None) -> Tensor:
+def stack(tensors, axis=None, *, dim=None) -> Tensor:
     axis = _axis(axis, dim)
+    axis = 0 if axis is None else axis  # the default is resolved after `dim=` is considered
     tensors = _as_tensors(tensors, "stack")
     try:
         data = np.stack([t.data for t in tensors], axis=axis)
