@@ -93,10 +93,10 @@ def check_grad(float64):
 
 
 @pytest.fixture
-def check_torch(TORCH, torch):
+def check_torch(TORCH, torch, float64):
     """check_torch(fn, *specs, domain=...): fn(TT, ...) and fn(TORCH, ...) agree in value and gradient.
 
-    Both run in float64 on the same inputs; gradients are of sum(out * w) for fixed random w, so
+    Both run in float64 on the same inputs (constants made inside fn too); gradients are of sum(out * w) for fixed random w, so
     every output element's backward is compared.
     """
 
