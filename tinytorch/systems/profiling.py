@@ -109,11 +109,12 @@ def _rows(shape) -> int:
     return int(np.prod(shape[:-1])) if len(shape) > 1 else 1
 
 
-def module_flops(module: Module, inputs: tuple, output) -> int:
-    """FLOPs of the work a module does itself (not its children), from its input/output shapes.
+def module_flops(module: Module, inputs: tuple, output=None, kwargs: dict | None = None) -> int:
+    """FLOPs of the work a module does itself (not its children), from its inputs' shapes.
 
     Linear, Conv2d and MultiHeadAttention (its core; the projections are its child Linears) have
-    rules; every other module counts 0 (elementwise work, see the module docstring).
+    rules; every other module counts 0 (elementwise work, see the module docstring). For attention
+    with a KV-cache (third argument or `cache=`), the keys are all cached positions.
     """
     name = type(module).__name__
     x = inputs[0] if inputs else None
@@ -125,14 +126,10 @@ def module_flops(module: Module, inputs: tuple, output) -> int:
                             getattr(module, "padding", 0), x.shape[0], getattr(module, "bias", None) is not None)
     if name == "MultiHeadAttention":
         n, length, e = x.shape
-        return attention_core_flops(length, e, n, _attention_kv_len(module, inputs, length))
+        cache = inputs[2] if len(inputs) > 2 else (kwargs or {}).get("cache")
+        kv_len = getattr(cache, "length", None) or length
+        return attention_core_flops(length, e, n, kv_len)
     return 0
-
-
-def _attention_kv_len(module, inputs, default):
-    """Keys attended over: the sequence itself, or (with a KV-cache) the cached length plus it."""
-    cache = getattr(module, "_profile_kv_len", None)
-    return default if cache is None else cache
 
 
 # ------------------------------------------------------------------------------------------------
@@ -241,7 +238,7 @@ class _LayerRecorder:
             data = out.data if isinstance(out, Tensor) else None
             recorder.shapes[name] = tuple(data.shape) if data is not None else None
             recorder.out_bytes[name] = data.nbytes if data is not None else 0
-            recorder.flops[name] = recorder.flops.get(name, 0) + module_flops(module, args, out)
+            recorder.flops[name] = recorder.flops.get(name, 0) + module_flops(module, args, out, kwargs)
             return out
 
         module.forward = forward  # an instance attribute shadows the class's forward
