@@ -103,6 +103,18 @@ def _to_array(data, dtype=None) -> np.ndarray:
     return arr
 
 
+def _operand(x):
+    """An ndarray or list in arithmetic acts as a constant Tensor of its own dtype, so that shape
+    mismatches get the same error (naming both shapes) as between two Tensors. A NumPy scalar acts
+    as a Python number (as in torch): x / np.sqrt(d) stays float32 instead of becoming float64."""
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, (Tensor, numbers.Number)):
+        return x
+    arr = np.asarray(x)
+    return Tensor(arr, dtype=arr.dtype)
+
+
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     """Sum a gradient of the broadcast result back down to an input's `shape`.
 
@@ -328,6 +340,7 @@ class Tensor:
 
     # ---- elementwise arithmetic (broadcasting) --------------------------------------------------
     def __add__(self, other):
+        other = _operand(other)
         if isinstance(other, Tensor):
             try:
                 data = self.data + other.data
@@ -339,6 +352,7 @@ class Tensor:
     __radd__ = __add__
 
     def __sub__(self, other):
+        other = _operand(other)
         if isinstance(other, Tensor):
             try:
                 data = self.data - other.data
@@ -348,9 +362,13 @@ class Tensor:
         return Tensor._op(self.data - other, (self,), lambda g: (g,), "sub")
 
     def __rsub__(self, other):
+        other = _operand(other)
+        if isinstance(other, Tensor):
+            return other - self
         return Tensor._op(other - self.data, (self,), lambda g: (-g,), "rsub")
 
     def __mul__(self, other):
+        other = _operand(other)
         a = self.data
         if isinstance(other, Tensor):
             b = other.data
@@ -364,6 +382,7 @@ class Tensor:
     __rmul__ = __mul__
 
     def __truediv__(self, other):
+        other = _operand(other)
         a = self.data
         if isinstance(other, Tensor):
             b = other.data
@@ -375,6 +394,9 @@ class Tensor:
         return Tensor._op(a / other, (self,), lambda g: (g / other,), "div")
 
     def __rtruediv__(self, other):
+        other = _operand(other)
+        if isinstance(other, Tensor):
+            return other / self
         b = self.data
         data = other / b
         return Tensor._op(data, (self,), lambda g: (-g * data / b,), "rdiv")
@@ -383,6 +405,8 @@ class Tensor:
         return Tensor._op(-self.data, (self,), lambda g: (-g,), "neg")
 
     def __pow__(self, exponent):
+        if isinstance(exponent, np.generic):
+            exponent = exponent.item()
         a = self.data
         if isinstance(exponent, Tensor):
             e = exponent.data
@@ -405,6 +429,9 @@ class Tensor:
         return Tensor._op(data, (self,), backward, "pow")
 
     def __rpow__(self, base):
+        base = _operand(base)
+        if isinstance(base, Tensor):
+            return base ** self
         data = np.power(base, self.data)
         return Tensor._op(data, (self,), lambda g: (g * data * np.log(base),), "rpow")
 
