@@ -628,7 +628,12 @@ class Tensor:
     def expand(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return Tensor._op(np.broadcast_to(self.data, shape), (self,), lambda g: (g,), "expand")
+        try:
+            data = np.broadcast_to(self.data, shape)
+        except ValueError:
+            raise ValueError(f"expand: cannot expand shape {self.shape} to {shape}; only axes of size 1 "
+                             "can grow (and new axes can be added on the left)") from None
+        return Tensor._op(data, (self,), lambda g: (g,), "expand")
 
     def __getitem__(self, index):
         if isinstance(index, Tensor):
