@@ -277,6 +277,7 @@ def profile_layers(model: Module, *inputs, loss_fn=None, target=None, runs: int 
     gradients and the autograd engine's bookkeeping) and "total".
     Columns: layer, type, output shape, params, FLOPs, out bytes, fwd ms, bwd ms.
     """
+    inputs = tuple(Tensor(x) if isinstance(x, np.ndarray) else x for x in inputs)
     modules = _profiled_modules(model)
     names = [n for n, _ in modules]
     fwd_runs = {n: [] for n in names}
