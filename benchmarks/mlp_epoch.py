@@ -1,0 +1,170 @@
+"""One training epoch of the digits MLP (64 -> 128 -> 10, ReLU, Adam, cross-entropy) three ways:
+
+  tinytorch   the framework: Sequential + DataLoader + Adam (+ the Trainer, to show its own overhead)
+  numpy       hand-written: forward, manual backward and Adam on bare arrays (the floor for pure NumPy)
+  torch       PyTorch CPU, same model, same batches (indexing tensors, no torch DataLoader)
+
+Prints the median epoch time of each (several epochs after a warm-up, interleaved) and the ratios
+tinytorch/numpy (the bar: <= 2) and torch/tinytorch (the bar: > 1, tinytorch faster).
+
+    python benchmarks/mlp_epoch.py [--batch-size 32 64] [--epochs 9]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+import tinytorch as tt
+from tinytorch import datasets, nn, optim
+from tinytorch.data import DataLoader, TensorDataset
+from tinytorch.training import Trainer
+
+
+def median_epochs(runners: dict, epochs: int) -> dict:
+    """Median seconds per epoch of each runner; epochs are interleaved round-robin, so a burst of load
+    on the (shared, 2-core) machine hits every implementation alike instead of skewing one."""
+    for run_epoch in runners.values():
+        run_epoch()  # warm-up: caches, lazy imports, allocator
+    times = {name: [] for name in runners}
+    for _ in range(epochs):
+        for name, run_epoch in runners.items():
+            start = time.perf_counter()
+            run_epoch()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+# ---- tinytorch -----------------------------------------------------------------------------------
+def tinytorch_epoch(X, y, batch_size):
+    tt.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    loader = DataLoader(TensorDataset(X, y), batch_size=batch_size, shuffle=True, seed=0)
+
+    def epoch():
+        for xb, yb in loader:
+            loss = loss_fn(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return epoch
+
+
+def trainer_epoch(X, y, batch_size):
+    tt.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+    trainer = Trainer(model, optim.Adam(model.parameters(), lr=1e-3), nn.CrossEntropyLoss(), verbose=False)
+    loader = DataLoader(TensorDataset(X, y), batch_size=batch_size, shuffle=True, seed=0)
+    return lambda: trainer.fit(loader, 1)
+
+
+# ---- hand-written NumPy --------------------------------------------------------------------------
+def numpy_epoch(X, y, batch_size):
+    rng = np.random.default_rng(0)
+    b1_, b2_ = 1 / np.sqrt(64), 1 / np.sqrt(128)
+    params = [rng.uniform(-b1_, b1_, (128, 64)).astype(np.float32), rng.uniform(-b1_, b1_, 128).astype(np.float32),
+              rng.uniform(-b2_, b2_, (10, 128)).astype(np.float32), rng.uniform(-b2_, b2_, 10).astype(np.float32)]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    state = {"t": 0, "epoch": 0}
+    lr, beta1, beta2, eps = 1e-3, 0.9, 0.999, 1e-8
+    n = len(X)
+
+    def epoch():
+        order = np.random.default_rng((0, state["epoch"])).permutation(n)
+        state["epoch"] += 1
+        W1, c1, W2, c2 = params
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            xb, yb = X[idx], y[idx]
+            k = len(idx)
+            h = xb @ W1.T + c1                       # forward
+            a = np.maximum(h, 0)
+            z = a @ W2.T + c2
+            z = z - z.max(axis=1, keepdims=True)
+            p = np.exp(z)
+            p /= p.sum(axis=1, keepdims=True)
+            g = p                                    # backward of mean cross-entropy
+            g[np.arange(k), yb] -= 1
+            g /= k
+            grads = [None, None, g.T @ a, g.sum(axis=0)]
+            ga = g @ W2
+            ga *= h > 0
+            grads[0], grads[1] = ga.T @ xb, ga.sum(axis=0)
+            state["t"] += 1                          # Adam
+            t = state["t"]
+            step_size = lr / (1 - beta1 ** t)
+            bc2 = (1 - beta2 ** t) ** 0.5
+            for P, G, M, V in zip(params, grads, m, v):
+                M += (1 - beta1) * (G - M)
+                V *= beta2
+                V += (1 - beta2) * (G * G)
+                denom = np.sqrt(V)
+                denom /= bc2
+                denom += eps
+                P -= step_size * (M / denom)
+    return epoch
+
+
+# ---- PyTorch -------------------------------------------------------------------------------------
+def torch_epoch(X, y, batch_size):
+    import torch
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    state = {"epoch": 0}
+    n = len(X)
+
+    def epoch():
+        order = torch.from_numpy(np.random.default_rng((0, state["epoch"])).permutation(n))
+        state["epoch"] += 1
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            loss = loss_fn(model(Xt[idx]), yt[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return epoch
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch-size", type=int, nargs="+", default=[32, 64])
+    parser.add_argument("--epochs", type=int, default=9, help="timed epochs per implementation (median)")
+    args = parser.parse_args(argv)
+
+    X, y, _, _ = datasets.digits()
+    try:
+        import torch
+        torch_info = f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+    except ImportError:
+        torch = None
+        torch_info = "torch not installed"
+    print(f"MLP 64-128-10 + Adam, one epoch over {len(X)} digits; median of {args.epochs} epochs "
+          f"(numpy {np.__version__}, {torch_info})")
+    for bs in args.batch_size:
+        steps = -(-len(X) // bs)
+        runners = {"tt": tinytorch_epoch(X, y, bs), "trainer": trainer_epoch(X, y, bs), "np": numpy_epoch(X, y, bs)}
+        if torch is not None:
+            runners["torch"] = torch_epoch(X, y, bs)
+        med = median_epochs(runners, args.epochs)
+        t_tt, t_tr, t_np, t_torch = med["tt"], med["trainer"], med["np"], med.get("torch")
+        print(f"\nbatch {bs} ({steps} steps/epoch)")
+        print(f"  tinytorch loop   {t_tt * 1e3:8.2f} ms   ({t_tt / steps * 1e6:6.0f} us/step)")
+        print(f"  tinytorch Trainer{t_tr * 1e3:8.2f} ms   ({t_tr / steps * 1e6:6.0f} us/step)")
+        print(f"  numpy by hand    {t_np * 1e3:8.2f} ms   ({t_np / steps * 1e6:6.0f} us/step)")
+        if t_torch is not None:
+            print(f"  torch CPU        {t_torch * 1e3:8.2f} ms   ({t_torch / steps * 1e6:6.0f} us/step)")
+        print(f"  tinytorch/numpy  {t_tt / t_np:6.2f}x  (bar: <= 2)")
+        if t_torch is not None:
+            print(f"  torch/tinytorch  {t_torch / t_tt:6.2f}x  (bar: > 1)")
+
+
+if __name__ == "__main__":
+    main()
