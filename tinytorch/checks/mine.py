@@ -308,6 +308,8 @@ def save(lesson_id: str, passing: list, failing: list, order: list) -> Path | No
         if text:
             blocks[entry.key] = text
     ranked = sorted(blocks, key=lambda k: (order.index(k) if k in order else -1, k))
+    if not blocks and not path.exists():
+        return None                      # nothing passes yet: no empty file
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(_HEADER.format(lesson=lesson_id) + "\n" + "\n\n".join(blocks[k] for k in ranked),

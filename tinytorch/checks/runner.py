@@ -195,6 +195,12 @@ class Lesson:
         stubbed = all(isinstance(r.error, NotImplementedError) for r in failed)
         if stubbed and not detailed:
             return [f"{header}: not written yet (its stub raises NotImplementedError)."]
+        if stubbed:
+            lines = [f"{header}: not written yet.",
+                     "   Replace `raise NotImplementedError(...)` in its code cell with your code, run that cell, "
+                     "then this one. It is checked on:"]
+            lines += [f"   {PASS if r.passed else FAIL} {r.case}" for r in results]
+            return lines + self._stuck(piece)
         lines = [header + "."]
         cases = {c.name: c for c in piece.build_cases()}
         first = failed[0]
@@ -212,10 +218,13 @@ class Lesson:
                 lines.append(f"   {FAIL} {r.case}: {r.message}")
         if not detailed and len(failed) > 1:
             lines.append(f"   ... and {len(failed) - 1} more failing: lesson.check({piece.name!r}) lists them.")
+        return lines + self._stuck(piece)
+
+    def _stuck(self, piece: Piece) -> list:
         n = self._hints_shown.get(piece.name, 0)
         if piece.hints and n < len(piece.hints):
-            lines.append(f"   Stuck? lesson.hint({piece.name!r}) shows hint {n + 1} of {len(piece.hints)}.")
-        return lines
+            return [f"   Stuck? lesson.hint({piece.name!r}) shows hint {n + 1} of {len(piece.hints)}."]
+        return []
 
     def _details(self, piece: Piece, case: Case | None, r: Result) -> list:
         lines = [f"   {FAIL} {r.case}"]

@@ -1,0 +1,221 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python (Pyodide)
+#     language: python
+#     name: python
+# ---
+
+# %% [markdown]
+# Every model in this course, from the 1958 perceptron to a small GPT, is arithmetic on
+# **tensors**: n-dimensional arrays of numbers. tinytorch's `Tensor` keeps its numbers in a NumPy
+# array, `.data`, and adds what a deep-learning framework needs on top: a fixed dtype policy,
+# broadcasting arithmetic, matrix products and reductions that raise *helpful* errors, and
+# (from lesson 05) a record of how each tensor was computed, so gradients can flow back.
+#
+# In this lesson you write the core of that class:
+#
+# | piece | what it does |
+# |---|---|
+# | `_to_array` | turns lists, arrays and tensors into the array a `Tensor` stores |
+# | `Tensor.__add__`, `Tensor.__mul__` | `a + b`, `a * b` with broadcasting |
+# | `Tensor.__matmul__` | `a @ b`, with an error that names both shapes |
+# | `Tensor.sum`, `Tensor.mean` | reductions over `axis`, with `keepdims` |
+# | `Tensor.reshape`, `Tensor.transpose` | the same numbers in another shape |
+#
+# The rest of the class (the constructor, `shape`, printing, ...) is given. Run the cell below
+# first: it loads tinytorch and this lesson's checks.
+
+# %%
+import time
+
+import tinytorch as tt
+# imports: auto
+
+lesson = Lesson("01_tensor")
+lesson
+
+# %% [markdown]
+# ## 1. Creating a tensor: the dtype policy
+#
+# `Tensor(data)` accepts a number, a (nested) list, a NumPy array or another tensor, and hands it
+# to `_to_array(data, dtype=None)`, which decides what is stored:
+#
+# - **floats become float32** (`_DEFAULT_FLOAT`). NumPy's default is float64, but float32 halves
+#   the memory and is what GPUs and PyTorch use by default; its ~7 significant digits are plenty
+#   for learning.
+# - **integers stay integers** (Python ints become int64): class labels and indices must stay exact.
+# - **booleans stay booleans** (masks, comparisons).
+# - an explicit `dtype=` wins over all of that;
+# - anything else (strings, objects) is a mistake and raises `TypeError`.
+#
+# `arr.dtype.kind` tells the families apart: `'f'` float, `'i'`/`'u'` (unsigned) integer, `'b'` boolean.
+
+# %%
+# solution: _to_array
+
+# %%
+lesson.check("_to_array")
+
+# %% [markdown]
+# ## 2. How every operation is written
+#
+# Each tensor operation does two things: compute the result on the NumPy arrays, then wrap it in a
+# new `Tensor` with the given helper
+#
+# ```python
+# Tensor._op(data, parents, backward, name)
+# ```
+#
+# `data` is the result array, `parents` the tuple of input tensors, `name` a label such as `"add"`.
+# `backward` is a function that will turn the gradient of the output into gradients of the inputs.
+# That is lesson 05's job: **in this lesson you may pass `None`** and come back to it then.
+#
+# ## 3. Broadcasting: `+` and `*`
+#
+# Adding a bias row to every row of a batch, or scaling each column, needs arrays of *different*
+# shapes to combine. NumPy's broadcasting rule: line the shapes up **from the right**; each pair of
+# sizes must be equal, or one of them 1 (that axis is repeated), or missing (treated as 1).
+#
+# ```
+# (2, 3) + (3,)    ->  (2, 3)     the row is added to both rows
+# (3, 1) + (1, 4)  ->  (3, 4)     every pair (i, j)
+# (2, 3) + (4,)    ->  error      3 vs 4
+# ```
+#
+# NumPy does the repeating without copying. Your job is the wrapping, and the error: NumPy's message
+# (`operands could not be broadcast together with shapes (2,3) (4,)`) does not say which operation
+# failed or how to fix it; `_shape_error(op, a, b, err)` builds a `ValueError` that does. The right
+# operand may also be a plain Python number (`x + 1`), which has no `.data`.
+
+# %%
+# solution: Tensor.__add__, Tensor.__mul__
+
+# %%
+lesson.check("Tensor.__add__")
+
+# %%
+lesson.check("Tensor.__mul__")
+
+# %% [markdown]
+# ## 4. Matrix multiplication
+#
+# `a @ b` for shapes `(m, k) @ (k, n)` gives `(m, n)`: output element `[i, j]` is the dot product of
+# row `i` of `a` and column `j` of `b`. NumPy's `@` also handles a *batch* of matrices, `(B, m, k) @ (k, n)`,
+# and vectors: `(m, k) @ (k,)` gives `(m,)`, and `(k,) @ (k,)` a scalar.
+#
+# The inner sizes must agree. When they do not, a good error names **both shapes** and says which
+# dimensions disagree, because that is what you need to fix the model (very often the fix is a
+# transpose, `b.T`).
+
+# %%
+# solution: Tensor.__matmul__
+
+# %%
+lesson.check("Tensor.__matmul__")
+
+# %% [markdown]
+# ## 5. Reductions: `sum` and `mean`
+#
+# A loss is a mean over a batch; a softmax sums over classes. `axis` says which axes disappear:
+# `None` means all of them (a 0-d result), an int or a tuple of ints selects some, and negative
+# numbers count from the end. With `keepdims=True` the reduced axes stay, with size 1, so the result
+# still broadcasts against the input (`x - x.mean(axis=1, keepdims=True)` centres each row).
+# PyTorch calls the argument `dim`; `_axis(axis, dim)` accepts either.
+#
+# The mean of an integer tensor (say, `(predictions == labels).mean()`, an accuracy) must be a float.
+
+# %%
+# solution: Tensor.sum, Tensor.mean
+
+# %%
+lesson.check("Tensor.sum")
+
+# %%
+lesson.check("Tensor.mean")
+
+# %% [markdown]
+# ## 6. Reshape and transpose
+#
+# `reshape` keeps the numbers in their order and changes how they are grouped: `(6,)` into
+# `(2, 3)`; one size may be `-1` ("whatever is left"). Both `x.reshape(2, 3)` and
+# `x.reshape((2, 3))` must work. `transpose(dim0, dim1)` swaps two axes (by default the last two,
+# which is what a matrix transpose is, even for a batch of matrices). Neither copies any numbers
+# when NumPy can avoid it: they return a *view* with different strides.
+
+# %%
+# solution: Tensor.reshape, Tensor.transpose
+
+# %%
+lesson.check("Tensor.reshape")
+
+# %%
+lesson.check("Tensor.transpose")
+
+# %% [markdown]
+# ## 7. All checks
+#
+# The overview of the whole lesson. When every check passes, your lesson is complete (the course
+# page shows it) and all your pieces are saved in `my_tinytorch/01_tensor.py`.
+
+# %%
+lesson.check()
+
+# %% [markdown]
+# ### Your Tensor in later lessons
+#
+# Each piece whose checks pass replaces tinytorch's own version in this notebook at once (`x + y`
+# now runs your `__add__`). Later lessons and the milestones start from tinytorch's reference; one
+# call switches your saved pieces on there:
+#
+# ```python
+# tt.checks.use_my_work()      # your code from my_tinytorch/ runs from now on
+# tt.checks.use_reference()    # back to tinytorch's own
+# ```
+#
+# Lesson 05 comes back to these operations to add their `backward`; until you have passed that
+# lesson, `use_my_work()` keeps tinytorch's versions of the operations it revisits.
+
+# %% [markdown]
+# ## 8. Systems: what a tensor costs
+#
+# **Memory.** A tensor's memory is its number of elements times the bytes per element. The
+# float32 policy halves it against NumPy's float64:
+
+# %%
+x64 = np.random.default_rng(0).standard_normal((1000, 1000))
+x32 = Tensor(x64)
+print(f"1000 x 1000 as float64: {x64.nbytes / 1e6:.1f} MB; as a tinytorch float32 tensor: {x32.data.nbytes / 1e6:.1f} MB")
+
+row = Tensor(np.ones(1000))
+print(f"broadcast (1000, 1000) + (1000,): the row's {row.data.nbytes / 1e3:.0f} KB are reused, never copied 1000 times "
+      f"(np.broadcast_to gives strides {np.broadcast_to(row.data, (1000, 1000)).strides})")
+
+# %% [markdown]
+# **Compute.** An `(n, n) @ (n, n)` product does `n` multiplications and `n` additions for each of its
+# `n²` outputs: `2n³` floating-point operations (FLOPs). Doubling `n` costs 8× the work. Timing your
+# `@` shows how many FLOPs per second this machine (or browser) gets through NumPy:
+
+# %%
+def time_matmul(n, repeats=5):
+    """The best of a few runs: the least disturbed by whatever else the machine is doing."""
+    a, b = tt.randn(n, n, seed=1), tt.randn(n, n, seed=2)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+for n in (64, 128, 256):
+    seconds = time_matmul(n)
+    flops = 2 * n**3
+    print(f"n = {n:4d}: {flops / 1e6:7.1f} MFLOP in {seconds * 1e3:7.2f} ms  ->  {flops / seconds / 1e9:6.2f} GFLOP/s")
+
+# %% [markdown]
+# The larger products reach a higher rate: a small product spends most of its time on Python and
+# call overhead, not arithmetic. Keeping work in few, large array operations instead of many small
+# ones is the main speed lesson of a NumPy framework; lesson 18 (Acceleration) comes back to it.
