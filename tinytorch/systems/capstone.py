@@ -84,9 +84,12 @@ class CapstoneReport:
         return next(r for r in self.table.rows if r["model"] == name)
 
     def __repr__(self):
-        pick = (f"chosen: {self.chosen} (smallest within the budget; "
-                f"{self.row(self.chosen)['size ratio']:.2f}x smaller, {self.row(self.chosen)['speed-up']:.2f}x faster)"
-                if self.chosen else "no candidate meets the budget")
+        if self.chosen:
+            row = self.row(self.chosen)
+            pick = (f"chosen: {self.chosen} (the smallest within the budget): {row['size ratio']:.2f}x smaller than "
+                    f"the baseline, {row['speed-up']:.2f}x its speed, accuracy {row['accuracy %']:.2f} %")
+        else:
+            pick = "no candidate meets the budget"
         return f"{self.table}\n{self.budget}\n{pick}"
 
 

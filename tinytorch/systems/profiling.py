@@ -376,7 +376,9 @@ class OpProfiler:
         entry[0] += 1
         entry[1] += now - self._last
         self._attributed += now - self._last
-        entry[3] += data.nbytes if isinstance(data, np.ndarray) and data.base is None else 0
+        # new memory unless the output is a view of an input (reshape, transpose, slicing)
+        if isinstance(data, np.ndarray) and not any(np.may_share_memory(data, p.data) for p in parents):
+            entry[3] += data.nbytes
         if backward is not None:
             profiler = self
 
@@ -420,7 +422,8 @@ class OpProfiler:
         return False
 
     def table(self, top: int | None = None) -> Table:
-        """Ops sorted by total time, with share of the profiled wall time and bytes allocated."""
+        """Ops sorted by total time, with share of the profiled wall time and the bytes of new
+        outputs (views of an input, such as reshape or transpose, allocate nothing)."""
         rows = [{"op": name, "calls": c, "fwd ms": 1e3 * f, "bwd ms": 1e3 * b, "total ms": 1e3 * (f + b),
                  "alloc": format_bytes(m)} for name, (c, f, b, m) in self.stats.items()]
         rows.sort(key=lambda r: -r["total ms"])
