@@ -352,7 +352,7 @@ def use_my_work(before=None, quiet: bool = False) -> list:
             pieces = ", ".join(k.partition(":")[2] for k in keys)
             print(f"Using your own code for {len(keys)} piece{'s' if len(keys) != 1 else ''} "
                   f"(from {folder}): {pieces}. `tinytorch.checks.use_reference()` switches back.")
-        else:
+        elif not problems:
             scope = f" from lessons before {limit:02d}" if limit is not None else ""
             print(f"No saved work of yours{scope} in {folder}: using tinytorch's reference code. "
                   "(A lesson saves each piece there once its checks pass.)")
