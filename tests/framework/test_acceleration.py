@@ -93,3 +93,5 @@ def test_measurement_functions_return_positive_figures():
     assert p["float64"]["relative error"] == 0.0
     assert 0 < p["float32"]["relative error"] < p["float16"]["relative error"] < 1e-2
     assert p["float16"]["bytes"] * 4 == p["float64"]["bytes"]
+    mixed = p["float16 storage, float32 compute"]
+    assert mixed["bytes"] == p["float16"]["bytes"] and mixed["relative error"] < p["float16"]["relative error"]

@@ -102,6 +102,9 @@ def test_compare_models_accuracy_size_and_reproducibility():
     for col in ("model", "size", "size ratio", "accuracy %"):
         assert first.column(col) == second.column(col)        # everything but the times repeats exactly
     assert first.column("samples/s")[0] > 0
+    peaks = first.column("peak bytes")
+    if peaks[0] is not None:                                  # tracemalloc available
+        assert peaks[1] >= 16 * 8 * 4                         # the big model's hidden activations at least
 
 
 def test_plot_results_draws_or_skips_cleanly(tmp_path, monkeypatch, capsys):

@@ -94,7 +94,8 @@ def test_profile_layers_rows_and_counts():
     rows = {r["layer"]: r for r in table.rows}
     assert list(rows) == ["0", "1", "2", "(other)", "total"]
     assert rows["0"]["FLOPs"] == linear_flops(6, 5, 4) and rows["2"]["FLOPs"] == linear_flops(5, 3, 4)
-    assert rows["0"]["params"] == 35 and rows["1"]["params"] == 0
+    assert rows["0"]["params"] == 35 and rows["1"]["params"] == 0 and rows["0"]["param bytes"] == 4 * 35
+    assert rows["total"]["param bytes"] == parameter_bytes(m)
     assert rows["0"]["output"] == (4, 5) and rows["0"]["out bytes"] == 4 * 5 * 4
     assert rows["total"]["FLOPs"] == rows["0"]["FLOPs"] + rows["2"]["FLOPs"]
     assert rows["total"]["params"] == count_parameters(m)

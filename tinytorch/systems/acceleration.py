@@ -179,7 +179,8 @@ def measure_fusion(rows: int = 256, features: int = 512, classes: int = 10, repe
 
 # ---- precision -----------------------------------------------------------------------------------
 def measure_precision(n: int = 256, repeats: int = 10, seed: int = 0) -> dict:
-    """An n x n matmul in float64, float32 and float16: time, bytes per operand, error vs float64.
+    """An n x n matmul in float64, float32 and float16, and mixed (a float16-stored operand upcast to
+    float32 for the product): time, bytes per operand, error vs float64.
 
     float32 halves memory traffic and doubles SIMD width over float64, so BLAS runs it ~2x faster.
     NumPy's float16 matmul has no BLAS kernel (it loops), so it is smaller but much slower here;
@@ -195,5 +196,10 @@ def measure_precision(n: int = 256, repeats: int = 10, seed: int = 0) -> dict:
         t = benchmark(lambda: a @ b, warmup=1, repeats=reps).median
         err = float(np.abs((a @ b).astype(np.float64) - ref).max() / np.abs(ref).max())
         out[np.dtype(dtype).name] = {"s": t, "bytes": a.nbytes, "relative error": err}
+    # mixed precision: store in float16 (half the bytes), compute in float32 (BLAS), upcast on the fly
+    a32, b16 = a64.astype(np.float32), b64.astype(np.float16)
+    t = benchmark(lambda: a32 @ b16.astype(np.float32), warmup=1, repeats=repeats).median
+    err = float(np.abs((a32 @ b16.astype(np.float32)).astype(np.float64) - ref).max() / np.abs(ref).max())
+    out["float16 storage, float32 compute"] = {"s": t, "bytes": b16.nbytes, "relative error": err}
     out["speed-up float64 -> float32"] = _speedup(out["float64"]["s"], out["float32"]["s"])
     return out

@@ -213,12 +213,12 @@ def model_size_bytes(model) -> int:
 
 def compare_models(models: dict, X, y=None, *, batch_size: int = 256, baseline: str | None = None,
                    warmup: int = 2, repeats: int = 10, seed: int | None = 0, progress: bool = False,
-                   title: str | None = None) -> Table:
+                   memory: bool = True, title: str | None = None) -> Table:
     """Latency, throughput, size and (with labels y) accuracy of model variants on the same data.
 
     Each model runs inference on one batch of `batch_size` rows of X (no graph recorded). Columns:
     name, size (bytes), size ratio vs the baseline, accuracy on all of X, median/IQR ms per batch,
-    samples/s, speed-up vs the baseline.
+    samples/s, speed-up vs the baseline, and with memory=True the peak bytes allocated by one batch.
     """
     names = list(models)
     baseline = baseline or names[0]
@@ -237,7 +237,7 @@ def compare_models(models: dict, X, y=None, *, batch_size: int = 256, baseline: 
         extra = {"size": model_size_bytes(model)}
         if y is not None:
             extra["accuracy"] = accuracy(model, X, y)
-        r = benchmark(run, name=name, warmup=warmup, repeats=repeats, items=len(batch.data), seed=seed)
+        r = benchmark(run, name=name, warmup=warmup, repeats=repeats, items=len(batch.data), seed=seed, memory=memory)
         r.extra = extra
         results.append(r)
     base = results[names.index(baseline)]
@@ -248,6 +248,8 @@ def compare_models(models: dict, X, y=None, *, batch_size: int = 256, baseline: 
             row["accuracy %"] = 100 * r.extra["accuracy"]
         row.update({"median ms": r.latency_ms, "IQR ms": 1e3 * r.iqr, "samples/s": r.throughput,
                     "speed-up": base.median / r.median})
+        if memory:
+            row["peak bytes"] = r.peak_bytes
         rows.append(row)
     table = Table(rows, formats={"size ratio": ".2f", "accuracy %": ".2f", "median ms": ".3f", "IQR ms": ".3f",
                                  "samples/s": ",.0f", "speed-up": ".2f"},

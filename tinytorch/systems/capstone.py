@@ -151,7 +151,7 @@ def optimize_under_budget(model=None, data=None, budget: Budget | None = None, *
         row["nonzeros"] = nonzero[row["model"]]
         row["within budget"] = budget.allows(row, base_acc)
     table.columns = ["model", "accuracy %", "size", "size ratio", "nonzeros", "median ms", "IQR ms", "speed-up",
-                     "within budget"]
+                     "peak bytes", "within budget"]
     table.title = f"optimizing the {type(model).__name__} under {budget} (accuracy on {len(X_test)} test images)"
     ok = [r for r in table.rows if r["within budget"]]
     chosen = min(ok, key=lambda r: (r["size"], r["median ms"]))["model"] if ok else None

@@ -275,7 +275,8 @@ def profile_layers(model: Module, *inputs, loss_fn=None, target=None, runs: int 
     Rows: one per leaf layer (and per attention module, for its QK^T/AV core), then "(other)" for
     work outside those layers (forward: the loss and glue in the model's forward; backward: their
     gradients and the autograd engine's bookkeeping) and "total".
-    Columns: layer, type, output shape, params, FLOPs, out bytes, fwd ms, bwd ms.
+    Columns: layer, type, output shape, params, param bytes, FLOPs, out bytes (the layer's output
+    activation, which training keeps for the backward pass), fwd ms, bwd ms.
     """
     inputs = tuple(Tensor(x) if isinstance(x, np.ndarray) else x for x in inputs)
     modules = _profiled_modules(model)
@@ -317,20 +318,23 @@ def profile_layers(model: Module, *inputs, loss_fn=None, target=None, runs: int 
         rows.append({
             "layer": name, "type": type(mod).__name__, "output": recorder.shapes.get(name),
             "params": sum(p.data.size for p in vars(mod).values() if isinstance(p, Tensor)),
+            "param bytes": sum(p.data.nbytes for p in vars(mod).values() if isinstance(p, Tensor)),
             "FLOPs": recorder.flops.get(name, 0),
             "out bytes": recorder.out_bytes.get(name, 0),
             "fwd ms": 1e3 * statistics.median(fwd_runs[name]),
             "bwd ms": 1e3 * statistics.median(bwd_runs[name]) if backward else None,
         })
     fwd_total, bwd_total = 1e3 * statistics.median(total_fwd), 1e3 * statistics.median(total_bwd)
-    rows.append({"layer": "(other)", "type": "", "output": None, "params": None, "FLOPs": None, "out bytes": None,
+    rows.append({"layer": "(other)", "type": "", "output": None, "params": None, "param bytes": None, "FLOPs": None,
+                 "out bytes": None,
                  "fwd ms": max(fwd_total - sum(r["fwd ms"] for r in rows), 0.0),
                  "bwd ms": max(bwd_total - sum(r["bwd ms"] for r in rows), 0.0) if backward else None})
     rows.append({"layer": "total", "type": type(model).__name__, "output": None,
-                 "params": count_parameters(model), "FLOPs": sum(r["FLOPs"] or 0 for r in rows),
+                 "params": count_parameters(model), "param bytes": parameter_bytes(model),
+                 "FLOPs": sum(r["FLOPs"] or 0 for r in rows),
                  "out bytes": sum(r["out bytes"] or 0 for r in rows),
                  "fwd ms": fwd_total, "bwd ms": bwd_total if backward else None})
-    return Table(rows, ["layer", "type", "output", "params", "FLOPs", "out bytes", "fwd ms", "bwd ms"],
+    return Table(rows, ["layer", "type", "output", "params", "param bytes", "FLOPs", "out bytes", "fwd ms", "bwd ms"],
                  formats={"fwd ms": ".3f", "bwd ms": ".3f"},
                  title=f"profile of {type(model).__name__}: median of {runs} runs, parameters {format_bytes(parameter_bytes(model))}")
 
