@@ -87,8 +87,12 @@ lesson.check("_to_array")
 #
 # NumPy does the repeating without copying. Your job is the wrapping, and the error: NumPy's message
 # (`operands could not be broadcast together with shapes (2,3) (4,)`) does not say which operation
-# failed or how to fix it; `_shape_error(op, a, b, err)` builds a `ValueError` that does. The right
-# operand may also be a plain Python number (`x + 1`), which has no `.data`.
+# failed or how to fix it; `_shape_error(op, a, b, err)` builds a `ValueError` that does.
+#
+# The right operand may also be a plain Python number (`x + 1`), which has no `.data`. The given
+# helper `_operand(other)` leaves a Tensor or a number as it is, and turns a NumPy array or list
+# into a constant Tensor (and a NumPy scalar into a Python number): after
+# `other = _operand(other)` there are only those two cases to handle.
 
 # %%
 # solution: Tensor.__add__, Tensor.__mul__

@@ -141,3 +141,13 @@ def callable_of(value):
     if isinstance(value, property):
         return value.fget
     return value
+
+
+def construct(cls, init, *args, **kwargs):
+    """Build a `cls` object with the learner's `__init__` (for `Piece("Linear.__init__")` cases):
+    `Case("3 -> 2", call=lambda init: construct(Linear, init, 3, 2), expected=check_shapes)`."""
+    obj = cls.__new__(cls)
+    result = init(obj, *args, **kwargs)
+    if result is not None:
+        raise TypeError(f"__init__ should return None, got {type(result).__name__}")
+    return obj
