@@ -243,8 +243,9 @@ async function openItem(event, item) {
   const sameTab = event.button === 0 && !event.ctrlKey && !event.metaKey && !event.shiftKey && !event.altKey;
   if (!sameTab) { patchProgress([patch]).then(refresh); return; }   // new tab: this page stays
   event.preventDefault();
+  const href = event.currentTarget.href;   // currentTarget is gone after the first await
   try { await patchProgress([patch]); } catch { /* opening matters more than the mark */ }
-  location.href = event.currentTarget.href;
+  location.href = href;
 }
 
 function confirmReset(item, label) {

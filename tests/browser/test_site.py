@@ -1,0 +1,297 @@
+"""The built site (site/_output) in headless Chromium, as a learner uses it.
+
+One served site and one Chromium for the whole module (conftest.py); every test gets fresh browser
+storage unless it says otherwise. Tests that need the lesson or milestone notebooks skip, saying so,
+until tools/build_notebooks.py produces them. The last test closes Chromium and checks every request
+of the session stayed on 127.0.0.1; keep it last.
+"""
+import json
+import re
+
+import pytest
+
+from site_driver import (
+    LANDING_ITEMS, LANDING_READY, NOTEBOOK_VISIBLE, ROOT, SITE, create_notebook, is_local, open_landing, open_notebook,
+    read_progress_db, run_all, run_code, set_cell_sources,
+)
+
+pytestmark = pytest.mark.browser
+
+LESSON_01 = "lessons/01_tensor.ipynb"
+REFERENCE_01 = ROOT / "_build" / "notebooks" / "reference" / "01_tensor.ipynb"
+SCRATCH = "browser-test-scratch.ipynb"
+
+
+def in_site(notebook: str) -> bool:
+    return (SITE / "files" / notebook).is_file()
+
+
+def registry_items(course):
+    return [("lesson", l) for l in course["lessons"]] + [("milestone", m) for m in course["milestones"]]
+
+
+# ------------------------------------------------------------------------------------------------
+# Landing page
+# ------------------------------------------------------------------------------------------------
+def test_landing_lists_every_lesson_and_milestone_of_the_registry(page, base_url, course):
+    items = open_landing(page, base_url)
+    assert [i["id"] for i in items] == [item["id"] for _, item in registry_items(course)]
+    assert len([i for i in items if i["kind"] == "lesson"]) == len(course["lessons"]) == 20
+    assert len([i for i in items if i["kind"] == "milestone"]) == len(course["milestones"]) == 6
+
+    shown = {i["id"]: i for i in items}
+    for lesson in course["lessons"]:
+        assert shown[lesson["id"]]["tier"] == lesson["tier"], lesson["id"]
+    for kind, item in registry_items(course):
+        link = shown[item["id"]]["href"]
+        if in_site(item["notebook"]):
+            assert link == f"notebooks/index.html?path={item['notebook']}", item["id"]
+        else:
+            assert link is None, f"{item['id']}: links to {link} but {item['notebook']} is not in the site"
+        assert shown[item["id"]]["status"] == "not started"      # fresh browser storage
+
+    page.wait_for("() => document.querySelector('#offline').dataset.state !== 'checking'")
+    offline = page.js("() => [document.querySelector('#offline').dataset.state, document.querySelector('#offline').textContent]")
+    assert offline[0] == "ok", offline[1]
+
+
+def test_every_registry_notebook_is_in_the_site(course):
+    present = [item["notebook"] for _, item in registry_items(course) if in_site(item["notebook"])]
+    if not present:
+        pytest.skip("the site has no lesson or milestone notebooks yet (tools/build_notebooks.py)")
+    missing = [item["notebook"] for _, item in registry_items(course) if not in_site(item["notebook"])]
+    assert not missing, f"{len(missing)} registry notebooks are not in the site: {missing}"
+
+
+def test_a_landing_link_opens_its_notebook(page, base_url, course):
+    available = [item for _, item in registry_items(course) if in_site(item["notebook"])]
+    if not available:
+        pytest.skip("the site has no lesson or milestone notebooks yet (tools/build_notebooks.py)")
+    item = available[0]
+    open_landing(page, base_url)
+    page.click(selector=f'li[data-id="{item["id"]}"] .item-title a')
+    page.wait_for("(path) => window.jupyterapp?.shell?.currentWidget?.context?.path === path", item["notebook"])
+    assert read_progress_db(page)[item["id"]]["opened"] is True      # the click marked it opened
+
+
+# ------------------------------------------------------------------------------------------------
+# The kernel: numpy, tinytorch, matplotlib (one kernel start shared by these tests)
+# ------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def kernel_page(browser, base_url):
+    """A notebook with a started kernel: lesson 01 when the site has it, else a scratch notebook."""
+    page = browser.new_page()
+    notebook = LESSON_01 if in_site(LESSON_01) else SCRATCH
+    if notebook == SCRATCH:
+        create_notebook(page, base_url, SCRATCH, ["print('scratch notebook for the browser tests')"])
+    page.notebook = notebook
+    page.timings = open_notebook(page, base_url, notebook)
+    yield page
+    page.close()
+
+
+AUTOGRAD = """
+import json, sys
+import numpy as np
+import tinytorch
+x = tinytorch.Tensor([1., 2., 3.], requires_grad=True)
+w = tinytorch.Tensor([[1., 2., 3.], [4., 5., 6.]], requires_grad=True)
+loss = (x * x).sum() + (w @ x).sum()
+loss.backward()
+print("RESULT", json.dumps({"platform": sys.platform, "numpy": np.__version__, "loss": loss.item(),
+                            "x_grad": x.grad.tolist(), "w_grad": w.grad.tolist()}))
+"""
+
+
+def test_kernel_imports_numpy_and_tinytorch_and_autograd_matches(kernel_page):
+    out = run_code(kernel_page, AUTOGRAD)
+    assert not out["error"], out["error"]
+    line = next((l for l in out["text"].splitlines() if l.startswith("RESULT ")), None)
+    assert line, f"no RESULT line in the output of {kernel_page.notebook}: {out['text']!r}"
+    got = json.loads(line[len("RESULT "):])
+    assert got["platform"] == "emscripten" and got["numpy"].startswith("2.")
+    # loss = |x|^2 + sum(w @ x) = 14 + (14 + 32); d/dx = 2x + column sums of w; d/dw = x in every row
+    assert got["loss"] == pytest.approx(60.0)
+    assert got["x_grad"] == pytest.approx([2 + 5, 4 + 7, 6 + 9])
+    assert got["w_grad"] == [pytest.approx([1, 2, 3])] * 2
+
+
+def test_matplotlib_figure_appears_as_an_image(kernel_page):
+    out = run_code(kernel_page, "import matplotlib.pyplot as plt\n"
+                                "plt.plot([0, 1, 2], [0, 1, 4]); plt.title('loss'); plt.show()")
+    assert not out["error"], out["error"]
+    assert "image/png" in out["mimetypes"], out
+    assert out["images"] >= 1, "the figure was not rendered as an <img>"
+
+
+def test_progress_recorded_in_the_kernel_shows_on_the_landing_page_and_survives_reload(kernel_page, base_url, browser, tmp_path):
+    out = run_code(kernel_page, "from tinytorch import progress\n"
+                                "progress.record('01_tensor', 4, 4)\n"
+                                "progress.record('02_activations', 1, 3)\n"
+                                "print(await progress.load_async())")
+    assert not out["error"], out["error"]
+    assert "'01_tensor'" in out["text"], out["text"]
+
+    landing = kernel_page.sibling()            # same browser storage as the kernel
+    for attempt in ("first visit", "after reload"):
+        if attempt == "first visit":
+            items = {i["id"]: i for i in open_landing(landing, base_url)}
+        else:
+            landing.reload()
+            landing.wait_for(LANDING_READY)
+            items = {i["id"]: i for i in landing.js(LANDING_ITEMS)}
+        assert items["01_tensor"]["status"] == "passed", attempt
+        assert items["02_activations"]["status"] == "in progress", attempt
+        assert "1 of 3 checks pass" in items["02_activations"]["status_text"], attempt
+        assert items["03_layers"]["status"] == "not started", attempt
+        summary = landing.innerText(selector="#summary")
+        assert "1 of 20" in summary, summary
+
+    # export, then import into another (empty) browser: the same statuses come back
+    exported = tmp_path / "progress.json"
+    landing.download(selector="#export", path=str(exported))
+    data = json.loads(exported.read_text())
+    assert data["format"] == "tinytorch-progress"
+    assert data["progress"]["01_tensor"]["passed"] == 4
+
+    other = browser.new_page()
+    try:
+        assert {i["id"]: i["status"] for i in open_landing(other, base_url)}["01_tensor"] == "not started"
+        other.setInputFiles(selector="#import-file", path=str(exported))
+        other.wait_for("() => /Imported progress for 2 /.test(document.querySelector('#message').textContent)")
+        other.reload()
+        other.wait_for(LANDING_READY)
+        items = {i["id"]: i for i in other.js(LANDING_ITEMS)}
+        assert items["01_tensor"]["status"] == "passed"
+        assert items["02_activations"]["status"] == "in progress"
+    finally:
+        other.close()
+
+
+# ------------------------------------------------------------------------------------------------
+# Edits are kept in the browser; "reset this lesson" brings the original back
+# ------------------------------------------------------------------------------------------------
+EDIT = "\n# my edit: 6 * 7 = 42"
+
+FIRST_CODE_CELL_SOURCE = """() => window.jupyterapp.shell.currentWidget.content.widgets
+  .find((c) => c.model.type === "code").model.sharedModel.getSource()"""
+
+
+def edit_first_code_cell_and_save(page):
+    """Put the cursor at the end of the first code cell and type, like a learner; then Ctrl+S."""
+    page.js("""() => {
+      const nb = window.jupyterapp.shell.currentWidget.content;
+      nb.activeCellIndex = nb.widgets.findIndex((c) => c.model.type === "code");
+      nb.mode = "edit";
+      nb.activeCell.editor.focus();
+    }""")
+    page.press(key="Control+End")
+    page.insertText(text=EDIT)
+    page.press(key="Escape")
+    page.press(key="Control+s")
+    page.wait_for("() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout_ms=15_000)
+
+
+def test_an_edited_cell_survives_a_reload(page, base_url):
+    notebook = LESSON_01 if in_site(LESSON_01) else SCRATCH
+    if notebook == SCRATCH:
+        create_notebook(page, base_url, SCRATCH, ["x = 1"])
+    open_notebook(page, base_url, notebook, wait_kernel=False)
+    original = page.js(FIRST_CODE_CELL_SOURCE)
+    edit_first_code_cell_and_save(page)
+    page.reload()
+    page.wait_for(NOTEBOOK_VISIBLE, notebook)
+    assert page.js(FIRST_CODE_CELL_SOURCE) == original + EDIT
+
+
+def test_reset_this_lesson_restores_the_original_notebook(page, base_url):
+    if not in_site(LESSON_01):
+        pytest.skip(f"{LESSON_01} is not in the site yet (tools/build_notebooks.py)")
+    open_notebook(page, base_url, LESSON_01, wait_kernel=False)
+    original = page.js(FIRST_CODE_CELL_SOURCE)
+    edit_first_code_cell_and_save(page)
+
+    items = {i["id"]: i for i in open_landing(page, base_url)}
+    assert items["01_tensor"]["status"] == "in progress"        # edited notebook = started
+    reset = 'li[data-id="01_tensor"] button.reset'
+    page.click(selector=reset)
+    page.click(selector='#reset-dialog button[value="cancel"]')   # keeping the work changes nothing
+    page.wait_for("() => !document.querySelector('#reset-dialog').open")
+    page.click(selector=reset)
+    page.click(selector='#reset-dialog button[value="reset"]')
+    page.wait_for("() => /Reset 01/.test(document.querySelector('#message').textContent)")
+    assert page.js(LANDING_ITEMS)[0]["status"] == "not started"
+
+    open_notebook(page, base_url, LESSON_01, wait_kernel=False)
+    assert page.js(FIRST_CODE_CELL_SOURCE) == original
+
+
+# ------------------------------------------------------------------------------------------------
+# Lessons and milestones run in the page (need the built notebooks)
+# ------------------------------------------------------------------------------------------------
+def code_sources(nb_path):
+    nb = json.loads(nb_path.read_text())
+    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+            for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def test_lesson_01_stub_fails_a_check_and_reference_passes_all(page, base_url):
+    if not in_site(LESSON_01) or not REFERENCE_01.is_file():
+        pytest.skip(f"needs {LESSON_01} in the site and {REFERENCE_01.relative_to(ROOT)} (tools/build_notebooks.py)")
+    open_notebook(page, base_url, LESSON_01)
+
+    # the learner's notebook as shipped: stubs, so some check must fail and say why
+    outputs = run_all(page)
+    text = "\n".join(o["text"] + "".join(o["stderr"]) for o in outputs)
+    record = read_progress_db(page).get("01_tensor")
+    assert record and record["total"] > 0, f"the checks did not call tinytorch.progress.record: {record}"
+    assert record["passed"] < record["total"], record
+    assert re.search(r"fail|✗|✘|NotImplementedError", text, re.I), f"no failing check message in:\n{text[-2000:]}"
+
+    # the reference solution typed into the same cells: every check passes
+    set_cell_sources(page, code_sources(REFERENCE_01))
+    outputs = run_all(page)
+    errors = [e for o in outputs for e in o["error"]]
+    assert not errors, errors
+    record = read_progress_db(page)["01_tensor"]
+    assert record["passed"] == record["total"] > 0, record
+
+
+def test_a_milestone_trains_in_the_page_and_reaches_its_target(page, base_url, course):
+    milestones = [m for m in course["milestones"] if in_site(m["notebook"])]
+    if not milestones:
+        pytest.skip("no milestone notebook is in the site yet (tools/build_notebooks.py)")
+    milestone = milestones[0]
+    open_notebook(page, base_url, milestone["notebook"])
+    outputs = run_all(page, timeout_ms=300_000)         # "browser" run mode: about a minute
+    errors = [e for o in outputs for e in o["error"]]
+    assert not errors, errors
+    record = read_progress_db(page).get(milestone["id"])
+    assert record and record["passed"] == record["total"] > 0, (
+        f"{milestone['id']} did not record reaching its target: {record}; "
+        f"last output: {outputs[-1]['text'][-500:] if outputs else ''}")
+
+
+# ------------------------------------------------------------------------------------------------
+# Nothing leaves the machine (keep last: it closes Chromium to read its complete net-log)
+# ------------------------------------------------------------------------------------------------
+def test_every_request_of_the_session_stays_on_127_0_0_1(browser, base_url):
+    page = browser.new_page()
+    landing = page.goto(url=f"{base_url}/")
+    assert "connect-src 'self'" in landing["headers"].get("content-security-policy", ""), landing["headers"]
+    if not any("/static/pyodide/" in r["url"] for r in browser.requests()["requests"]):
+        # run alone: give the session something to check (a kernel start loads the whole runtime)
+        create_notebook(page, base_url, SCRATCH, ["import numpy, tinytorch"])
+        open_notebook(page, base_url, SCRATCH)
+        run_code(page, "import numpy, tinytorch; print(numpy.ones(3).sum())")
+    page.close()
+
+    report = browser.close()
+    requests = [r["url"] for r in report["requests"]]
+    assert len(requests) > 50 and any("pyodide.asm.wasm" in u for u in requests)
+    assert [u for u in requests if not is_local(u)] == []
+    assert report["netlog_urls"], "Chromium wrote no net-log"
+    assert [u for u in report["netlog_urls"] if not is_local(u)] == []
+    assert [h for h in report["netlog_hosts"] if not re.match(r"^(https?://)?(127\.0\.0\.1|localhost)(:\d+)?$", h)] == []
+    broken = [f for f in report["failed"] if "ERR_ABORTED" not in (f["error"] or "")]
+    assert broken == [], broken
