@@ -91,8 +91,8 @@ lesson.check("_to_array")
 #
 # The right operand may also be a plain Python number (`x + 1`), which has no `.data`. The given
 # helper `_operand(other)` leaves a Tensor or a number as it is, and turns a NumPy array or list
-# into a constant Tensor (and a NumPy scalar into a Python number): after
-# `other = _operand(other)` there are only those two cases to handle.
+# into a constant Tensor (and a NumPy scalar into a Python number); once `other` has been through
+# it, there are only those two cases to handle.
 
 # %%
 # solution: Tensor.__add__, Tensor.__mul__
