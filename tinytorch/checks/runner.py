@@ -116,10 +116,8 @@ class Lesson:
         """The learner's function for this piece, or a reason why there is none."""
         value = mine.mine(piece.key)
         if value is None:
-            how = (f"@implement({piece.owner_name})\nclass {piece.owner_name}:\n    def {piece.attr}(...)"
-                   if piece.owner_name else f"@implement({piece.home!r})\ndef {piece.attr}(...)")
-            return None, (f"not defined yet; run its code cell (the one starting with "
-                          f"`{how.splitlines()[0]}`) first")
+            how = f"@implement({piece.owner_name})" if piece.owner_name else f"@implement({piece.home!r})"
+            return None, f"not defined yet; run its code cell (the one starting with `{how}`) first"
         if value is piece.reference():
             return None, f"{piece.name} is tinytorch's own reference, not your code"
         return callable_of(value), ""
