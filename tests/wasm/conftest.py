@@ -17,7 +17,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 DIST = REPO / "site" / "_output" / "static" / "pyodide"
 PYODIDE_WHEELS = REPO / ".cache" / "pyodide-wheels"
-RUNNER = Path(__file__).with_name("run_in_pyodide.mjs")
+RUNNER = REPO / "site" / "run_in_pyodide.mjs"
 
 
 def _offline_prefix() -> list[str]:
