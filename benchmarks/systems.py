@@ -8,8 +8,11 @@
 
     python benchmarks/systems.py [--quick] [--threads N]
 
---threads N sets the BLAS thread count (OPENBLAS/OMP/MKL_NUM_THREADS) before NumPy loads: on a small
-shared machine one thread gives steadier numbers; the default leaves BLAS as configured.
+BLAS runs on ONE thread unless --threads N (or OPENBLAS_NUM_THREADS) says otherwise. That is the
+browser's situation (Pyodide is single-threaded), and on a small shared machine multi-threaded
+OpenBLAS makes mid-sized matrix products erratic (a 256x64 @ 64x128 product measured 20 ms under
+load instead of 0.05 ms), which would turn every ratio below into noise. The variables must be
+set before NumPy loads, so run this file as a script (or as its own process).
 """
 from __future__ import annotations
 
@@ -18,13 +21,16 @@ import sys
 
 
 def _set_threads_from_argv() -> str:
-    """Apply --threads before numpy is imported (BLAS reads the variables once, when it loads)."""
+    """Apply --threads (default 1) before numpy is imported: BLAS reads the variables once, when it loads."""
     if "--threads" in sys.argv:
         n = sys.argv[sys.argv.index("--threads") + 1]
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[var] = n
-        return n
-    return os.environ.get("OPENBLAS_NUM_THREADS", "default")
+    else:
+        n = os.environ.get("OPENBLAS_NUM_THREADS", "1")
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = n
+    if "numpy" in sys.modules:
+        return f"{n} requested, but NumPy was already loaded: BLAS keeps its own setting"
+    return n
 
 
 THREADS = _set_threads_from_argv()
@@ -166,7 +172,7 @@ def training_step_profile(model, data) -> Table:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer epochs and repeats (a smoke run)")
-    parser.add_argument("--threads", default=None, help="BLAS threads (set before NumPy loads)")
+    parser.add_argument("--threads", default=None, help="BLAS threads (default 1; set before NumPy loads)")
     args = parser.parse_args()
     epochs, ft_epochs, repeats = (8, 3, 1) if args.quick else (20, 8, 3)
     print(f"tinytorch systems benchmark: numpy {np.__version__}, BLAS threads {THREADS}", flush=True)
