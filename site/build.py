@@ -66,6 +66,10 @@ class Paths:
     def lite_dir(self) -> Path:       # holds the two config files, contents/ and pyodide.tar.bz2
         return self.work / "lite"
 
+    @property
+    def staged_output(self) -> Path:  # built here, then moved over `output` in one step, so a
+        return self.work / "output"   # server running on `output` never sees a half-built site
+
 
 def step(title: str):
     """Decorator-free progress: `with step("..."):` prints the title, then its duration."""
@@ -178,10 +182,10 @@ def add_bytecode(folder: Path, lock: dict, work: Path) -> int:
 
 
 def lite_build(paths: Paths):
-    shutil.rmtree(paths.output, ignore_errors=True)
+    shutil.rmtree(paths.staged_output, ignore_errors=True)
     # the console script, not `python -m`, which would put the cwd first on sys.path
     cmd = offline_prefix() + [str(Path(sys.executable).parent / "jupyter-lite"), "build",
-                              "--output-dir", str(paths.output)]
+                              "--output-dir", str(paths.staged_output)]
     result = subprocess.run(cmd, cwd=paths.lite_dir, capture_output=True, text=True)
     (paths.work / "lite-build.log").write_text(result.stdout + result.stderr)
     if result.returncode != 0:
@@ -246,8 +250,11 @@ def main():
     with step("5/6 jupyter lite build (offline)"):
         lite_build(paths)
     with step("6/6 landing page + course.json"):
-        add_landing_and_course(paths.output)
-        check_output(paths.output)
+        add_landing_and_course(paths.staged_output)
+        check_output(paths.staged_output)
+    shutil.rmtree(paths.output, ignore_errors=True)
+    paths.output.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(paths.staged_output, paths.output)
     files = [p for p in paths.output.rglob("*") if p.is_file()]
     size = sum(p.stat().st_size for p in files)
     print(f"[site] built {paths.output}: {size / 1e6:.1f} MB, {len(files)} files, "
