@@ -223,6 +223,14 @@ def calibrate(model: Module, samples, scheme: str = "asymmetric", method: str = 
 # ------------------------------------------------------------------------------------------------
 # the integer inference path
 # ------------------------------------------------------------------------------------------------
+def _exact_float_type(k: int, max_a: int, max_b: int):
+    """The narrowest float type in which a length-k integer dot product is exact (<= 2^24 or 2^53)."""
+    bound = k * max_a * max_b
+    if bound >= 2 ** 31:
+        raise OverflowError(f"integer matmul: sums up to {bound} overflow an int32 accumulator (K={k})")
+    return np.float32 if bound < 2 ** 24 else np.float64
+
+
 def integer_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Exact integer a @ b (int32 accumulation) computed on float BLAS.
 
@@ -230,11 +238,7 @@ def integer_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     every integer below 2^24 exactly and float64 every integer below 2^53, so the float result,
     rounded, *is* the integer result. NumPy's own integer matmul gives the same numbers ~6x slower.
     """
-    k = a.shape[-1]
-    bound = k * int(np.abs(a).max(initial=0)) * int(np.abs(b).max(initial=0))
-    if bound >= 2 ** 31:
-        raise OverflowError(f"integer_matmul: sums up to {bound} overflow an int32 accumulator (K={k})")
-    ftype = np.float32 if bound < 2 ** 24 else np.float64
+    ftype = _exact_float_type(a.shape[-1], int(np.abs(a).max(initial=0)), int(np.abs(b).max(initial=0)))
     return np.rint(a.astype(ftype) @ b.astype(ftype)).astype(np.int32)
 
 
@@ -260,6 +264,10 @@ class _QuantizedLayer(Module):
             self.register_buffer("input_scale", input_qparams.scale.copy())
             self.register_buffer("input_zero_point", input_qparams.zero_point.copy())
             self._input_range = (input_qparams.qmin, input_qparams.qmax)
+            # |q_x - zp| <= qmax - qmin and |q_w| <= 127 bound every partial sum: the exact float
+            # type for the accumulation is fixed once, here (see integer_matmul)
+            k = int(np.prod(w.shape[1:]))
+            self._accumulate_in = _exact_float_type(k, input_qparams.qmax - input_qparams.qmin, 127)
         if layer.bias is not None:
             self.register_buffer("bias", layer.bias.data.astype(np.float32).copy())
         else:
@@ -275,14 +283,21 @@ class _QuantizedLayer(Module):
         return (self.weight_q.astype(np.float32) * scale).astype(np.float32)
 
     def _quantize_input(self, a: np.ndarray) -> np.ndarray:
-        """Input codes minus the zero point, as int16: the (q_x - zp_x) factor of the sum."""
+        """q_x - zp_x for every input value: integers in [qmin - zp, qmax - zp], held exactly in the
+        accumulation float type (Python scalars keep NumPy from promoting float32 to float64)."""
         qmin, qmax = self._input_range
-        q = np.clip(np.round(a / self.input_scale) + self.input_zero_point, qmin, qmax)
-        return q.astype(np.int16) - self.input_zero_point.astype(np.int16)
+        zp = int(self.input_zero_point)
+        q = np.clip(np.round(a / float(self.input_scale)) + zp, qmin, qmax)
+        return (q - zp).astype(self._accumulate_in, copy=False)
+
+    def _accumulate(self, codes: np.ndarray, weight_codes: np.ndarray) -> np.ndarray:
+        """sum_k codes[n, k] * weight_codes[k, o], exact: the int32 accumulator's value, held in the
+        float type chosen in _store (converting it to int32 and back would change nothing)."""
+        return codes @ weight_codes.astype(self._accumulate_in)
 
     def _rescale(self, acc: np.ndarray, channel_axis: int) -> np.ndarray:
         shape = self._channel_shape(acc.ndim, channel_axis)
-        out = acc.astype(np.float32) * (self.input_scale * self.weight_scale).astype(np.float32).reshape(shape)
+        out = (acc * (self.input_scale * self.weight_scale).reshape(shape)).astype(np.float32, copy=False)
         if self.bias is not None:
             out += self.bias.reshape(shape)
         return out
@@ -304,7 +319,7 @@ class QuantizedLinear(_QuantizedLayer):
                 out += self.bias
             return Tensor(out)
         lead = a.shape[:-1]
-        acc = integer_matmul(self._quantize_input(a.reshape(-1, a.shape[-1])), self.weight_q.T)
+        acc = self._accumulate(self._quantize_input(a.reshape(-1, a.shape[-1])), self.weight_q.T)
         return Tensor(self._rescale(acc, 1).reshape(*lead, self.out_features))
 
     def extra_repr(self):
@@ -330,7 +345,7 @@ class QuantizedConv2d(_QuantizedLayer):
         n = a.shape[0]
         # pad with code zero_point, i.e. with the real value 0 (the range always contains 0)
         cols, (oh, ow) = im2col(self._quantize_input(a), self.kernel_size, self.stride, self.padding)
-        acc = integer_matmul(cols, self.weight_q.reshape(self.out_channels, -1).T)     # (N*oh*ow, O)
+        acc = self._accumulate(cols, self.weight_q.reshape(self.out_channels, -1).T)    # (N*oh*ow, O)
         out = self._rescale(acc, 1).reshape(n, oh, ow, self.out_channels).transpose(0, 3, 1, 2)
         return Tensor(np.ascontiguousarray(out))
 
