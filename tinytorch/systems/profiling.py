@@ -211,9 +211,8 @@ class _LayerRecorder:
     """Times each profiled module's forward (self time: children subtracted) and the backward of
     the ops created while it was the innermost running module."""
 
-    def __init__(self, targets: dict):
-        self.targets = targets          # id(module) -> row name
-        self.stack: list = []           # [row name, start, child time]
+    def __init__(self):
+        self.stack: list = []           # [row name, start, child time] of the running layers
         self.forward: dict = {}
         self.backward: dict = {}
         self.shapes: dict = {}
@@ -286,7 +285,7 @@ def profile_layers(model: Module, *inputs, loss_fn=None, target=None, runs: int 
     total_fwd, total_bwd = [], []
     recorder = None
     for run in range(runs + 1):
-        recorder = _LayerRecorder({id(m): n for n, m in modules})
+        recorder = _LayerRecorder()
         for name, mod in modules:
             recorder.wrap(mod, name)
         try:
