@@ -53,13 +53,16 @@ const COMMANDS = {
   async newContext({ viewport = { width: 1280, height: 900 } }) {
     const ctx = await browser.newContext({ viewport, acceptDownloads: true });
     ctx.on("request", (r) => requests.push({ url: r.url(), type: r.resourceType(), method: r.method() }));
-    ctx.on("requestfailed", (r) => failed.push({ url: r.url(), error: r.failure()?.errorText }));
+    // requests cut off by closing the context (a test ending while the kernel still loads) are not failures
+    ctx.on("requestfailed", (r) => { if (!ctx.closing) failed.push({ url: r.url(), error: r.failure()?.errorText }); });
     const id = nextId++;
     contexts.set(id, ctx);
     return id;
   },
   async closeContext({ ctx }) {
-    await contexts.get(ctx)?.close();
+    const c = contexts.get(ctx);
+    if (c) c.closing = true;
+    await c?.close();
     contexts.delete(ctx);
   },
   async newPage({ ctx }) {
@@ -123,6 +126,7 @@ const COMMANDS = {
   },
   // close the browser; report every URL and host in Chromium's own net-log
   async close() {
+    for (const c of contexts.values()) c.closing = true;
     await browser.close();
     let urls = [], hosts = [];
     if (netlog && fs.existsSync(netlog)) {
