@@ -8,19 +8,28 @@ Prints the median epoch time of each (several epochs after a warm-up, interleave
 tinytorch/numpy (the bar: <= 2) and torch/tinytorch (the bar: > 1, tinytorch faster).
 
     python benchmarks/mlp_epoch.py [--batch-size 32 64] [--epochs 9]
+
+BLAS and torch run single-threaded unless OPENBLAS_NUM_THREADS / OMP_NUM_THREADS say otherwise: the
+browser's NumPy has one thread, and on a busy 2-core machine spinning BLAS threads make the timings
+swing by 3-5x (measured), which would drown the per-op overhead this benchmark is about.
 """
 from __future__ import annotations
 
-import argparse
-import statistics
-import time
+import os
 
-import numpy as np
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # before NumPy / torch load their thread pools
 
-import tinytorch as tt
-from tinytorch import datasets, nn, optim
-from tinytorch.data import DataLoader, TensorDataset
-from tinytorch.training import Trainer
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import tinytorch as tt  # noqa: E402
+from tinytorch import datasets, nn, optim  # noqa: E402
+from tinytorch.data import DataLoader, TensorDataset  # noqa: E402
+from tinytorch.training import Trainer  # noqa: E402
 
 
 def median_epochs(runners: dict, epochs: int) -> dict:
@@ -142,12 +151,12 @@ def main(argv=None):
     X, y, _, _ = datasets.digits()
     try:
         import torch
-        torch_info = f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+        torch_info = f"torch {torch.__version__}"
     except ImportError:
         torch = None
         torch_info = "torch not installed"
     print(f"MLP 64-128-10 + Adam, one epoch over {len(X)} digits; median of {args.epochs} epochs "
-          f"(numpy {np.__version__}, {torch_info})")
+          f"(numpy {np.__version__}, {torch_info}; BLAS/OMP threads {os.environ['OMP_NUM_THREADS']})")
     for bs in args.batch_size:
         steps = -(-len(X) // bs)
         runners = {"tt": tinytorch_epoch(X, y, bs), "trainer": trainer_epoch(X, y, bs), "np": numpy_epoch(X, y, bs)}
