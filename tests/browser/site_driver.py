@@ -15,6 +15,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from functools import partial
@@ -74,14 +75,15 @@ def serve(site: Path = SITE):
     port = free_port()
     serve_py = ROOT / "site" / "serve.py"
     if serve_py.exists():
-        proc = subprocess.Popen([sys.executable, str(serve_py), str(site), str(port)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            _wait_for_port(port, proc)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+        with tempfile.TemporaryFile("w+") as output:     # a file, so a chatty server never blocks on a pipe
+            proc = subprocess.Popen([sys.executable, str(serve_py), str(site), str(port)],
+                                    stdout=output, stderr=subprocess.STDOUT)
+            try:
+                _wait_for_port(port, proc, output)
+                yield f"http://127.0.0.1:{port}"
+            finally:
+                proc.terminate()
+                proc.wait(timeout=10)
     else:
         server = http.server.ThreadingHTTPServer(("127.0.0.1", port), partial(_Handler, directory=str(site)))
         thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -93,11 +95,12 @@ def serve(site: Path = SITE):
             server.server_close()
 
 
-def _wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 15) -> None:
+def _wait_for_port(port: int, proc: subprocess.Popen, output, timeout: float = 15) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"site/serve.py exited with {proc.returncode}: {proc.stderr.read().decode()[-2000:]}")
+            output.seek(0)
+            raise RuntimeError(f"site/serve.py exited with {proc.returncode}: {output.read()[-2000:]}")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
             return
         time.sleep(0.1)
