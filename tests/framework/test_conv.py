@@ -111,6 +111,18 @@ def test_max_pool_routes_gradient_to_the_winner_only():
     np.testing.assert_array_equal(x.grad.data, [[[[0, 7], [0, 0]]]])
 
 
+def test_max_pool_ties_go_to_the_first_element_like_torch(torch):
+    """ReLU outputs are full of exact zeros: a tied window must pass its gradient on once, not k*k times."""
+    x = np.zeros((1, 1, 4, 4)); x[0, 0, 3, 3] = 2.0; x[0, 0, 0, 1] = x[0, 0, 1, 0] = 1.0
+    ours = tt.Tensor(x, requires_grad=True, dtype=np.float64)
+    F.max_pool2d(ours, 2).backward(np.ones((1, 1, 2, 2)))
+    expected = np.zeros((4, 4)); expected[0, 1] = expected[0, 2] = expected[2, 0] = expected[3, 3] = 1
+    np.testing.assert_array_equal(ours.grad.data[0, 0], expected)
+    ref = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.max_pool2d(ref, 2).sum().backward()
+    np.testing.assert_array_equal(ours.grad.data, ref.grad.numpy())
+
+
 def test_pool_modules_default_stride_is_the_kernel():
     x = tt.randn(2, 3, 8, 8, seed=0)
     assert nn.MaxPool2d(2)(x).shape == (2, 3, 4, 4)

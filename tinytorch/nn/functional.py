@@ -227,31 +227,20 @@ def _out_size(size, kernel, stride, pad, what, shape):
     return out
 
 
-def _windows(xp, kh, kw, sh, sw, oh, ow):
-    """(N, C, Hp, Wp) -> a strided *view* (N, C, oh, ow, kh, kw) of every kernel window: no copy yet."""
-    win = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(2, 3))
-    return win[:, :, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw]
-
-
 def _pad(a, ph, pw, value=0.0):
     if ph == 0 and pw == 0:
         return a
     return np.pad(a, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
 
-def _scatter_windows(gwin, in_shape, kh, kw, sh, sw, ph, pw):
-    """The adjoint of `_windows` (col2im): add each window's gradient back onto its input pixels.
+def _window_offsets(kh, kw, sh, sw, oh, ow):
+    """For each kernel offset (i, j), the index of the input pixels it covers in every window.
 
-    gwin: (N, C, oh, ow, kh, kw). Loops only over the kh*kw kernel offsets; each step adds a whole
-    strided slab, so the Python overhead does not grow with the image size.
+    x[offset] is a strided (N, C, oh, ow) view: element [n, c, r, q] is pixel (i + r*sh, j + q*sw),
+    the (i, j)-th entry of window (r, q). Pooling loops over these kh*kw views (never over pixels).
     """
-    n, c, h, w = in_shape
-    oh, ow = gwin.shape[2:4]
-    gx = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=gwin.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            gx[:, :, i : i + (oh - 1) * sh + 1 : sh, j : j + (ow - 1) * sw + 1 : sw] += gwin[:, :, :, :, i, j]
-    return gx[:, :, ph : ph + h, pw : pw + w]
+    return [(slice(None), slice(None), slice(i, i + (oh - 1) * sh + 1, sh), slice(j, j + (ow - 1) * sw + 1, sw))
+            for i in range(kh) for j in range(kw)]
 
 
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0) -> Tensor:
@@ -325,36 +314,50 @@ def _pool_setup(x, kernel_size, stride, padding, what):
 def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
     """Maximum over each kernel window (stride defaults to the kernel size), NCHW.
 
-    The gradient flows only to the element that won each window (the first one on ties, as argmax
-    picks it), found once in the forward pass with argmax over the flattened window.
+    The gradient flows only to the element that won each window; on ties, to the first one in
+    row-major window order (as PyTorch). Both passes loop over the kh*kw kernel offsets, each step a
+    whole-array NumPy op, which measured 3-4x faster than argmax over a copied (..., kh*kw) axis.
     """
     x = _t(x)
     a, kh, kw, sh, sw, ph, pw, oh, ow = _pool_setup(x, kernel_size, stride, padding, "max_pool2d")
-    win = _windows(_pad(a, ph, pw, -np.inf), kh, kw, sh, sw, oh, ow)
-    flat = win.reshape(*win.shape[:4], kh * kw)                         # (N, C, oh, ow, kh*kw) copy
-    arg = flat.argmax(axis=-1)
-    data = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
+    xp = _pad(a, ph, pw, -np.inf)
+    offsets = _window_offsets(kh, kw, sh, sw, oh, ow)
+    data = xp[offsets[0]].copy()
+    for idx in offsets[1:]:
+        np.maximum(data, xp[idx], out=data)
 
     def backward(g):
-        onehot = (arg[..., None] == np.arange(kh * kw)) * g[..., None]  # g at each window's winner
-        return (_scatter_windows(onehot.reshape(win.shape), a.shape, kh, kw, sh, sw, ph, pw),)
+        gx = np.zeros(xp.shape, dtype=g.dtype)
+        unclaimed = np.ones(data.shape, dtype=bool)      # windows whose winner is not yet found
+        for idx in offsets:
+            won = (xp[idx] == data) & unclaimed
+            unclaimed &= ~won
+            gx[idx] += g * won
+        return (gx[:, :, ph : ph + a.shape[2], pw : pw + a.shape[3]],)
     return Tensor._op(data, (x,), backward, "max_pool2d")
 
 
 def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
     """Mean over each kernel window (stride defaults to the kernel size), NCHW.
 
-    Zero padding counts towards the mean, as PyTorch's default (count_include_pad=True).
+    Zero padding counts towards the mean, as PyTorch's default (count_include_pad=True). Each input
+    pixel receives 1/(kh*kw) of the gradient of every window it belongs to.
     """
     x = _t(x)
     a, kh, kw, sh, sw, ph, pw, oh, ow = _pool_setup(x, kernel_size, stride, padding, "avg_pool2d")
-    win = _windows(_pad(a, ph, pw), kh, kw, sh, sw, oh, ow)
-    data = win.mean(axis=(-2, -1))
-    shape = win.shape
+    xp = _pad(a, ph, pw)
+    offsets = _window_offsets(kh, kw, sh, sw, oh, ow)
+    data = xp[offsets[0]].copy()
+    for idx in offsets[1:]:
+        data += xp[idx]
+    data /= kh * kw
 
     def backward(g):
-        each = np.broadcast_to((g / (kh * kw))[..., None, None], shape)
-        return (_scatter_windows(each, a.shape, kh, kw, sh, sw, ph, pw),)
+        gx = np.zeros(xp.shape, dtype=g.dtype)
+        share = g / (kh * kw)
+        for idx in offsets:
+            gx[idx] += share
+        return (gx[:, :, ph : ph + a.shape[2], pw : pw + a.shape[3]],)
     return Tensor._op(data, (x,), backward, "avg_pool2d")
 
 
