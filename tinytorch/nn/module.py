@@ -18,7 +18,9 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data, requires_grad: bool = True):
-        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
+        # own copy: optimizers update parameters in place, which must never write into the caller's array
+        src = data.data if isinstance(data, Tensor) else data
+        super().__init__(np.array(src, copy=True), requires_grad=requires_grad)
 
     def __repr__(self):
         return "Parameter(" + super().__repr__()[len("Tensor("):]
