@@ -1,0 +1,1 @@
+"""Benchmarks print figures (medians and ratios measured in one run); none of them is a test."""

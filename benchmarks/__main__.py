@@ -1,0 +1,27 @@
+"""`make bench` / `python -m benchmarks [name ...]`: run the benchmark scripts in turn.
+
+Names: mlp_epoch (tinytorch vs NumPy vs PyTorch training epoch), conv (im2col vs naive vs PyTorch),
+systems (INT8, pruning, KV-cache, acceleration), site (the browser course; needs `make site`).
+"""
+import importlib
+import sys
+import time
+
+ALL = ("mlp_epoch", "conv", "systems", "site_bench")
+
+
+def main(argv):
+    names = [("site_bench" if n == "site" else n) for n in argv] or list(ALL)
+    for name in names:
+        if name not in ALL:
+            sys.exit(f"unknown benchmark {name!r}; choose from {', '.join(ALL)}")
+        print(f"\n===== benchmarks/{name}.py =====", flush=True)
+        t0 = time.perf_counter()
+        module = importlib.import_module(f"benchmarks.{name}")
+        main_fn = module.main
+        main_fn([]) if main_fn.__code__.co_argcount else main_fn()
+        print(f"(benchmarks/{name}.py took {time.perf_counter() - t0:.0f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
