@@ -749,9 +749,8 @@ def _as_tensors(tensors, op):
     return tensors
 
 
-def concat(tensors, axis=None, *, dim=None) -> Tensor:
-    axis = _axis(axis, dim)
-    axis = 0 if axis is None else axis  # the default is resolved after `dim=` is considered
+def concat(tensors, axis=0, *, dim=None) -> Tensor:
+    axis = axis if dim is None else dim  # `dim=` (torch's name) overrides the default axis
     tensors = _as_tensors(tensors, "concat")
     try:
         data = np.concatenate([t.data for t in tensors], axis=axis)
@@ -764,9 +763,8 @@ def concat(tensors, axis=None, *, dim=None) -> Tensor:
 cat = concat
 
 
-def stack(tensors, axis=None, *, dim=None) -> Tensor:
-    axis = _axis(axis, dim)
-    axis = 0 if axis is None else axis  # the default is resolved after `dim=` is considered
+def stack(tensors, axis=0, *, dim=None) -> Tensor:
+    axis = axis if dim is None else dim  # `dim=` (torch's name) overrides the default axis
     tensors = _as_tensors(tensors, "stack")
     try:
         data = np.stack([t.data for t in tensors], axis=axis)

@@ -78,6 +78,8 @@ def test_tensor_surface():
     assert_params(tt.Tensor.transpose, dim0=-2, dim1=-1)
     assert_params(tt.Tensor.clip, min=None, max=None)
     assert_params(tt.randn, seed=None)
+    assert_params(tt.concat, tensors=REQUIRED, axis=0)
+    assert_params(tt.stack, tensors=REQUIRED, axis=0)
 
 
 def test_tensor_calls_as_written():
