@@ -29,7 +29,7 @@ def _set_threads_from_argv() -> str:
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = n
     if "numpy" in sys.modules:
-        return f"{n} requested, but NumPy was already loaded: BLAS keeps its own setting"
+        return f"{n} requested (NumPy was loaded earlier in this process: BLAS keeps the setting it loaded with)"
     return n
 
 
@@ -169,11 +169,12 @@ def training_step_profile(model, data) -> Table:
     return table
 
 
-def main() -> None:
+def main(argv=None) -> None:
+    """argv: the options (None: the command line); `python -m benchmarks` passes []."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer epochs and repeats (a smoke run)")
     parser.add_argument("--threads", default=None, help="BLAS threads (default 1; set before NumPy loads)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     epochs, ft_epochs, repeats = (8, 3, 1) if args.quick else (20, 8, 3)
     print(f"tinytorch systems benchmark: numpy {np.__version__}, BLAS threads {THREADS}", flush=True)
 
