@@ -2,7 +2,7 @@
 
 A sequence is `d1 .. d6 SEP d6 .. d1`; the model is trained on next-token prediction of the reversed
 half and evaluated by greedy generation on 500 held-out strings (never seen in training), by exact
-match of all six output digits. Target >= 95 % (measured: 100 %, under ~30 s on an idle machine).
+match of all six output digits. Target >= 95 % (measured: 100 %; about 10 s natively, single-threaded BLAS).
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def test_gpt_learns_to_reverse_digit_strings():
     as_number = 10 ** np.arange(LENGTH)
     test = rng.integers(0, DIGITS, (500, LENGTH))
     model = nn.GPT(vocab_size=DIGITS + 1, block_size=2 * LENGTH, embed_dim=64, num_heads=4, num_layers=2)
-    steps = 400
+    steps = 200                                                     # 100 % already after ~60
     opt = optim.Adam(model.parameters(), lr=3e-3)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
     for step in range(steps):
