@@ -548,8 +548,8 @@ class Tensor:
             return (np.broadcast_to(g / count, shape),)
         return Tensor._op(np.asarray(data, dtype=dtype), (self,), backward, "mean")
 
-    def var(self, axis=None, keepdims=False, *, dim=None, unbiased=False):
-        """Variance (biased by default, as LayerNorm uses it); built from differentiable ops."""
+    def var(self, axis=None, keepdims=False, *, dim=None, unbiased=True):
+        """Variance, unbiased (n - 1) by default as torch.var; LayerNorm wants unbiased=False."""
         axis = _axis(axis, dim)
         mu = self.mean(axis=axis, keepdims=True)
         d = self - mu

@@ -134,7 +134,7 @@ def test_bce_at_probabilities_0_and_1_is_finite_and_clamped_like_torch():
     p = tt.Tensor([0.0, 1.0, 0.0, 1.0], requires_grad=True)
     t = tt.Tensor([1.0, 0.0, 0.0, 1.0])
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # see the strict xfail below
+        warnings.simplefilter("error")
         loss = F.binary_cross_entropy(p, t)
         loss.backward()
     assert loss.item() == pytest.approx(50.0)  # log clamped at -100, as torch: (100 + 100 + 0 + 0) / 4
@@ -154,9 +154,6 @@ def test_bce_at_0_and_1_matches_torch(torch):
     np.testing.assert_allclose(x.grad.data, t.grad.numpy(), rtol=1e-5)
 
 
-@pytest.mark.skipif(sys.platform == "emscripten", reason="NumPy raises no floating-point warnings under WebAssembly")
-@pytest.mark.xfail(strict=True, reason="functional.binary_cross_entropy takes np.log(0) outside its errstate block "
-                                       "(reported to the owner); remove this xfail once fixed")
 def test_bce_at_0_and_1_emits_no_runtime_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -178,3 +175,17 @@ def test_mse_gradient_wrt_the_prediction_is_2_diff_over_n():
     target = tt.Tensor([0.0, 0.0], requires_grad=True)
     F.mse_loss(pred, target).backward()
     np.testing.assert_allclose(pred.grad.data, [1.0, 2.0])
+
+
+def test_mse_target_that_requires_grad_gets_a_gradient_like_torch():
+    pred = tt.Tensor([1.0, 2.0], requires_grad=True)
+    target = tt.Tensor([0.0, 4.0], requires_grad=True)
+    F.mse_loss(pred, target).backward()
+    np.testing.assert_allclose(pred.grad.data, [1.0, -2.0])
+    np.testing.assert_allclose(target.grad.data, [-1.0, 2.0])
+
+
+def test_linear_accepts_a_plain_ndarray_input():
+    w, b = tt.Tensor(np.eye(2, 3, dtype=np.float32)), tt.Tensor([1.0, 2.0])
+    out = F.linear(np.array([[1.0, 2.0, 3.0]], dtype=np.float32), w, b)
+    np.testing.assert_allclose(out.data, [[2.0, 4.0]])

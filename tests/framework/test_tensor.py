@@ -187,7 +187,8 @@ def test_reductions_accept_dim_and_tuple_axes():
     assert x.mean(axis=1, keepdims=True).shape == (2, 1, 4)
     assert x.max(dim=-1).tolist() == x.data.max(-1).tolist()
     assert x.sum().shape == () and x.sum(keepdims=True).shape == (1, 1, 1)
-    assert x.var().item() == pytest.approx(np.var(np.arange(24.0)), rel=1e-5)
+    assert x.var().item() == pytest.approx(np.var(np.arange(24.0), ddof=1), rel=1e-5)  # unbiased, as torch.var
+    assert x.var(unbiased=False).item() == pytest.approx(np.var(np.arange(24.0)), rel=1e-5)
     assert x.argmax(dim=-1).tolist() == [[3, 3, 3], [3, 3, 3]]
 
 

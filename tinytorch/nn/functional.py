@@ -81,7 +81,7 @@ def _check_same_shape(name, pred, target):
 def mse_loss(pred: Tensor, target) -> Tensor:
     pred, target = _t(pred), _t(target)
     _check_same_shape("mse_loss", pred, target)
-    d = pred - target.detach()
+    d = pred - target  # like PyTorch, a target that requires grad gets one too
     return (d * d).mean()
 
 
@@ -125,10 +125,10 @@ def binary_cross_entropy(prob: Tensor, target) -> Tensor:
     _check_same_shape("binary_cross_entropy", prob, target)
     p, t = prob.data, target.data
     eps = 1e-12
-    logp = np.maximum(np.log(np.maximum(p, 0)), -100) if p.size else p
-    log1mp = np.maximum(np.log(np.maximum(1 - p, 0)), -100) if p.size else p
-    with np.errstate(divide="ignore"):
-        loss = -(t * logp + (1 - t) * log1mp).mean()
+    with np.errstate(divide="ignore"):  # log(0) = -inf is expected here and clamped just below
+        logp = np.maximum(np.log(np.maximum(p, 0)), -100)
+        log1mp = np.maximum(np.log(np.maximum(1 - p, 0)), -100)
+    loss = -(t * logp + (1 - t) * log1mp).mean()
 
     def backward(g):
         return (g * (p - t) / np.maximum(p * (1 - p), eps) / p.size,)
@@ -183,6 +183,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng=None) -> Tenso
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x @ W.T + b, one fused op (the hottest path of every model in the course)."""
+    x = _t(x)
     a, w = x.data, weight.data
     if a.shape[-1] != w.shape[1]:
         raise ValueError(
