@@ -177,7 +177,7 @@ def load_text():
 
 def ngram_baselines(train: np.ndarray, val: np.ndarray, vocab: int) -> dict:
     """Validation cross-entropy of add-one-smoothed unigram and bigram count models."""
-    uni = np.bincount(train, minlength=vocab) + 1.0
+    uni = np.bincount(train.astype(np.intp), minlength=vocab) + 1.0   # intp: bincount's index type (int32 in wasm)
     uni /= uni.sum()
     big = np.ones((vocab, vocab))
     np.add.at(big, (train[:-1], train[1:]), 1.0)

@@ -56,7 +56,8 @@ def test_2017_transformer():
 @pytest.mark.slow
 def test_2018_mlperf():
     r = run_milestone("2018_mlperf")
-    assert r["int8_size_ratio"] >= 3.9 and r["int8_meets_quality"]
+    # every weight 1 byte instead of 4; biases and per-channel scales stay float32 (see the README)
+    assert r["int8_weight_ratio"] == 4.0 and r["int8_size_ratio"] >= 3.75 and r["int8_meets_quality"]
     assert r["kv_cache_speedup"] > 1.0 and r["kv_cache_same_tokens"]
     assert len(r["table"]) >= 6
     assert all(row["accuracy %"] is not None for row in r["table"])
