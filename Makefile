@@ -6,6 +6,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PORT ?= 8000
+# one BLAS thread for tests and benchmarks: stable timings on 2 cores, and what the browser has
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
 
 .PHONY: setup serve site test test-native test-wasm test-browser bench notebooks wheel clean
 

@@ -5,7 +5,14 @@ this file is also loaded by the browser and Pyodide-in-Node suites.
 """
 from __future__ import annotations
 
-import pytest
+import os
+
+# One BLAS thread, set before anything imports NumPy: on a busy 2-core machine threaded OpenBLAS
+# made small training tests 5-10x slower (and it matches the browser, which has one thread).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import pytest  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
