@@ -12,7 +12,7 @@ from .tensor import (
 
 __version__ = "0.1.0"
 
-_LAZY = ("nn", "optim", "data", "datasets", "text", "systems", "checks", "autograd", "training", "course", "progress")
+_LAZY = ("nn", "optim", "data", "datasets", "text", "systems", "checks", "autograd", "training", "course", "progress", "viz")
 
 
 def __getattr__(name):
