@@ -7,10 +7,12 @@
 // stop its own background traffic, and Chromium's net-log records every connection it attempts.
 //
 // usage: node driver.mjs NETLOG_PATH     (then JSON lines on stdin; see COMMANDS below)
-process.env.PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS = "1";   // see the service worker's fetches too
-import { chromium } from "playwright-core";
 import fs from "node:fs";
 import readline from "node:readline";
+
+// see the service worker's fetches too; set before playwright loads (a static import would run first)
+process.env.PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS = "1";
+const { chromium } = await import("playwright-core");
 
 const netlog = process.argv[2];
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/lib/chromium/chromium";
