@@ -72,7 +72,7 @@ class Paths:
 
 
 def step(title: str):
-    """Decorator-free progress: `with step("..."):` prints the title, then its duration."""
+    """`with step("..."):` prints the title, then how long the step took (progress for a long build)."""
     class _Step:
         def __enter__(self):
             print(f"[site] {title} ...", flush=True)
@@ -104,11 +104,11 @@ def extra_wheels(tinytorch_wheel: Path) -> list[pyodide_dist.ExtraWheel]:
         raise SystemExit(f"{comm} missing: run `make site` (it downloads the Pyodide-side wheels)")
     E = pyodide_dist.ExtraWheel
     return [
-        E(tinytorch_wheel, "tinytorch", tinytorch_wheel.name.split("-")[1], ["numpy"]),
-        E(kernel_wheel("piplite-*.whl"), "piplite", "0.6.1", ["micropip"]),
-        E(kernel_wheel("ipykernel-*.whl"), "ipykernel", "6.9.2", []),  # the kernel's stub
-        E(comm, "comm", "0.2.2", ["traitlets"]),
-        E(kernel_wheel("pyodide_kernel-*.whl"), "pyodide_kernel", "0.6.1",
+        E(tinytorch_wheel, "tinytorch", ["numpy"]),
+        E(kernel_wheel("piplite-*.whl"), "piplite", ["micropip"]),
+        E(kernel_wheel("ipykernel-*.whl"), "ipykernel", []),  # the kernel's stub
+        E(comm, "comm", ["traitlets"]),
+        E(kernel_wheel("pyodide_kernel-*.whl"), "pyodide_kernel",
           ["piplite", "ipykernel", "comm", "ipython", "jedi", "sqlite3", "ssl"]),
     ]
 

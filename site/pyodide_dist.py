@@ -93,11 +93,11 @@ class ExtraWheel:
     """A wheel we add to the lock ourselves (its sha256 is computed here, not official)."""
     path: Path
     name: str            # import / distribution name, e.g. "pyodide_kernel"
-    version: str
     depends: list[str]
 
     def lock_entry(self) -> dict:
-        return {"name": self.name, "version": self.version, "file_name": self.path.name,
+        version = self.path.name.split("-")[1]  # name-version-py3-none-any.whl
+        return {"name": self.name, "version": version, "file_name": self.path.name,
                 "install_dir": "site", "sha256": sha256(self.path.read_bytes()),
                 "package_type": "package", "imports": [self.name], "depends": self.depends,
                 "unvendored_tests": False, "shared_library": False}
