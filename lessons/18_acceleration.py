@@ -1,0 +1,321 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python (Pyodide)
+#     language: python
+#     name: python
+# ---
+
+# %% [markdown]
+# The fastest code in this course does no clever maths. It computes the *same numbers* as the slow
+# code, arranged so the machine does less work per result: fewer Python steps, fewer passes over
+# memory, fewer temporary arrays. This lesson writes three such rearrangements, each as a pair of a
+# slow form and a fast form, checks that the pair agrees, and then times both.
+#
+# | piece | the slow form | the fast form |
+# |---|---|---|
+# | `matmul_loops`, `matmul_row_loop` | three Python loops | one loop, rows vectorized (then NumPy's `@`) |
+# | `im2col` | a convolution as loops over output pixels | every window unrolled, then ONE matrix product |
+# | `cross_entropy_unfused`, `cross_entropy` | eight small differentiable ops | ONE op with a hand-derived backward |
+# | `gelu` | nine small ops (given: `gelu_unfused`) | ONE op with a hand-derived backward |
+#
+# `cross_entropy` and `gelu` are the functions lessons 04 and 02 introduced; here each gets its own
+# hand-derived backward pass, which is what makes it a *fused* op. The slow forms (`naive_conv2d`,
+# `gelu_unfused`) and the timing harness of lesson 19 are given.
+
+# %%
+import statistics
+import time
+
+import tinytorch as tt
+import tinytorch.nn.functional as F
+import tinytorch.systems.acceleration as A
+from tinytorch.checks import use_my_work
+from tinytorch.nn import naive_conv2d
+# imports: auto
+
+lesson = Lesson("18_acceleration")
+use_my_work(before=lesson)     # your code from earlier lessons (remove this line to use the reference)
+lesson
+
+# %% [markdown]
+# ## 1. Vectorization: move the loops out of Python
+#
+# A matrix product `(M, K) @ (K, N)` is `M·N·K` multiply-adds:
+#
+# ```
+# out[i][j] = a[i][0]*b[0][j] + a[i][1]*b[1][j] + ... + a[i][K-1]*b[K-1][j]
+# ```
+#
+# Written as three Python loops, every multiply-add is several interpreted bytecode steps (index,
+# index, multiply, add, store): tens of nanoseconds each. NumPy's `@` runs the same loops in compiled
+# code (BLAS) that uses SIMD registers and the CPU caches: well under a nanosecond per multiply-add.
+# Same numbers, 1000x fewer Python steps.
+#
+# First write the slow form, `matmul_loops`, with plain lists (`a.tolist()`; indexing a list is
+# faster than indexing an array element by element). Then the half-way form, `matmul_row_loop`: one
+# Python loop over the rows of `a`, each row a *vectorized* vector-matrix product `row @ b` of shape
+# `(K,) @ (K, N) -> (N,)`, and `np.stack` to put the `M` rows back together. Both return an array of
+# `a`'s dtype with the values of `a @ b`.
+#
+# Worked example: `a = [[1, 2], [3, 4]]`, `b = [[5, 6], [7, 8]]`: `out[0][1] = 1*6 + 2*8 = 22`, and the
+# whole product is `[[19, 22], [43, 50]]`.
+
+# %%
+# solution: matmul_loops, matmul_row_loop
+
+# %%
+lesson.check("matmul_loops")
+
+# %%
+lesson.check("matmul_row_loop")
+
+# %% [markdown]
+# ## 2. im2col: a convolution as one matrix product
+#
+# A convolution slides a `(C, kh, kw)` kernel over the image and, at every output pixel, takes the
+# dot product of the kernel with the window under it. Lesson 09's `naive_conv2d` does exactly that with
+# four Python loops (image, filter, row, column). **im2col** ("image to columns") rearranges the
+# work instead: copy every window into one row of a matrix,
+#
+# ```
+# x (N, C, H, W)  --im2col-->  cols (N·oh·ow, C·kh·kw)     one row per window
+# weight (O, C, kh, kw)  --reshape-->  W (O, C·kh·kw)        one row per filter
+# out = cols @ W.T  (N·oh·ow, O)  --reshape/transpose-->  (N, O, oh, ow)
+# ```
+#
+# and the whole convolution is ONE matrix product: BLAS does all the multiply-adds.
+#
+# Worked example, one 3x3 channel and a 2x2 kernel, `(oh, ow) = (2, 2)`:
+#
+# ```
+# x = 0 1 2        cols = [[0, 1, 3, 4],     window at (0, 0)
+#     3 4 5                [1, 2, 4, 5],     window at (0, 1)
+#     6 7 8                [3, 4, 6, 7],     window at (1, 0)
+#                          [4, 5, 7, 8]]     window at (1, 1)
+# ```
+#
+# The order is the contract: rows go over `(n, out-row, out-col)`, columns over `(channel,
+# kernel-row, kernel-col)` so that they line up with `weight.reshape(O, C*kh*kw)`. With `stride` s,
+# windows start every s pixels; with `padding` p, the image first gets a border of p pixels of
+# `pad_value` (0 for a convolution; max pooling would pad with -inf). The output size is
+# `oh = (H + 2p - kh) // s + 1`; when it is below 1 the kernel does not fit, and the error should
+# say so with both sizes. `kernel_size`, `stride` and `padding` are an int or a pair (the given
+# helper `_pair` turns either into a pair).
+#
+# You do not need a loop at all: NumPy's `sliding_window_view` gives every window as a *view* (no
+# copy), and one reshape makes the matrix. The price is memory: each input pixel is copied into up
+# to `kh·kw` windows, so `cols` is about 9x the input for a 3x3 kernel (the systems section measures
+# it). `F.conv2d` of lesson 09 is this idea, arranged batch-last for faster copies.
+
+# %%
+# solution: im2col
+
+# %%
+lesson.check("im2col")
+
+# %% [markdown]
+# ## 3. Fusion: cross-entropy as one op
+#
+# Built from the operations you already have, the cross-entropy of logits `z (N, C)` and integer
+# targets `y (N,)` is a chain of small ops, each a full pass over an `(N, C)` array that allocates
+# its own temporary and its own graph node:
+#
+# ```
+# shift = z - max(z)                       (N, C)   sub
+# logp  = shift - log(sum(exp(shift)))     (N, C)   exp, sum, log, sub
+# loss  = -mean(logp[range(N), y])         ()       index, mean, neg
+# ```
+#
+# Write it that way first, `cross_entropy_unfused`, with Tensor operations only (the max is a
+# constant shift: `Tensor(logits.data.max(axis=1, keepdims=True))` needs no gradient, since softmax
+# does not change when a constant is subtracted). Autograd differentiates the chain for you; the
+# backward walks all eight nodes back.
+#
+# A **fused** op does the forward in NumPy on the arrays and registers ONE node with a hand-derived
+# backward. For cross-entropy the derivative is famously simple. With `p = softmax(z)` and one row:
+#
+# ```
+# loss_row = -logp[y] = -z[y] + log(sum_j exp(z[j]))
+# d loss_row / d z[j] = p[j] - (1 if j == y else 0)
+# ```
+#
+# so the gradient of the mean is `(p - onehot(y)) / N`: no exp of a large number, no division by a
+# small probability, the most stable form there is. Fused `cross_entropy` also checks its inputs,
+# because a shape mistake here otherwise surfaces as a confusing indexing error: logits must be
+# `(N, C)`, targets `(N,)` of integer dtype with every class in `0..C-1`; each error names the shapes.
+# `backward(g)` receives the upstream gradient `g` (a 0-d array: 1 for `loss.backward()`) and returns
+# a tuple with the logits' gradient.
+
+# %%
+# solution: cross_entropy_unfused
+
+# %%
+lesson.check("cross_entropy_unfused")
+
+# %%
+# solution: cross_entropy
+
+# %%
+lesson.check("cross_entropy")
+
+# %% [markdown]
+# ## 4. Fused GELU
+#
+# GELU (tanh approximation, lesson 02) composed from Tensor ops is nine nodes (`gelu_unfused`, given:
+# three multiplications for the cube, then scale, add, scale, tanh, add, and two final products).
+# Fused, it is one: compute `t = tanh(inner)` with `inner = sqrt(2/pi) (x + 0.044715 x^3)` in the
+# forward pass and keep it, because the derivative needs it again. By the product rule, for
+# `gelu(x) = 0.5 x (1 + t)`:
+#
+# ```
+# d gelu / dx = 0.5 (1 + t)  +  0.5 x (1 - t^2) · sqrt(2/pi) (1 + 3 · 0.044715 x^2)
+# ```
+#
+# (`1 - t^2` is the derivative of tanh.) At `x = 0` this is 0.5. The backward multiplies the upstream
+# gradient `g` by it, elementwise. Write `a * a * a` rather than `a ** 3`: NumPy's float32 power is
+# far slower than two multiplications.
+
+# %%
+# solution: gelu
+
+# %%
+lesson.check("gelu")
+
+# %% [markdown]
+# ## 5. All checks
+
+# %%
+lesson.check()
+
+# %% [markdown]
+# ### Your fast ops in later lessons
+#
+# Every piece that passes runs inside tinytorch in this notebook: `F.cross_entropy`, `nn.GELU()` and
+# `nn.CrossEntropyLoss()` now use your fused ops, in this notebook's systems section too. Later
+# lessons and the milestones start from tinytorch's reference; one call switches your saved pieces on:
+#
+# ```python
+# tt.checks.use_my_work()      # your code from my_tinytorch/ runs from now on
+# tt.checks.use_reference()    # back to tinytorch's own
+# ```
+#
+# Your fused `cross_entropy` and `gelu` from this lesson replace the versions you wrote in lessons
+# 04 and 02 there.
+
+# %% [markdown]
+# ## 6. Systems: before and after
+#
+# Every claim above is a pair of timings. `median_time` runs a function once to warm up (the first
+# call pays for allocations and caches), then a few times, and reports the *median* time, which one
+# slow run cannot move. Lesson 19 builds this into a proper harness.
+
+# %%
+def median_time(fn, repeats=5, warmup=1):
+    """Median seconds of `repeats` calls after `warmup` untimed ones."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def before_after(what, slow, fast, repeats=5):
+    t_slow, t_fast = median_time(slow, max(1, repeats // 2)), median_time(fast, repeats * 2)
+    print(f"{what:34s} {t_slow * 1e3:9.3f} ms -> {t_fast * 1e3:8.3f} ms   {t_slow / t_fast:7.1f}x faster")
+
+
+rng = np.random.default_rng(0)
+
+# %% [markdown]
+# **Vectorization.** A 48 x 48 product is 110,592 multiply-adds.
+
+# %%
+n = 48
+a, b = rng.standard_normal((n, n)).astype(np.float32), rng.standard_normal((n, n)).astype(np.float32)
+print("same numbers:", np.allclose(A.matmul_loops(a, b), a @ b, atol=1e-4), np.allclose(A.matmul_row_loop(a, b), a @ b, atol=1e-4))
+before_after("three loops -> one loop over rows", lambda: A.matmul_loops(a, b), lambda: A.matmul_row_loop(a, b))
+before_after("one loop over rows -> a @ b", lambda: A.matmul_row_loop(a, b), lambda: a @ b)
+
+# %% [markdown]
+# **im2col.** A convolution of 2 images of 3 x 12 x 12 with 4 filters of 3 x 3 (padding 1): the loops
+# of `naive_conv2d` against your `im2col` followed by one matrix product.
+
+# %%
+x = rng.standard_normal((2, 3, 12, 12)).astype(np.float32)
+w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+
+
+def im2col_conv(x, w, padding=1):
+    cols, (oh, ow) = A.im2col(x, w.shape[2:], padding=padding)
+    return (cols @ w.reshape(len(w), -1).T).reshape(len(x), oh, ow, len(w)).transpose(0, 3, 1, 2)
+
+
+slow = naive_conv2d(tt.Tensor(x), tt.Tensor(w), None, 1, 1).data
+print("same numbers:", np.allclose(im2col_conv(x, w), slow, atol=1e-4))
+before_after("naive_conv2d -> im2col + matmul", lambda: naive_conv2d(tt.Tensor(x), tt.Tensor(w), None, 1, 1),
+             lambda: im2col_conv(x, w))
+cols, _ = A.im2col(x, 3, padding=1)
+print(f"the price: x is {x.nbytes:,} bytes, its im2col matrix {cols.shape} is {cols.nbytes:,} bytes "
+      f"({cols.nbytes / x.nbytes:.1f}x)")
+
+# %% [markdown]
+# **Fusion.** Forward and backward of each op, fused against its composition from small ops. The
+# graph-node count and the peak memory of one forward + backward (Python's `tracemalloc`, which sees
+# NumPy's arrays) show where the time goes: every node is a pass over memory and a temporary array.
+
+# %%
+import tracemalloc
+
+
+def forward_backward(op, *inputs):
+    out = op(*inputs)
+    (out if out.data.size == 1 else out.sum()).backward()
+    return out
+
+
+def nodes(out):
+    seen, stack = set(), [out]
+    while stack:
+        t = stack.pop()
+        if id(t) not in seen and t._parents:
+            seen.add(id(t))
+            stack.extend(t._parents)
+    return len(seen)
+
+
+def peak_bytes(fn):
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+logits = tt.Tensor(rng.standard_normal((512, 10)).astype(np.float32) * 3, requires_grad=True)
+targets = rng.integers(0, 10, 512)
+acts = tt.Tensor(rng.standard_normal((256, 512)).astype(np.float32), requires_grad=True)
+pairs = {"cross-entropy (512, 10)": (A.cross_entropy_unfused, F.cross_entropy, (logits, targets)),
+         "GELU (256, 512)": (A.gelu_unfused, F.gelu, (acts,))}
+for what, (unfused, fused, inputs) in pairs.items():
+    print(f"{what}: same loss/output: {np.allclose(unfused(*inputs).data, fused(*inputs).data, atol=1e-5)}; "
+          f"graph nodes {nodes(unfused(*inputs))} -> {nodes(fused(*inputs))}; peak memory "
+          f"{peak_bytes(lambda: forward_backward(unfused, *inputs)):,} -> "
+          f"{peak_bytes(lambda: forward_backward(fused, *inputs)):,} bytes")
+    before_after("  fwd+bwd unfused -> fused", lambda: forward_backward(unfused, *inputs),
+                 lambda: forward_backward(fused, *inputs), repeats=10)
+
+# %% [markdown]
+# Read the ratios rather than assume them. Vectorization wins by orders of magnitude because it
+# removes *interpreter* work: each Python step costs as much as hundreds of compiled multiply-adds.
+# im2col wins for the same reason (four Python loops become one BLAS call) and pays for it in memory.
+# Fusion wins less, a small factor, because both forms already run in NumPy: what it saves is passes
+# over memory, temporaries and graph bookkeeping, which matter most when the arrays are large and the
+# arithmetic per element is small. In the browser (WebAssembly NumPy, no BLAS threads, no SIMD
+# kernels) every ratio shifts; that is why the next lesson measures carefully, with repeats and
+# spreads, before believing a speed-up.

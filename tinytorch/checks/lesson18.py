@@ -1,0 +1,306 @@
+"""Checks of lesson 18 (Acceleration): loops vs vectorized matmul, im2col, fused cross-entropy and GELU.
+
+Expected values are computed here with NumPy (float64, then cast), never by tinytorch: the matmuls
+against NumPy's `@`, im2col against windows cut out one by one with explicit loops, the losses and
+GELU against their formulas. The fused ops are also checked to *be* fused: the output's only parent
+in the graph is the input, so the whole op is one node with one hand-written backward.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tinytorch.checks.cases import Case, Piece, Raises
+from tinytorch.checks.compare import mismatch
+from tinytorch.checks.gradients import grad_case
+from tinytorch.tensor import Tensor
+
+HOME = "tinytorch.systems.acceleration"
+FUNCTIONAL = "tinytorch.nn.functional"
+
+
+def _grid(*shape, start=0.0, dtype=np.float32) -> np.ndarray:
+    return (np.arange(np.prod(shape), dtype=np.float64) + start).reshape(shape).astype(dtype)
+
+
+def _random(*shape, seed=0, scale=1.0, dtype=np.float32) -> np.ndarray:
+    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(dtype)
+
+
+def _exact_matmul(a, b) -> np.ndarray:
+    return (a.astype(np.float64) @ b.astype(np.float64)).astype(a.dtype)
+
+
+# ---- vectorization -------------------------------------------------------------------------------
+def _matmul_cases(loops: bool):
+    a, b = _grid(2, 3, start=-2), _grid(3, 4, start=1)
+    yield Case("(2, 3) @ (3, 4) gives the same numbers as NumPy's @", (a, b), _exact_matmul(a, b),
+               returns=np.ndarray, dtype=np.float32,
+               hint="out[i][j] is the sum over t of a[i][t] * b[t][j]" if loops else
+                    "row i of the result is the vector-matrix product a[i] @ b")
+    a, b = _random(4, 3, seed=1, dtype=np.float64), _random(3, 2, seed=2, dtype=np.float64)
+    yield Case("a float64 (4, 3) @ (3, 2) stays float64", (a, b), a @ b, returns=np.ndarray, dtype=np.float64,
+               hint="return an array of a's dtype: np.array(rows, dtype=a.dtype)" if loops else
+                    "np.stack keeps the rows' dtype")
+    a, b = _grid(1, 5, start=1), _grid(5, 1, start=-1)
+    yield Case("(1, 5) @ (5, 1): a single dot product, shape (1, 1)", (a, b), _exact_matmul(a, b),
+               returns=np.ndarray, dtype=np.float32, hint="the result is 2-D even when it holds one number")
+    a, b = _random(3, 4, seed=3), _random(4, 5, seed=4)
+    yield Case("random (3, 4) @ (4, 5) matches to float32 precision", (a, b), _exact_matmul(a, b),
+               returns=np.ndarray, dtype=np.float32, rtol=1e-5, atol=1e-5)
+
+
+def matmul_loops_cases():
+    yield from _matmul_cases(loops=True)
+
+
+def matmul_row_loop_cases():
+    yield from _matmul_cases(loops=False)
+
+
+# ---- im2col --------------------------------------------------------------------------------------
+def _im2col_loops(x, kh, kw, stride=1, pad=0, pad_value=0):
+    """Every window cut out one by one: rows in (n, out-row, out-col) order, each window flattened
+    in (channel, kernel-row, kernel-col) order. Slow and obviously right."""
+    if pad:
+        x = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), constant_values=pad_value)
+    n, c, h, w = x.shape
+    oh, ow = (h - kh) // stride + 1, (w - kw) // stride + 1
+    rows = [x[b, :, i * stride:i * stride + kh, j * stride:j * stride + kw].reshape(-1)
+            for b in range(n) for i in range(oh) for j in range(ow)]
+    return np.array(rows, dtype=x.dtype).reshape(n * oh * ow, c * kh * kw), (oh, ow)
+
+
+def _conv_loops(x, w):
+    """Cross-correlation with loops over every output pixel (stride 1, no padding), in float64."""
+    n, c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    out = np.zeros((n, o, h - kh + 1, wd - kw + 1))
+    for b in range(n):
+        for f in range(o):
+            for i in range(h - kh + 1):
+                for j in range(wd - kw + 1):
+                    out[b, f, i, j] = np.sum(x[b, :, i:i + kh, j:j + kw].astype(np.float64) * w[f])
+    return out
+
+
+def im2col_cases():
+    x = _grid(1, 1, 3, 3)
+    yield Case("one 3x3 channel, 2x2 kernel: 4 windows of 4 numbers", (x, 2), _im2col_loops(x, 2, 2),
+               hint="there are (3 - 2 + 1)^2 = 4 windows; each becomes one row of the result, and the "
+                    "function returns (cols, (oh, ow))")
+    x = _grid(1, 2, 3, 3)
+    yield Case("two channels: each row holds channel 0's window, then channel 1's", (x, 2), _im2col_loops(x, 2, 2),
+               hint="columns are in (C, kh, kw) order, like weight.reshape(O, C*kh*kw)")
+    x = _grid(2, 1, 3, 3)
+    yield Case("a batch of 2 images: image 0's windows first", (x, 2), _im2col_loops(x, 2, 2),
+               hint="rows are in (N, oh, ow) order: all windows of image 0, then of image 1")
+    x = _grid(1, 1, 5, 5)
+    yield Case("stride 2 on a 5x5 input, 3x3 kernel: 2x2 windows", (x, 3), _im2col_loops(x, 3, 3, stride=2),
+               kwargs={"stride": 2}, hint="output size is (5 - 3) // 2 + 1 = 2; windows start every 2 pixels")
+    x = _grid(1, 1, 2, 2, start=1)
+    yield Case("padding 1 around a 2x2 input, 3x3 kernel: borders of zeros", (x, 3), _im2col_loops(x, 3, 3, pad=1),
+               kwargs={"padding": 1}, hint="np.pad only the two spatial axes: ((0, 0), (0, 0), (p, p), (p, p))")
+    yield Case("pad_value=-5 fills the border with -5 (max pooling pads with -inf)", (x, 3),
+               _im2col_loops(x, 3, 3, pad=1, pad_value=-5), kwargs={"padding": 1, "pad_value": -5},
+               hint="pass pad_value as np.pad's constant_values")
+    x = _grid(1, 1, 3, 4)
+    cols, _ = _im2col_loops(x, 2, 3)
+    yield Case("a rectangular (2, 3) kernel on a 3x4 input", (x, (2, 3)), (cols, (2, 2)),
+               hint="kernel_size may be an int or a pair (kh, kw)")
+    codes = _grid(1, 1, 3, 3, start=-4, dtype=np.int8)
+    yield Case("int8 codes keep their dtype (the quantized conv of lesson 15 uses this)", (codes, 2),
+               _im2col_loops(codes, 2, 2), hint="never convert to float: reshape and copy only")
+
+    x, w = _random(2, 2, 4, 4, seed=5), _random(3, 2, 3, 3, seed=6)
+
+    def conv(impl):
+        cols, (oh, ow) = impl(x, 3)
+        out = cols @ w.reshape(3, -1).T                       # (N*oh*ow, O): one matrix product
+        return out.reshape(2, oh, ow, 3).transpose(0, 3, 1, 2)
+    yield Case("a convolution as ONE matrix product cols @ W.T equals the loops", call=conv,
+               expected=_conv_loops(x, w).astype(np.float32), rtol=1e-4, atol=1e-5,
+               show="x (2, 2, 4, 4), weight (3, 2, 3, 3); (cols @ weight.reshape(3, -1).T) reshaped to (2, 3, 2, 2)",
+               hint="if the other cases pass, check the row order (N, oh, ow) and column order (C, kh, kw)")
+    yield Case("a 3x3 kernel on a 2x2 input raises ValueError naming both sizes", (_grid(1, 1, 2, 2), 3),
+               Raises(ValueError, "3x3", "2x2"),
+               hint="when oh or ow would be < 1, raise ValueError(f'... a {kh}x{kw} kernel does not fit the "
+                    "padded {h}x{w} input')")
+
+
+# ---- cross-entropy: unfused composition and fused op ---------------------------------------------
+def _log_softmax(x):
+    x = np.asarray(x, np.float64)
+    z = x - x.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def _ce(x, y):
+    return -_log_softmax(x)[np.arange(len(y)), y].mean()
+
+
+def _count_ops(out) -> int:
+    """How many op nodes the graph behind `out` has (leaves excluded)."""
+    seen, stack, count = set(), [out], 0
+    while stack:
+        t = stack.pop()
+        if id(t) in seen or not isinstance(t, Tensor):
+            continue
+        seen.add(id(t))
+        if t._parents:
+            count += 1
+            stack.extend(t._parents)
+    return count
+
+
+LOGITS = np.array([[2.0, 1.0, 0.1, -1.0], [0.5, 2.5, -0.5, 0.0], [-1.0, 0.0, 1.0, 3.0]], np.float32)
+TARGETS = np.array([0, 3, 3])
+
+
+def _loss_value_cases():
+    x, y = LOGITS, TARGETS
+    yield Case("3 rows of 4 logits: the mean of -log softmax at the targets", (Tensor(x), y),
+               np.asarray(_ce(x, y), np.float32), returns=Tensor, dtype=np.float32,
+               hint="loss = -mean over rows of log_softmax(logits)[row, target[row]]")
+    big = np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 999.0]], np.float32)
+    yield Case("logits of +-1000 give a finite loss", (Tensor(big), np.array([0, 2])),
+               np.asarray(_ce(big, [0, 2]), np.float32), returns=Tensor, dtype=np.float32,
+               hint="subtract each row's maximum before exp (the log-sum-exp trick of lesson 04)")
+    yield Case("targets may be a Tensor of ints", (Tensor(x), Tensor(y)), np.asarray(_ce(x, y), np.float32),
+               returns=Tensor, dtype=np.float32,
+               hint="take targets.data when targets is a Tensor, else np.asarray(targets)")
+
+
+def cross_entropy_unfused_cases():
+    yield from _loss_value_cases()
+    yield grad_case("gradient w.r.t. the logits flows back through every op", lambda ce, z: ce(z, TARGETS), LOGITS,
+                    names=["logits"], hint="use Tensor ops only (-, exp, sum, log, indexing, mean): autograd "
+                                           "then differentiates the chain for you")
+
+    def several_ops(impl):
+        z = Tensor(LOGITS, requires_grad=True)
+        return _count_ops(impl(z, TARGETS))
+
+    def at_least_four(n):
+        return None if isinstance(n, int) and n >= 4 else (
+            f"the graph behind the loss has {n} op node(s); the unfused version is a chain of small Tensor ops "
+            "(at least 4: shift, exp, sum, log, ...)")
+    yield Case("it is a chain of small ops (at least 4 nodes in the graph)", call=several_ops, expected=at_least_four,
+               show="logits (3, 4) requiring grad", hint="do not call F.cross_entropy here: compose Tensor operations")
+
+
+def cross_entropy_cases():
+    yield from _loss_value_cases()
+    yield grad_case("gradient w.r.t. the logits (finite differences)", lambda ce, z: ce(z, TARGETS), LOGITS,
+                    names=["logits"], hint="backward returns (softmax(logits) - onehot(targets)) * g / N")
+    x, y = LOGITS, TARGETS
+    p = np.exp(_log_softmax(x))
+    onehot = np.eye(4)[y]
+
+    def grad_of(impl):
+        z = Tensor(x, requires_grad=True)
+        impl(z, y).backward()
+        return z.grad
+    yield Case("logits.grad is (softmax - onehot) / N", call=grad_of, expected=((p - onehot) / 3).astype(np.float32),
+               show="logits (3, 4) float32, targets [0, 3, 3]; loss.backward()",
+               hint="subtract 1 at each row's target in a copy of the probabilities, then divide by N (and scale "
+                    "by g, the upstream gradient)")
+
+    def one_node(impl):
+        z = Tensor(x, requires_grad=True)
+        out = impl(z, y)
+        if not isinstance(out, Tensor):
+            return f"expected a Tensor, got {type(out).__name__}"
+        if len(out._parents) != 1 or out._parents[0] is not z:
+            return (f"the loss has {_count_ops(out)} op node(s) behind it; fused means ONE node whose only parent is "
+                    "the logits: compute with NumPy on logits.data and return Tensor._op(loss, (logits,), backward, ...)")
+        return None
+    yield Case("fused: ONE graph node whose only parent is the logits", call=one_node, expected=lambda problem: problem,
+               show="logits (3, 4) requiring grad")
+    yield Case("logits of shape (4,) raise ValueError naming the shape", (Tensor(np.zeros(4, np.float32)), [0]),
+               Raises(ValueError, "(4,)"), hint="logits must be 2-D (N, C): check logits.ndim first")
+    yield Case("3 rows of logits but 2 targets: ValueError naming (3,) and (2,)", (Tensor(x), np.array([0, 1])),
+               Raises(ValueError, "(3,)", "(2,)"), hint="targets must have shape (N,): name the shape you need and the one you got")
+    yield Case("float targets raise TypeError naming their dtype", (Tensor(x), np.array([0.0, 1.0, 2.0])),
+               Raises(TypeError, "float64"), hint="targets are class indices: check y.dtype.kind in 'iu'")
+    yield Case("target 5 with 4 classes raises IndexError naming 5 and the 4 classes", (Tensor(x), np.array([0, 5, 1])),
+               Raises(IndexError, "5", "4 classes"), hint="check y.min() >= 0 and y.max() < C before indexing")
+
+
+# ---- GELU ----------------------------------------------------------------------------------------
+C = math.sqrt(2 / math.pi)
+
+
+def _gelu(x):
+    x = np.asarray(x, np.float64)
+    return 0.5 * x * (1 + np.tanh(C * (x + 0.044715 * x ** 3)))
+
+
+def _gelu_grad(x):
+    x = np.asarray(x, np.float64)
+    th = np.tanh(C * (x + 0.044715 * x ** 3))
+    return 0.5 * (1 + th) + 0.5 * x * (1 - th ** 2) * C * (1 + 3 * 0.044715 * x ** 2)
+
+
+def gelu_cases():
+    x = np.array([-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0], np.float32)
+    yield Case("values at -3 ... 3 (tanh approximation)", (Tensor(x),), _gelu(x).astype(np.float32),
+               returns=Tensor, dtype=np.float32)
+    yield grad_case("gradient (finite differences)", lambda gelu, t: gelu(t), x.reshape(7, 1) * [1.0, 0.5],
+                    hint="d/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2), t the tanh")
+
+    def grad_of(impl):
+        t = Tensor(x, requires_grad=True)
+        impl(t).sum().backward()
+        return t.grad
+    yield Case("x.grad matches the hand-derived derivative (0.5 at x = 0)", call=grad_of,
+               expected=_gelu_grad(x).astype(np.float32), show="x = [-3, -1, -0.5, 0, 0.5, 1, 3]; gelu(x).sum().backward()",
+               hint="keep tanh(inner) from the forward pass: the backward reuses it")
+
+    def one_node(impl):
+        t = Tensor(x, requires_grad=True)
+        out = impl(t)
+        if not isinstance(out, Tensor):
+            return f"expected a Tensor, got {type(out).__name__}"
+        if len(out._parents) != 1 or out._parents[0] is not t:
+            return (f"the output has {_count_ops(out)} op node(s) behind it; fused means ONE node whose only parent "
+                    "is x: compute on x.data with NumPy and return Tensor._op(data, (x,), backward, 'gelu')")
+        return None
+    yield Case("fused: ONE graph node whose only parent is x", call=one_node, expected=lambda problem: problem,
+               show="x (7,) requiring grad")
+
+
+PIECES = [
+    Piece("matmul_loops", matmul_loops_cases, title="matmul with three Python loops",
+          todo="compute a @ b with three nested Python loops over plain lists (no NumPy arithmetic)",
+          hints=["Convert first: al, bl = a.tolist(), b.tolist(); Python lists are faster to index than arrays.",
+                 "For every (i, j): s = 0.0; for t in range(k): s += al[i][t] * bl[t][j]; store s in out[i][j].",
+                 "Return np.array(out, dtype=a.dtype) so the result has a's dtype."]),
+    Piece("matmul_row_loop", matmul_row_loop_cases, title="one loop, rows vectorized",
+          todo="compute a @ b with one Python loop over the rows of a, each row a vectorized `row @ b`",
+          hints=["`row @ b` is a (k,) vector times a (k, n) matrix: NumPy does the two inner loops.",
+                 "np.stack(list_of_rows) puts the (n,) results back into an (m, n) array."]),
+    Piece("im2col", im2col_cases, title="unroll every window into a row",
+          todo="return (cols, (oh, ow)): every kernel window of x (N, C, H, W) as one row of cols (N*oh*ow, C*kh*kw)",
+          hints=["Pad first (only H and W), then oh = (h - kh) // sh + 1 and ow likewise; raise if either is < 1.",
+                 "np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3)) is an (N, C, H', W', kh, kw) view "
+                 "of every window without copying; [:, :, ::sh, ::sw] applies the stride.",
+                 "Move the axes to (N, oh, ow, C, kh, kw) with .transpose(0, 2, 3, 1, 4, 5), then reshape to "
+                 "(N*oh*ow, C*kh*kw): that reshape is the one copy."]),
+    Piece("cross_entropy_unfused", cross_entropy_unfused_cases, title="cross-entropy from small ops",
+          todo="return the mean cross-entropy composed of Tensor ops (shift, exp, sum, log, index, mean)",
+          hints=["Shift by a constant: z = logits - Tensor(logits.data.max(axis=1, keepdims=True)).",
+                 "logp = z - z.exp().sum(axis=1, keepdims=True).log() is log-softmax, built from four ops.",
+                 "Pick each row's target with logp[np.arange(N), y] and return the negated mean."]),
+    Piece("cross_entropy", cross_entropy_cases, home=FUNCTIONAL, title="fused softmax-cross-entropy",
+          todo="return the mean cross-entropy as ONE op: NumPy forward, backward (softmax - onehot) / N",
+          hints=["Validate first: logits 2-D, targets shape (N,), integer dtype, every class in range; name the shapes.",
+                 "Forward on arrays: logp = z - log(sum(exp(z))) with z = a - max; loss = -logp[rows, y].mean().",
+                 "backward(g): grad = exp(logp) (the softmax); grad[rows, y] -= 1; return (grad * (g / N),)."]),
+    Piece("gelu", gelu_cases, home=FUNCTIONAL, title="fused GELU with its derivative",
+          todo="return GELU (tanh approximation) as ONE op whose backward is the hand-derived derivative",
+          hints=["Forward: th = np.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a*a*a)); out = 0.5 * a * (1 + th).",
+                 "Product rule: d/da = 0.5 (1 + th) + 0.5 a (1 - th^2) * d_inner, d_inner = sqrt(2/pi) (1 + 3*0.044715 a^2).",
+                 "backward(g) returns (g * derivative,); it can use th from the forward (a closure)."]),
+]
