@@ -265,9 +265,9 @@ CONFIGS = {
     "quick": {"reversal": dict(length=6, steps=150, embed=32, layers=1),
               "text": dict(block=32, batch=16, embed=32, layers=1, steps=80, lr=1e-2, sample=80)},
     "browser": {"reversal": dict(length=6, steps=150, embed=32, layers=1),
-                "text": dict(block=32, batch=16, embed=48, layers=2, steps=300, lr=3e-3, sample=200)},
+                "text": dict(block=32, batch=16, embed=64, layers=1, steps=400, lr=6e-3, sample=200)},
     "full": {"reversal": dict(length=8, steps=250, embed=32, layers=1),
-             "text": dict(block=64, batch=32, embed=64, layers=2, steps=1500, lr=3e-3, sample=400)},
+             "text": dict(block=64, batch=32, embed=64, layers=2, steps=2500, lr=3e-3, sample=400)},
 }
 
 
