@@ -215,6 +215,11 @@ def check_output(output: Path):
     settings = config["litePluginSettings"][KERNEL_SETTINGS]
     if not settings.get("pyodideUrl", "").startswith("./static/pyodide/"):
         raise SystemExit(f"pyodideUrl is {settings.get('pyodideUrl')!r}, not the local ./static/pyodide/")
+    if 'id="jupyter-config-data"' not in (output / "index.html").read_text():
+        # every JupyterLite app page reads its configuration from the ROOT index.html too;
+        # without this element the notebook pages stay blank
+        raise SystemExit("site/landing/index.html lacks JupyterLite's "
+                         '<script id="jupyter-config-data" type="application/json" data-jupyter-lite-root=".">')
     lock = json.loads((output / "static/pyodide/pyodide-lock.json").read_text())
     if "tinytorch" not in lock["packages"]:
         raise SystemExit("the shipped pyodide-lock.json has no tinytorch entry")
