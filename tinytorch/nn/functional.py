@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, default_rng
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
@@ -176,7 +176,6 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng=None) -> Tenso
         return x
     if not 0 <= p < 1:
         raise ValueError(f"dropout probability must be in [0, 1), got {p}")
-    from ..tensor import default_rng
     keep = ((rng or default_rng()).random(x.shape) >= p).astype(x.dtype) / (1 - p)
     return Tensor._op(x.data * keep, (x,), lambda g: (g * keep,), "dropout")
 
