@@ -11,19 +11,18 @@
 # %% [markdown]
 # The fastest code in this course does no clever maths. It computes the *same numbers* as the slow
 # code, arranged so the machine does less work per result: fewer Python steps, fewer passes over
-# memory, fewer temporary arrays. This lesson writes three such rearrangements, each as a pair of a
-# slow form and a fast form, checks that the pair agrees, and then times both.
+# memory, fewer temporary arrays. This lesson takes three such rearrangements, writes both sides of
+# each where they are new, checks that the two sides agree, and then times them.
 #
-# | piece | the slow form | the fast form |
+# | rearrangement | the slow form | the fast form |
 # |---|---|---|
-# | `matmul_loops`, `matmul_row_loop` | three Python loops | one loop, rows vectorized (then NumPy's `@`) |
-# | `im2col` | a convolution as loops over output pixels | every window unrolled, then ONE matrix product |
-# | `cross_entropy_unfused`, `cross_entropy` | eight small differentiable ops | ONE op with a hand-derived backward |
-# | `gelu` | nine small ops (given: `gelu_unfused`) | ONE op with a hand-derived backward |
+# | vectorization | `matmul_loops`: three Python loops | `matmul_row_loop`: one loop, rows vectorized; then NumPy's `@` |
+# | im2col | `naive_conv2d` (lesson 09, given): loops over output pixels | `im2col`: every window unrolled, then ONE matrix product |
+# | fusion | `cross_entropy_unfused`, `gelu_unfused`: chains of small ops | `F.cross_entropy`, `F.gelu`: ONE op each (yours from lesson 05) |
 #
-# `cross_entropy` and `gelu` are the functions lessons 04 and 02 introduced; here each gets its own
-# hand-derived backward pass, which is what makes it a *fused* op. The slow forms (`naive_conv2d`,
-# `gelu_unfused`) and the timing harness of lesson 19 are given.
+# You write the five pieces named in code on the left and in the middle of the table; the fused ops
+# are the ones you gave a hand-derived backward in lesson 05 (`use_my_work` below switches them on),
+# and the timing helper is given (lesson 19 builds a proper harness).
 
 # %%
 import statistics
@@ -117,11 +116,11 @@ lesson.check("matmul_row_loop")
 lesson.check("im2col")
 
 # %% [markdown]
-# ## 3. Fusion: cross-entropy as one op
+# ## 3. Fusion: what a fused op replaces
 #
-# Built from the operations you already have, the cross-entropy of logits `z (N, C)` and integer
-# targets `y (N,)` is a chain of small ops, each a full pass over an `(N, C)` array that allocates
-# its own temporary and its own graph node:
+# Built from the Tensor operations you already have, the cross-entropy of logits `z (N, C)` and
+# integer targets `y (N,)` is a chain of small ops, each a full pass over an `(N, C)` array that
+# allocates its own temporary and its own graph node:
 #
 # ```
 # shift = z - max(z)                       (N, C)   sub
@@ -129,25 +128,21 @@ lesson.check("im2col")
 # loss  = -mean(logp[range(N), y])         ()       index, mean, neg
 # ```
 #
-# Write it that way first, `cross_entropy_unfused`, with Tensor operations only (the max is a
-# constant shift: `Tensor(logits.data.max(axis=1, keepdims=True))` needs no gradient, since softmax
-# does not change when a constant is subtracted). Autograd differentiates the chain for you; the
-# backward walks all eight nodes back.
+# Write it that way, `cross_entropy_unfused`, with Tensor operations only. The maximum is a constant
+# shift, `Tensor(logits.data.max(axis=1, keepdims=True))`, which needs no gradient: softmax does not
+# change when a constant is subtracted from a row. Autograd differentiates the chain for you, and the
+# backward pass walks all eight nodes back. `targets` may be an array or a Tensor of ints.
 #
-# A **fused** op does the forward in NumPy on the arrays and registers ONE node with a hand-derived
-# backward. For cross-entropy the derivative is famously simple. With `p = softmax(z)` and one row:
+# The **fused** `F.cross_entropy` of lessons 04 and 05 computes the same loss in NumPy on the arrays
+# and records ONE node, whose backward you derived by hand. With `p = softmax(z)`, for one row:
 #
 # ```
 # loss_row = -logp[y] = -z[y] + log(sum_j exp(z[j]))
 # d loss_row / d z[j] = p[j] - (1 if j == y else 0)
 # ```
 #
-# so the gradient of the mean is `(p - onehot(y)) / N`: no exp of a large number, no division by a
-# small probability, the most stable form there is. Fused `cross_entropy` also checks its inputs,
-# because a shape mistake here otherwise surfaces as a confusing indexing error: logits must be
-# `(N, C)`, targets `(N,)` of integer dtype with every class in `0..C-1`; each error names the shapes.
-# `backward(g)` receives the upstream gradient `g` (a 0-d array: 1 for `loss.backward()`) and returns
-# a tuple with the logits' gradient.
+# so the gradient of the mean is `(p - onehot(y)) / N`: one pass, no exp of a large number, no
+# division by a small probability. Same numbers; one node instead of eight.
 
 # %%
 # solution: cross_entropy_unfused
@@ -155,34 +150,57 @@ lesson.check("im2col")
 # %%
 lesson.check("cross_entropy_unfused")
 
-# %%
-# solution: cross_entropy
+# %% [markdown]
+# ## 4. GELU from small ops
+#
+# The same for GELU (tanh approximation, lesson 02): `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`.
+# Composed of Tensor operations it is nine nodes (two multiplications for the cube, then scale, add,
+# scale, tanh, add, and two final products), and autograd chains nine backward steps. Fused,
+# `F.gelu` is one node whose backward multiplies the upstream gradient by the hand-derived derivative
+#
+# ```
+# d gelu / dx = 0.5 (1 + t)  +  0.5 x (1 - t^2) · sqrt(2/pi) (1 + 3 · 0.044715 x^2),    t = tanh(inner)
+# ```
+#
+# reusing `t` from the forward pass. Write the unfused `gelu_unfused`; plain Python numbers mix with
+# Tensors (`x * 0.5`, `inner.tanh() + 1.0`), and `math.sqrt` gives the constant.
 
 # %%
-lesson.check("cross_entropy")
+# solution: gelu_unfused
+
+# %%
+lesson.check("gelu_unfused")
 
 # %% [markdown]
-# ## 4. Fused GELU
-#
-# GELU (tanh approximation, lesson 02) composed from Tensor ops is nine nodes (`gelu_unfused`, given:
-# three multiplications for the cube, then scale, add, scale, tanh, add, and two final products).
-# Fused, it is one: compute `t = tanh(inner)` with `inner = sqrt(2/pi) (x + 0.044715 x^3)` in the
-# forward pass and keep it, because the derivative needs it again. By the product rule, for
-# `gelu(x) = 0.5 x (1 + t)`:
-#
-# ```
-# d gelu / dx = 0.5 (1 + t)  +  0.5 x (1 - t^2) · sqrt(2/pi) (1 + 3 · 0.044715 x^2)
-# ```
-#
-# (`1 - t^2` is the derivative of tanh.) At `x = 0` this is 0.5. The backward multiplies the upstream
-# gradient `g` by it, elementwise. Write `a * a * a` rather than `a ** 3`: NumPy's float32 power is
-# far slower than two multiplications.
+# **Same numbers, fewer nodes.** Both forms give the same loss and the same gradient; the graph
+# behind the fused one is a single node:
 
 # %%
-# solution: gelu
+def graph_nodes(out):
+    """Op nodes in the graph behind `out` (leaves not counted)."""
+    seen, stack = set(), [out]
+    while stack:
+        t = stack.pop()
+        if id(t) not in seen and t._parents:
+            seen.add(id(t))
+            stack.extend(t._parents)
+    return len(seen)
 
-# %%
-lesson.check("gelu")
+
+def value_and_grad(op, array, *args):
+    x = tt.Tensor(array, requires_grad=True)
+    out = op(x, *args)
+    (out if out.data.size == 1 else out.sum()).backward()
+    return out, x.grad.data
+
+
+z = np.array([[2.0, 1.0, 0.1, -1.0], [0.5, 2.5, -0.5, 0.0], [-1.0, 0.0, 1.0, 3.0]], np.float32)
+y = np.array([0, 3, 3])
+for name, unfused, fused, args in (("cross-entropy", A.cross_entropy_unfused, F.cross_entropy, (y,)),
+                                   ("GELU", A.gelu_unfused, F.gelu, ())):
+    (slow, g_slow), (fast, g_fast) = value_and_grad(unfused, z, *args), value_and_grad(fused, z, *args)
+    print(f"{name:13s} same values: {np.allclose(slow.data, fast.data, atol=1e-6)}, same gradients: "
+          f"{np.allclose(g_slow, g_fast, atol=1e-6)}; graph nodes: unfused {graph_nodes(slow)}, fused {graph_nodes(fast)}")
 
 # %% [markdown]
 # ## 5. All checks
@@ -193,40 +211,40 @@ lesson.check()
 # %% [markdown]
 # ### Your fast ops in later lessons
 #
-# Every piece that passes runs inside tinytorch in this notebook: `F.cross_entropy`, `nn.GELU()` and
-# `nn.CrossEntropyLoss()` now use your fused ops, in this notebook's systems section too. Later
-# lessons and the milestones start from tinytorch's reference; one call switches your saved pieces on:
+# Every piece that passes runs inside tinytorch in this notebook, in the systems section below too
+# (`A.im2col`, `A.cross_entropy_unfused`, ... are yours then). Later lessons and the milestones start
+# from tinytorch's reference; one call switches your saved pieces on:
 #
 # ```python
 # tt.checks.use_my_work()      # your code from my_tinytorch/ runs from now on
 # tt.checks.use_reference()    # back to tinytorch's own
 # ```
 #
-# Your fused `cross_entropy` and `gelu` from this lesson replace the versions you wrote in lessons
-# 04 and 02 there.
+# `im2col` is also what tinytorch's INT8 convolution (lesson 15) unrolls its integer codes with.
 
 # %% [markdown]
 # ## 6. Systems: before and after
 #
-# Every claim above is a pair of timings. `median_time` runs a function once to warm up (the first
-# call pays for allocations and caches), then a few times, and reports the *median* time, which one
-# slow run cannot move. Lesson 19 builds this into a proper harness.
+# Every claim above is a pair of timings. `before_after` runs each function once to warm up (the
+# first call pays for allocations and caches), then times the two *in turn*, a few times each, so
+# both see the same disturbances from the rest of the machine, and compares the *median* times, which
+# one slow run cannot move. Lesson 19 builds this into a proper harness.
 
 # %%
-def median_time(fn, repeats=5, warmup=1):
-    """Median seconds of `repeats` calls after `warmup` untimed ones."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def seconds(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 def before_after(what, slow, fast, repeats=5):
-    t_slow, t_fast = median_time(slow, max(1, repeats // 2)), median_time(fast, repeats * 2)
+    """Median time of `slow` and of `fast`, timed alternately after one warm-up call each."""
+    slow(), fast()
+    slow_times, fast_times = [], []
+    for _ in range(repeats):
+        slow_times.append(seconds(slow))
+        fast_times.append(seconds(fast))
+    t_slow, t_fast = statistics.median(slow_times), statistics.median(fast_times)
     print(f"{what:34s} {t_slow * 1e3:9.3f} ms -> {t_fast * 1e3:8.3f} ms   {t_slow / t_fast:7.1f}x faster")
 
 
@@ -239,8 +257,8 @@ rng = np.random.default_rng(0)
 n = 48
 a, b = rng.standard_normal((n, n)).astype(np.float32), rng.standard_normal((n, n)).astype(np.float32)
 print("same numbers:", np.allclose(A.matmul_loops(a, b), a @ b, atol=1e-4), np.allclose(A.matmul_row_loop(a, b), a @ b, atol=1e-4))
-before_after("three loops -> one loop over rows", lambda: A.matmul_loops(a, b), lambda: A.matmul_row_loop(a, b))
-before_after("one loop over rows -> a @ b", lambda: A.matmul_row_loop(a, b), lambda: a @ b)
+before_after("three loops -> one loop over rows", lambda: A.matmul_loops(a, b), lambda: A.matmul_row_loop(a, b), 3)
+before_after("one loop over rows -> a @ b", lambda: A.matmul_row_loop(a, b), lambda: a @ b, 10)
 
 # %% [markdown]
 # **im2col.** A convolution of 2 images of 3 x 12 x 12 with 4 filters of 3 x 3 (padding 1): the loops
@@ -259,15 +277,15 @@ def im2col_conv(x, w, padding=1):
 slow = naive_conv2d(tt.Tensor(x), tt.Tensor(w), None, 1, 1).data
 print("same numbers:", np.allclose(im2col_conv(x, w), slow, atol=1e-4))
 before_after("naive_conv2d -> im2col + matmul", lambda: naive_conv2d(tt.Tensor(x), tt.Tensor(w), None, 1, 1),
-             lambda: im2col_conv(x, w))
+             lambda: im2col_conv(x, w), 3)
 cols, _ = A.im2col(x, 3, padding=1)
 print(f"the price: x is {x.nbytes:,} bytes, its im2col matrix {cols.shape} is {cols.nbytes:,} bytes "
       f"({cols.nbytes / x.nbytes:.1f}x)")
 
 # %% [markdown]
-# **Fusion.** Forward and backward of each op, fused against its composition from small ops. The
-# graph-node count and the peak memory of one forward + backward (Python's `tracemalloc`, which sees
-# NumPy's arrays) show where the time goes: every node is a pass over memory and a temporary array.
+# **Fusion.** Forward and backward of each op, the chain of small ops against the fused op, on
+# bigger inputs. The peak memory of one forward + backward (Python's `tracemalloc`, which sees NumPy's
+# arrays) shows where the time goes: every node of the chain is a pass over memory and a temporary.
 
 # %%
 import tracemalloc
@@ -277,16 +295,6 @@ def forward_backward(op, *inputs):
     out = op(*inputs)
     (out if out.data.size == 1 else out.sum()).backward()
     return out
-
-
-def nodes(out):
-    seen, stack = set(), [out]
-    while stack:
-        t = stack.pop()
-        if id(t) not in seen and t._parents:
-            seen.add(id(t))
-            stack.extend(t._parents)
-    return len(seen)
 
 
 def peak_bytes(fn):
@@ -303,19 +311,20 @@ acts = tt.Tensor(rng.standard_normal((256, 512)).astype(np.float32), requires_gr
 pairs = {"cross-entropy (512, 10)": (A.cross_entropy_unfused, F.cross_entropy, (logits, targets)),
          "GELU (256, 512)": (A.gelu_unfused, F.gelu, (acts,))}
 for what, (unfused, fused, inputs) in pairs.items():
-    print(f"{what}: same loss/output: {np.allclose(unfused(*inputs).data, fused(*inputs).data, atol=1e-5)}; "
-          f"graph nodes {nodes(unfused(*inputs))} -> {nodes(fused(*inputs))}; peak memory "
-          f"{peak_bytes(lambda: forward_backward(unfused, *inputs)):,} -> "
+    print(f"{what}: same numbers: {np.allclose(unfused(*inputs).data, fused(*inputs).data, atol=1e-5)}; "
+          f"peak memory {peak_bytes(lambda: forward_backward(unfused, *inputs)):,} -> "
           f"{peak_bytes(lambda: forward_backward(fused, *inputs)):,} bytes")
     before_after("  fwd+bwd unfused -> fused", lambda: forward_backward(unfused, *inputs),
-                 lambda: forward_backward(fused, *inputs), repeats=10)
+                 lambda: forward_backward(fused, *inputs), repeats=15)
 
 # %% [markdown]
 # Read the ratios rather than assume them. Vectorization wins by orders of magnitude because it
 # removes *interpreter* work: each Python step costs as much as hundreds of compiled multiply-adds.
 # im2col wins for the same reason (four Python loops become one BLAS call) and pays for it in memory.
-# Fusion wins less, a small factor, because both forms already run in NumPy: what it saves is passes
-# over memory, temporaries and graph bookkeeping, which matter most when the arrays are large and the
-# arithmetic per element is small. In the browser (WebAssembly NumPy, no BLAS threads, no SIMD
+# Fusion wins less, because both forms already run in NumPy: what it saves is graph bookkeeping,
+# temporaries (see the peak memory) and passes over memory. How much time that buys depends on the
+# op and the machine: cross-entropy's fused backward is one short formula, while GELU's still makes
+# about as many NumPy passes as the chain's backward, so its gain comes mostly from memory traffic,
+# and grows once the temporaries no longer fit in the CPU's caches. In the browser (WebAssembly NumPy, no BLAS threads, no SIMD
 # kernels) every ratio shifts; that is why the next lesson measures carefully, with repeats and
 # spreads, before believing a speed-up.

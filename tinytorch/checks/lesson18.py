@@ -1,9 +1,10 @@
-"""Checks of lesson 18 (Acceleration): loops vs vectorized matmul, im2col, fused cross-entropy and GELU.
+"""Checks of lesson 18 (Acceleration): loops vs vectorized matmul, im2col, and the unfused compositions
+that fused ops replace (cross-entropy and GELU from small Tensor ops).
 
 Expected values are computed here with NumPy (float64, then cast), never by tinytorch: the matmuls
-against NumPy's `@`, im2col against windows cut out one by one with explicit loops, the losses and
-GELU against their formulas. The fused ops are also checked to *be* fused: the output's only parent
-in the graph is the input, so the whole op is one node with one hand-written backward.
+against NumPy's `@`, im2col against windows cut out one by one with explicit loops, the loss and
+GELU against their formulas. The unfused pieces are also checked to *be* chains of small ops (their
+gradients come from autograd through them); the fused ops are the learner's from lesson 05.
 """
 from __future__ import annotations
 
@@ -12,12 +13,10 @@ import math
 import numpy as np
 
 from tinytorch.checks.cases import Case, Piece, Raises
-from tinytorch.checks.compare import mismatch
 from tinytorch.checks.gradients import grad_case
 from tinytorch.tensor import Tensor
 
 HOME = "tinytorch.systems.acceleration"
-FUNCTIONAL = "tinytorch.nn.functional"
 
 
 def _grid(*shape, start=0.0, dtype=np.float32) -> np.ndarray:
@@ -129,7 +128,7 @@ def im2col_cases():
                     "padded {h}x{w} input')")
 
 
-# ---- cross-entropy: unfused composition and fused op ---------------------------------------------
+# ---- the unfused compositions -------------------------------------------------------------------
 def _log_softmax(x):
     x = np.asarray(x, np.float64)
     z = x - x.max(axis=1, keepdims=True)
@@ -154,11 +153,27 @@ def _count_ops(out) -> int:
     return count
 
 
+def _chain_case(name, make_input, call, minimum, what):
+    """The result is built by a chain of at least `minimum` small Tensor ops (not one fused op)."""
+    def several_ops(impl):
+        out = call(impl, make_input())
+        return _count_ops(out) if isinstance(out, Tensor) else f"expected a Tensor, got {type(out).__name__}"
+
+    def check(n):
+        if isinstance(n, str):
+            return n
+        return None if n >= minimum else (
+            f"the graph behind the result has {n} op node(s); the unfused version is a chain of small Tensor "
+            f"ops (at least {minimum}: {what})")
+    return Case(name, call=several_ops, expected=check, show="an input requiring grad",
+                hint="compose Tensor operations here; do not call the fused op of tinytorch.nn.functional")
+
+
 LOGITS = np.array([[2.0, 1.0, 0.1, -1.0], [0.5, 2.5, -0.5, 0.0], [-1.0, 0.0, 1.0, 3.0]], np.float32)
 TARGETS = np.array([0, 3, 3])
 
 
-def _loss_value_cases():
+def cross_entropy_unfused_cases():
     x, y = LOGITS, TARGETS
     yield Case("3 rows of 4 logits: the mean of -log softmax at the targets", (Tensor(x), y),
                np.asarray(_ce(x, y), np.float32), returns=Tensor, dtype=np.float32,
@@ -170,65 +185,14 @@ def _loss_value_cases():
     yield Case("targets may be a Tensor of ints", (Tensor(x), Tensor(y)), np.asarray(_ce(x, y), np.float32),
                returns=Tensor, dtype=np.float32,
                hint="take targets.data when targets is a Tensor, else np.asarray(targets)")
-
-
-def cross_entropy_unfused_cases():
-    yield from _loss_value_cases()
     yield grad_case("gradient w.r.t. the logits flows back through every op", lambda ce, z: ce(z, TARGETS), LOGITS,
                     names=["logits"], hint="use Tensor ops only (-, exp, sum, log, indexing, mean): autograd "
                                            "then differentiates the chain for you")
-
-    def several_ops(impl):
-        z = Tensor(LOGITS, requires_grad=True)
-        return _count_ops(impl(z, TARGETS))
-
-    def at_least_four(n):
-        return None if isinstance(n, int) and n >= 4 else (
-            f"the graph behind the loss has {n} op node(s); the unfused version is a chain of small Tensor ops "
-            "(at least 4: shift, exp, sum, log, ...)")
-    yield Case("it is a chain of small ops (at least 4 nodes in the graph)", call=several_ops, expected=at_least_four,
-               show="logits (3, 4) requiring grad", hint="do not call F.cross_entropy here: compose Tensor operations")
+    yield _chain_case("it is a chain of small ops (at least 6 nodes in the graph)",
+                      lambda: Tensor(LOGITS, requires_grad=True), lambda impl, z: impl(z, TARGETS), 6,
+                      "shift, exp, sum, log, subtract, index, mean, negate")
 
 
-def cross_entropy_cases():
-    yield from _loss_value_cases()
-    yield grad_case("gradient w.r.t. the logits (finite differences)", lambda ce, z: ce(z, TARGETS), LOGITS,
-                    names=["logits"], hint="backward returns (softmax(logits) - onehot(targets)) * g / N")
-    x, y = LOGITS, TARGETS
-    p = np.exp(_log_softmax(x))
-    onehot = np.eye(4)[y]
-
-    def grad_of(impl):
-        z = Tensor(x, requires_grad=True)
-        impl(z, y).backward()
-        return z.grad
-    yield Case("logits.grad is (softmax - onehot) / N", call=grad_of, expected=((p - onehot) / 3).astype(np.float32),
-               show="logits (3, 4) float32, targets [0, 3, 3]; loss.backward()",
-               hint="subtract 1 at each row's target in a copy of the probabilities, then divide by N (and scale "
-                    "by g, the upstream gradient)")
-
-    def one_node(impl):
-        z = Tensor(x, requires_grad=True)
-        out = impl(z, y)
-        if not isinstance(out, Tensor):
-            return f"expected a Tensor, got {type(out).__name__}"
-        if len(out._parents) != 1 or out._parents[0] is not z:
-            return (f"the loss has {_count_ops(out)} op node(s) behind it; fused means ONE node whose only parent is "
-                    "the logits: compute with NumPy on logits.data and return Tensor._op(loss, (logits,), backward, ...)")
-        return None
-    yield Case("fused: ONE graph node whose only parent is the logits", call=one_node, expected=lambda problem: problem,
-               show="logits (3, 4) requiring grad")
-    yield Case("logits of shape (4,) raise ValueError naming the shape", (Tensor(np.zeros(4, np.float32)), [0]),
-               Raises(ValueError, "(4,)"), hint="logits must be 2-D (N, C): check logits.ndim first")
-    yield Case("3 rows of logits but 2 targets: ValueError naming (3,) and (2,)", (Tensor(x), np.array([0, 1])),
-               Raises(ValueError, "(3,)", "(2,)"), hint="targets must have shape (N,): name the shape you need and the one you got")
-    yield Case("float targets raise TypeError naming their dtype", (Tensor(x), np.array([0.0, 1.0, 2.0])),
-               Raises(TypeError, "float64"), hint="targets are class indices: check y.dtype.kind in 'iu'")
-    yield Case("target 5 with 4 classes raises IndexError naming 5 and the 4 classes", (Tensor(x), np.array([0, 5, 1])),
-               Raises(IndexError, "5", "4 classes"), hint="check y.min() >= 0 and y.max() < C before indexing")
-
-
-# ---- GELU ----------------------------------------------------------------------------------------
 C = math.sqrt(2 / math.pi)
 
 
@@ -237,38 +201,21 @@ def _gelu(x):
     return 0.5 * x * (1 + np.tanh(C * (x + 0.044715 * x ** 3)))
 
 
-def _gelu_grad(x):
-    x = np.asarray(x, np.float64)
-    th = np.tanh(C * (x + 0.044715 * x ** 3))
-    return 0.5 * (1 + th) + 0.5 * x * (1 - th ** 2) * C * (1 + 3 * 0.044715 * x ** 2)
-
-
-def gelu_cases():
+def gelu_unfused_cases():
     x = np.array([-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0], np.float32)
     yield Case("values at -3 ... 3 (tanh approximation)", (Tensor(x),), _gelu(x).astype(np.float32),
-               returns=Tensor, dtype=np.float32)
-    yield grad_case("gradient (finite differences)", lambda gelu, t: gelu(t), x.reshape(7, 1) * [1.0, 0.5],
-                    hint="d/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2), t the tanh")
-
-    def grad_of(impl):
-        t = Tensor(x, requires_grad=True)
-        impl(t).sum().backward()
-        return t.grad
-    yield Case("x.grad matches the hand-derived derivative (0.5 at x = 0)", call=grad_of,
-               expected=_gelu_grad(x).astype(np.float32), show="x = [-3, -1, -0.5, 0, 0.5, 1, 3]; gelu(x).sum().backward()",
-               hint="keep tanh(inner) from the forward pass: the backward reuses it")
-
-    def one_node(impl):
-        t = Tensor(x, requires_grad=True)
-        out = impl(t)
-        if not isinstance(out, Tensor):
-            return f"expected a Tensor, got {type(out).__name__}"
-        if len(out._parents) != 1 or out._parents[0] is not t:
-            return (f"the output has {_count_ops(out)} op node(s) behind it; fused means ONE node whose only parent "
-                    "is x: compute on x.data with NumPy and return Tensor._op(data, (x,), backward, 'gelu')")
-        return None
-    yield Case("fused: ONE graph node whose only parent is x", call=one_node, expected=lambda problem: problem,
-               show="x (7,) requiring grad")
+               returns=Tensor, dtype=np.float32,
+               hint="0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), every step a Tensor operation")
+    b = np.array([[2.0, -2.0], [0.25, -0.75], [10.0, -10.0]], np.float32)
+    yield Case("a (3, 2) batch keeps its shape", (Tensor(b),), _gelu(b).astype(np.float32), returns=Tensor,
+               dtype=np.float32)
+    yield grad_case("gradient (finite differences) through the chain", lambda gelu, t: gelu(t),
+                    x.reshape(7, 1) * [1.0, 0.5],
+                    hint="if the values pass but the gradient does not, one of the Tensor ops you used has a "
+                         "wrong backward (lesson 05)")
+    yield _chain_case("it is a chain of small ops (at least 6 nodes in the graph)",
+                      lambda: Tensor(x, requires_grad=True), lambda impl, t: impl(t), 6,
+                      "cube, scale, add, scale, tanh, add, multiply")
 
 
 PIECES = [
@@ -293,14 +240,9 @@ PIECES = [
           hints=["Shift by a constant: z = logits - Tensor(logits.data.max(axis=1, keepdims=True)).",
                  "logp = z - z.exp().sum(axis=1, keepdims=True).log() is log-softmax, built from four ops.",
                  "Pick each row's target with logp[np.arange(N), y] and return the negated mean."]),
-    Piece("cross_entropy", cross_entropy_cases, home=FUNCTIONAL, title="fused softmax-cross-entropy",
-          todo="return the mean cross-entropy as ONE op: NumPy forward, backward (softmax - onehot) / N",
-          hints=["Validate first: logits 2-D, targets shape (N,), integer dtype, every class in range; name the shapes.",
-                 "Forward on arrays: logp = z - log(sum(exp(z))) with z = a - max; loss = -logp[rows, y].mean().",
-                 "backward(g): grad = exp(logp) (the softmax); grad[rows, y] -= 1; return (grad * (g / N),)."]),
-    Piece("gelu", gelu_cases, home=FUNCTIONAL, title="fused GELU with its derivative",
-          todo="return GELU (tanh approximation) as ONE op whose backward is the hand-derived derivative",
-          hints=["Forward: th = np.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a*a*a)); out = 0.5 * a * (1 + th).",
-                 "Product rule: d/da = 0.5 (1 + th) + 0.5 a (1 - th^2) * d_inner, d_inner = sqrt(2/pi) (1 + 3*0.044715 a^2).",
-                 "backward(g) returns (g * derivative,); it can use th from the forward (a closure)."]),
+    Piece("gelu_unfused", gelu_unfused_cases, title="GELU from small ops",
+          todo="return 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) composed of Tensor operations",
+          hints=["Every step is a Tensor operation: x * x * x, multiplication by a number, +, .tanh().",
+                 "Name the inside of the tanh first (inner = ..., with math.sqrt(2 / math.pi) as a plain number), then "
+                 "combine: 0.5 times x times (tanh(inner) + 1)."]),
 ]
