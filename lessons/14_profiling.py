@@ -36,7 +36,6 @@ import numpy as np
 import tinytorch as tt
 from tinytorch import nn
 from tinytorch.checks import use_my_work
-from tinytorch.nn.module import Module     # used in the pieces' signatures
 from tinytorch.systems import profiling as P
 # imports: auto
 

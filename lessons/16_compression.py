@@ -36,7 +36,6 @@ import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
 from tinytorch.checks import use_my_work
-from tinytorch.nn.module import Module     # used in the pieces' signatures
 from tinytorch.systems import pruning as PR
 # imports: auto
 

@@ -42,7 +42,6 @@ from tinytorch.nn.attention import causal_mask
 from tinytorch.systems import kvcache as KV
 from tinytorch.systems import profiling as P
 # imports: auto
-__package__ = "tinytorch.systems"   # lets code written like the package's (`from ..nn.transformer import _sample`) run here
 
 lesson = Lesson("17_memoization")
 use_my_work(before=lesson)     # your code from earlier lessons (remove this line to use the reference)

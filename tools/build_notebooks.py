@@ -116,6 +116,29 @@ def _global_names(code) -> set:
     return names
 
 
+def _annotation_names(fn) -> set:
+    """Names used in a function's annotations: the package writes them as strings (`from __future__
+    import annotations`), but pasted into a notebook cell they are evaluated when the def runs."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return set()
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            args = node.args
+            annotations = [a.annotation for a in args.posonlyargs + args.args + args.kwonlyargs] + [node.returns]
+            annotations += [a.annotation for a in (args.vararg, args.kwarg) if a is not None]
+            for ann in filter(None, annotations):
+                if isinstance(ann, ast.Constant) and isinstance(ann.value, str):
+                    try:
+                        ann = ast.parse(ann.value, mode="eval")
+                    except SyntaxError:
+                        continue
+                found |= {n.id for n in ast.walk(ann) if isinstance(n, ast.Name)}
+    return found
+
+
 def import_lines(pieces: list) -> list:
     """The imports a notebook needs so that the package's code of `pieces` runs in it: the names
     that code reads from its home module, the classes it extends, and `Lesson`/`implement`.
@@ -123,7 +146,7 @@ def import_lines(pieces: list) -> list:
     modules, names = {}, {}
     for piece in pieces:
         home = vars(piece.module())
-        wanted = _global_names(callable_of(piece.reference()).__code__)
+        wanted = _global_names(callable_of(piece.reference()).__code__) | _annotation_names(callable_of(piece.reference()))
         if piece.owner_name:
             wanted.add(piece.owner_name.partition(".")[0])
         for name in wanted:

@@ -30,6 +30,7 @@ import time
 
 import numpy as np
 
+from ..nn.transformer import _sample  # the model's own sampler: same draws as GPT.generate
 from ..tensor import Tensor, default_rng, no_grad
 
 __all__ = ["KVCache", "make_caches", "generate_cached", "generate_uncached", "measure_speedup", "cache_bytes"]
@@ -63,7 +64,7 @@ class KVCache:
         self.k[:, :, self.length:end] = kn
         self.v[:, :, self.length:end] = vn
         self.length = end
-        return Tensor(self.k[:, :, :end]), Tensor(self.v[:, :, :end])
+        return Tensor(self.k[:, :, :end], dtype=self.k.dtype), Tensor(self.v[:, :, :end], dtype=self.v.dtype)
 
     def reset(self) -> None:
         self.length = 0
@@ -103,7 +104,6 @@ def generate_cached(model, prompt_ids, max_new_tokens: int, temperature: float =
     Returns prompt + new tokens (same rank as the prompt); with return_logits=True also the
     (batch, max_new_tokens, vocab) logits each token was sampled from.
     """
-    from ..nn.transformer import _sample  # the model's own sampler: same draws as GPT.generate
     ids, single, rng = _prepare(model, prompt_ids, temperature, seed)
     bs = model.block_size
     steps = []
@@ -137,7 +137,6 @@ def generate_uncached(model, prompt_ids, max_new_tokens: int, temperature: float
                       seed: int | None = None, return_logits: bool = False):
     """The reference: every step runs the model over the whole (windowed) sequence, like GPT.generate,
     optionally returning the logits each token was sampled from."""
-    from ..nn.transformer import _sample
     ids, single, rng = _prepare(model, prompt_ids, temperature, seed)
     steps = []
     was_training = model.training
