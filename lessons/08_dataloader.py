@@ -235,10 +235,11 @@ print(f"TensorDataset: {fast * 1e3:6.2f} ms per epoch; one sample at a time: {sl
 
 # %% [markdown]
 # Per sample, the general path costs a Python call, a tuple and an `np.stack` entry; the fast path
-# costs a share of one NumPy call. A real model's step on a batch takes far longer than either (the
-# digits MLP of lesson 07 trains on a batch in about 0.1 ms natively), but with images decoded from
-# files, loading is what often limits training: PyTorch's DataLoader then reads batches in worker
-# processes, in parallel with the training step.
+# costs a share of one NumPy call. Divide the epoch times by the 23 batches: sample by sample, a batch
+# takes about as long to *load* as lesson 07's digits MLP takes to *train* on it (about 0.1 ms
+# natively), which would halve the training speed; the fast path is negligible. With images decoded
+# from files, loading is often what limits training: PyTorch's DataLoader then reads batches in
+# worker processes, in parallel with the training step.
 #
 # **Batch size.** An epoch is `len(loader)` batches, each with a fixed cost (a few Python calls,
 # a new array) on top of the copying. The copying is the same for every batch size; the fixed costs
