@@ -81,7 +81,10 @@ class CapstoneReport:
         return self.models.get(self.chosen)
 
     def row(self, name: str) -> dict:
-        return next(r for r in self.table.rows if r["model"] == name)
+        for r in self.table.rows:
+            if r["model"] == name:
+                return r
+        raise KeyError(f"no model {name!r} in the report; models: {', '.join(r['model'] for r in self.table.rows)}")
 
     def __repr__(self):
         if self.chosen:
