@@ -313,7 +313,8 @@ def gpt_forward_cases():
 
 # ---- sampling ------------------------------------------------------------------------------------------------------
 def _freq(draws, vocab):
-    return np.bincount(np.asarray(draws).reshape(-1), minlength=vocab) / np.size(draws)
+    # bincount wants the platform's index type (int32 on wasm32 refuses int64 input)
+    return np.bincount(np.asarray(draws).reshape(-1).astype(np.intp), minlength=vocab) / np.size(draws)
 
 
 def _softmax(z):
