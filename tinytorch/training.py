@@ -71,7 +71,9 @@ def accuracy(outputs: np.ndarray, targets: np.ndarray, threshold: float = 0.5) -
     Class scores (N, C) with integer targets (N,): the arg-max is the prediction.
     One score per sample (same shape as the 0/1 targets): score > threshold predicts 1.
     """
-    if outputs.ndim == targets.ndim + 1:
+    if outputs.ndim == targets.ndim + 1 and outputs.shape[-1] == 1:
+        outputs = outputs[..., 0]  # (N, 1) is one score per sample, not one class
+    if outputs.ndim == targets.ndim + 1 and outputs.shape[:-1] == targets.shape:
         return float((outputs.argmax(axis=-1) == targets).mean())
     if outputs.shape == targets.shape:
         return float(((outputs > threshold) == (targets > 0.5)).mean())
@@ -141,6 +143,11 @@ class Trainer:
         return self.history
 
     def _train_epoch(self, loader, epoch, last, fns, lr) -> dict:
+        """One pass over `loader`: forward, loss (stop on nan/inf naming the step), backward, clip, step.
+
+        Returns the epoch's mean loss and metrics as a dict; `last` is the final epoch number (for the
+        progress line), `fns` the metric functions by name, `lr` the learning rate shown in errors.
+        """
         model, loss_fn, opt = self.model, self.loss_fn, self.optimizer
         params = model.parameters() if self.clip_grad_norm is not None else None
         steps = len(loader) if hasattr(loader, "__len__") else None

@@ -211,3 +211,10 @@ def test_custom_metric_and_binary_accuracy():
     assert "val_top_score" in history and "train_top_score" in history
     with pytest.raises(ValueError, match="unknown metric"):
         trainer.fit(train, 1, metrics=("f1",))
+
+
+def test_accuracy_reads_n_by_1_scores_as_binary_and_names_mismatched_shapes():
+    from tinytorch.training import accuracy
+    assert accuracy(np.array([[0.9], [0.2], [0.7], [0.1]]), np.array([1, 0, 1, 0])) == 1.0
+    with pytest.raises(ValueError, match=r"\(4, 3\).*\(5,\)"):
+        accuracy(np.zeros((4, 3)), np.zeros(5, int))

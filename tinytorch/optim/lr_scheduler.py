@@ -59,6 +59,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer)
 
     def get_lr(self) -> list:
+        """lr times gamma every `step_size` epochs (PyTorch's recursive form)."""
         groups = self.optimizer.param_groups
         if self.last_epoch % self.step_size != 0:
             return [g["lr"] for g in groups]
@@ -79,6 +80,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer)
 
     def get_lr(self) -> list:
+        """Cosine from the initial lr down to eta_min over T_max epochs (PyTorch's recursive form)."""
         t, T, eta_min = self.last_epoch, self.T_max, self.eta_min
         groups = self.optimizer.param_groups
         if (t - 1 - T) % (2 * T) == 0:

@@ -26,6 +26,7 @@ class RMSprop(Optimizer):
                                       momentum=momentum, centered=centered))
 
     def step(self) -> None:
+        """One update: divide each gradient by the root of its running mean square."""
         for group in self.param_groups:
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
             weight_decay, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
