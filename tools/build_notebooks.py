@@ -291,7 +291,7 @@ def write(nb, target: Path) -> Path:
 # ------------------------------------------------------------------------------------------------
 # the lessons table in lessons/README.md
 # ------------------------------------------------------------------------------------------------
-def lessons_table(root: Path = REPO) -> str:
+def lessons_table(root: Path = REPO, link_prefix: str = "") -> str:
     written = {p.stem for p in lesson_sources(root)}
     rows = ["| # | lesson | what the learner builds | pieces | checks |", "|---|---|---|---|---|"]
     for item in LESSONS:
@@ -299,25 +299,34 @@ def lessons_table(root: Path = REPO) -> str:
             pieces = load_pieces(item.id)
             names = ", ".join(f"`{p.name}`" for p in pieces)
             checks = str(sum(len(p.build_cases()) for p in pieces))
-            title = f"[{item.title}]({item.id}.py)"
+            title = f"[{item.title}]({link_prefix}{item.id}.py)"
         else:
             names, checks, title = "not written yet", "—", item.title
         rows.append(f"| {item.number:02d} | {title} | {item.builds} | {names} | {checks} |")
     return "\n".join(rows)
 
 
+# the table appears in lessons/README.md and in the top-level README (links relative to each)
+README_TABLES = (("lessons/README.md", ""), ("README.md", "lessons/"))
+
+
 def update_readme(root: Path = REPO) -> bool:
-    """Rewrite the table between the markers in lessons/README.md; True if it changed."""
-    readme = root / "lessons" / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    if TABLE_BEGIN not in text or TABLE_END not in text:
-        raise LessonError(f"{readme}: the markers {TABLE_BEGIN!r} and {TABLE_END!r} are missing")
-    head, rest = text.split(TABLE_BEGIN, 1)
-    _, tail = rest.split(TABLE_END, 1)
-    new = f"{head}{TABLE_BEGIN}\n{lessons_table(root)}\n{TABLE_END}{tail}"
-    if new != text:
-        readme.write_text(new, encoding="utf-8")
-    return new != text
+    """Rewrite the table between the markers in each README that has them; True if one changed."""
+    changed = False
+    for rel, prefix in README_TABLES:
+        readme = root / rel
+        if not readme.exists():
+            continue
+        text = readme.read_text(encoding="utf-8")
+        if TABLE_BEGIN not in text or TABLE_END not in text:
+            raise LessonError(f"{readme}: the markers {TABLE_BEGIN!r} and {TABLE_END!r} are missing")
+        head, rest = text.split(TABLE_BEGIN, 1)
+        _, tail = rest.split(TABLE_END, 1)
+        new = f"{head}{TABLE_BEGIN}\n{lessons_table(root, prefix)}\n{TABLE_END}{tail}"
+        if new != text:
+            readme.write_text(new, encoding="utf-8")
+            changed = True
+    return changed
 
 
 # ------------------------------------------------------------------------------------------------
@@ -334,8 +343,8 @@ def main(argv=None) -> int:
         for path in milestone_sources():
             write(build_milestone(path), OUT / "milestones" / f"{path.stem}.ipynb")
             print(f"[notebooks] milestone {path.stem}")
-        if (REPO / "lessons" / "README.md").exists() and update_readme():
-            print("[notebooks] lessons/README.md: lessons table updated")
+        if update_readme():
+            print("[notebooks] README lessons tables updated")
     print(f"[notebooks] {len(sources)} lesson(s) written to {OUT.relative_to(REPO)}/")
     return 0
 

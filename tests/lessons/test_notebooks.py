@@ -109,10 +109,11 @@ def test_notebooks_are_valid_and_learner_has_no_solution(path):
     assert "NotImplementedError(\"TODO" not in ref_text
 
 
-def test_lessons_table_is_current():
-    readme = (REPO / "lessons" / "README.md").read_text()
-    current = readme.split(TABLE_BEGIN, 1)[1].split(TABLE_END, 1)[0].strip()
-    assert current == lessons_table(REPO), "lessons/README.md is stale: run `python -m tools.build_notebooks`"
+@pytest.mark.parametrize("readme, prefix", [("lessons/README.md", ""), ("README.md", "lessons/")])
+def test_lessons_table_is_current(readme, prefix):
+    text = (REPO / readme).read_text()
+    current = text.split(TABLE_BEGIN, 1)[1].split(TABLE_END, 1)[0].strip()
+    assert current == lessons_table(REPO, prefix), f"{readme}'s lessons table is stale: run `python -m tools.build_notebooks`"
 
 
 @pytest.mark.parametrize("path", milestone_sources(REPO), ids=[p.stem for p in milestone_sources(REPO)])
