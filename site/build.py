@@ -148,8 +148,8 @@ def offline_prefix() -> list[str]:
     return []
 
 
-def add_bytecode(folder: Path, lock: dict, work: Path) -> int:
-    """Precompile the shipped wheels' modules with Pyodide's own CPython (see bytecode.py), in Node,
+def add_bytecode(folder: Path, lock: dict, work: Path, preload: list[str]) -> int:
+    """Precompile the modules a lesson imports with Pyodide's own CPython (see bytecode.py), in Node,
     from this very dist; the lock's sha256 are then refreshed. Compiled wheels are cached by the
     sha256 of their input and of bytecode.py, so a rebuild recompiles only what changed (tinytorch)."""
     recipe = pyodide_dist.sha256((SITE / "bytecode.py").read_bytes())
@@ -162,9 +162,12 @@ def add_bytecode(folder: Path, lock: dict, work: Path) -> int:
     count = 0
     if todo:
         code = ((SITE / "bytecode.py").read_text()
-                + f"\nimport json\nprint('BYTECODE', json.dumps(compile_all('/dist', {todo!r})))\n0\n")
+                + f"\ncounts = compile_all('/dist', {todo!r})\nimport json\n"
+                + "sys.stdout = sys.__stdout__  # importing pyodide_kernel redirected it\n"
+                + "print('BYTECODE', json.dumps(counts))\n0\n")
         job = work / "bytecode-job.json"
-        job.write_text(json.dumps({"dist": str(folder), "mounts": {"/dist": str(folder)}, "code": code}))
+        job.write_text(json.dumps({"dist": str(folder), "mounts": {"/dist": str(folder)}, "code": code,
+                                   "packages": preload + ["matplotlib"]}))   # for bytecode.IMPORTS
         result = subprocess.run(offline_prefix() + ["node", str(SITE / "run_in_pyodide.mjs"), str(job)],
                                 cwd=REPO, capture_output=True, text=True)
         counts = [line for line in result.stdout.splitlines() if line.startswith("BYTECODE ")]
@@ -248,7 +251,7 @@ def main():
         print(f"[site]   {len(lock['packages'])} lock entries; kernel preloads {', '.join(preload)}")
     with step("3/6 bytecode for the shipped wheels (compiled inside Pyodide)"):
         if not args.no_bytecode:
-            add_bytecode(folder, lock, paths.work)
+            add_bytecode(folder, lock, paths.work, preload)
         pyodide_dist.write_tarball(folder, paths.lite_dir / "pyodide.tar.bz2")
     with step("4/6 notebooks"):
         print(f"[site]   {stage_notebooks(paths.lite_dir / 'contents')} notebooks from {NOTEBOOKS}")
