@@ -36,6 +36,12 @@
 # validation loss well below both the initial loss and a unigram (letter-frequency) baseline.
 
 # %%
+import os
+
+# One BLAS thread, set before NumPy loads: our matrices are small, and on a busy 2-core machine
+# extra BLAS threads spin-wait for cores and were measured to make training up to 10x slower.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import math
 import time
 from pathlib import Path
