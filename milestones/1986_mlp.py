@@ -38,26 +38,24 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import time
-from pathlib import Path
 
 import numpy as np
 
 import tinytorch as tt
 from tinytorch import datasets, nn, optim, viz
-from tinytorch.course import run_mode
+from tinytorch import milestone
+try:
+    import matplotlib  # noqa: F401  (in the browser, this line makes the kernel load matplotlib for the plots)
+except ImportError:
+    pass
 from tinytorch.data import DataLoader, TensorDataset
 from tinytorch.optim.lr_scheduler import CosineAnnealingLR
 from tinytorch.training import Trainer
 
-MODE = run_mode()  # "quick" for tests, "browser" in the page, "full" natively
-print(f"mode: {MODE}")
-
-FIGURES = Path("milestones/figures")
+MODE = milestone.start("1986_mlp")  # "quick" for tests, "browser" in the page, "full" natively;
+                                  # uses your own lesson code where its checks passed
 
 
-def figure(name: str, mode: str):
-    """Where a full native run from the repository root saves a plot (None: just show it)."""
-    return str(FIGURES / name) if mode == "full" and FIGURES.is_dir() else None
 
 
 # %% [markdown]
@@ -109,7 +107,7 @@ def digits_part(epochs: int, mode: str, plots: bool) -> dict:
     print(f"8x8 digits: test accuracy {acc:.2%} on {len(digits.y_test)} unseen images")
     if plots:
         viz.loss_curve(trainer.history, keys=["train_loss", "val_loss", "train_accuracy", "val_accuracy"],
-                       title="MLP on 8×8 digits", save=figure("1986_mlp_digits_curves.png", mode))
+                       title="MLP on 8×8 digits", save=milestone.figure_path("1986_mlp_digits_curves.png", mode))
     return {"digits_test_accuracy": acc, "digits_parameters": n_params, "digits_history": trainer.history}
 
 
@@ -134,7 +132,7 @@ def mnist_part(epochs: int, mode: str, plots: bool) -> dict:
         viz.image_grid(mnist.X_test[wrong].reshape(-1, 28, 28),
                        [f"{t}→{g}" for t, g in zip(mnist.y_test[wrong], guesses)],
                        title="MNIST test digits the MLP gets wrong (true→guess)",
-                       save=figure("1986_mlp_mnist_mistakes.png", mode))
+                       save=milestone.figure_path("1986_mlp_mnist_mistakes.png", mode))
     return {"mnist_test_accuracy": acc, "mnist_parameters": n_params, "mnist_history": trainer.history}
 
 
@@ -156,19 +154,10 @@ def run(mode: str = MODE, plots: bool = True) -> dict:
 
 
 # %%
-def record_progress(milestone_id: str, checks: dict) -> None:
-    """Tell the landing page how many of this milestone's targets were reached (if progress exists)."""
-    try:
-        from tinytorch import progress
-    except ImportError:
-        return
-    progress.record(milestone_id, sum(bool(v) for v in checks.values()), len(checks))
-
-
 if __name__ == "__main__":
     results = run()
     checks = {"8x8 digits test accuracy >= 95 %": results["digits_test_accuracy"] >= 0.95}
-    record_progress("1986_mlp", checks)
+    milestone.finish("1986_mlp", checks)
     assert all(checks.values()), results
     print("target reached: MLP test accuracy >= 95 % on the 8x8 digits")
 

@@ -42,28 +42,26 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import time
-from pathlib import Path
 
 import numpy as np
 
 import tinytorch as tt
 from tinytorch import datasets, nn, optim, viz
-from tinytorch.course import run_mode
+from tinytorch import milestone
+try:
+    import matplotlib  # noqa: F401  (in the browser, this line makes the kernel load matplotlib for the plots)
+except ImportError:
+    pass
 from tinytorch.data import DataLoader, TensorDataset
 from tinytorch.optim.lr_scheduler import CosineAnnealingLR
 from tinytorch.systems import Table
 from tinytorch.systems.profiling import count_flops, count_parameters
 from tinytorch.training import Trainer
 
-MODE = run_mode()  # "quick" for tests, "browser" in the page, "full" natively
-print(f"mode: {MODE}")
-
-FIGURES = Path("milestones/figures")
+MODE = milestone.start("1998_cnn")  # "quick" for tests, "browser" in the page, "full" natively;
+                                  # uses your own lesson code where its checks passed
 
 
-def figure(name: str, mode: str):
-    """Where a full native run from the repository root saves a plot (None: just show it)."""
-    return str(FIGURES / name) if mode == "full" and FIGURES.is_dir() else None
 
 
 # %% [markdown]
@@ -149,7 +147,7 @@ def digits_part(epochs: int, mode: str, plots: bool) -> dict:
         curves = {f"{kind} {key}": histories[name][key]
                   for kind, name in (("CNN", "LeNet-style CNN"), ("MLP", "MLP 64-128-10"))
                   for key in ("val_loss", "val_accuracy")}
-        viz.loss_curve(curves, title="CNN vs MLP, 8×8 test set", save=figure("1998_cnn_vs_mlp.png", mode))
+        viz.loss_curve(curves, title="CNN vs MLP, 8×8 test set", save=milestone.figure_path("1998_cnn_vs_mlp.png", mode))
         filters = cnn[0].weight.data[:, 0]   # (16, 3, 3): what each first-layer unit looks for
         viz.image_grid(filters, title="The 16 learned 3×3 filters of the first convolution")
     return {"cnn_test_accuracy": rows[0]["test accuracy %"] / 100, "mlp_test_accuracy": rows[1]["test accuracy %"] / 100,
@@ -207,19 +205,10 @@ def run(mode: str = MODE, plots: bool = True) -> dict:
 
 
 # %%
-def record_progress(milestone_id: str, checks: dict) -> None:
-    """Tell the landing page how many of this milestone's targets were reached (if progress exists)."""
-    try:
-        from tinytorch import progress
-    except ImportError:
-        return
-    progress.record(milestone_id, sum(bool(v) for v in checks.values()), len(checks))
-
-
 if __name__ == "__main__":
     results = run()
     checks = {"8x8 digits CNN test accuracy >= 97 %": results["cnn_test_accuracy"] >= 0.97}
-    record_progress("1998_cnn", checks)
+    milestone.finish("1998_cnn", checks)
     assert all(checks.values()), results
     print("target reached: CNN test accuracy >= 97 % on the 8x8 digits")
 

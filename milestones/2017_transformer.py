@@ -44,26 +44,24 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 
 import tinytorch as tt
 from tinytorch import datasets, nn, optim, viz
-from tinytorch.course import run_mode
+from tinytorch import milestone
+try:
+    import matplotlib  # noqa: F401  (in the browser, this line makes the kernel load matplotlib for the plots)
+except ImportError:
+    pass
 from tinytorch.nn import functional as F
 from tinytorch.optim.lr_scheduler import CosineAnnealingLR
 from tinytorch.text import CharTokenizer
 
-MODE = run_mode()  # "quick" for tests, "browser" in the page, "full" natively
-print(f"mode: {MODE}")
-
-FIGURES = Path("milestones/figures")
+MODE = milestone.start("2017_transformer")  # "quick" for tests, "browser" in the page, "full" natively;
+                                  # uses your own lesson code where its checks passed
 
 
-def figure(name: str, mode: str):
-    """Where a full native run from the repository root saves a plot (None: just show it)."""
-    return str(FIGURES / name) if mode == "full" and FIGURES.is_dir() else None
 
 
 # %% [markdown]
@@ -157,7 +155,7 @@ def reversal_part(cfg: dict, mode: str, plots: bool) -> dict:
         tokens = [("|" if t == SEP else str(t)) for t in example[:-1]]
         viz.attention_map(attention_weights(model, example[:-1]), tokens,
                           title="Reversal: each answer digit attends to its mirror",
-                          save=figure("2017_reversal_attention.png", mode))
+                          save=milestone.figure_path("2017_reversal_attention.png", mode))
     return {"synthetic_exact_match": acc, "synthetic_length": length, "synthetic_losses": losses}
 
 
@@ -255,7 +253,7 @@ def text_part(cfg: dict, mode: str, plots: bool) -> dict:
           f"bigram {base['bigram']:.3f}); perplexity {math.exp(val_loss):.1f}")
     if plots:
         viz.loss_curve(history, title=f"Shakespeare GPT (a point per {every} steps)",
-                       save=figure("2017_shakespeare_loss.png", mode))
+                       save=milestone.figure_path("2017_shakespeare_loss.png", mode))
     return {"text_initial_loss": initial, "text_val_loss": val_loss, "text_unigram_loss": base["unigram"],
             "text_bigram_loss": base["bigram"], "text_parameters": n_params, "text_steps": steps,
             "text_history": history, "sample_before": before, "sample_after": after}
@@ -287,15 +285,6 @@ def run(mode: str = MODE, plots: bool = True) -> dict:
 
 
 # %%
-def record_progress(milestone_id: str, checks: dict) -> None:
-    """Tell the landing page how many of this milestone's targets were reached (if progress exists)."""
-    try:
-        from tinytorch import progress
-    except ImportError:
-        return
-    progress.record(milestone_id, sum(bool(v) for v in checks.values()), len(checks))
-
-
 if __name__ == "__main__":
     results = run()
     checks = {
@@ -303,7 +292,7 @@ if __name__ == "__main__":
         "text val loss below the initial loss": results["text_val_loss"] < results["text_initial_loss"],
         "text val loss below the unigram baseline": results["text_val_loss"] < results["text_unigram_loss"],
     }
-    record_progress("2017_transformer", checks)
+    milestone.finish("2017_transformer", checks)
     assert all(checks.values()), {k: v for k, v in checks.items() if not v}
     print("targets reached: reversal >= 95 % exact match; text loss below the initial loss and the unigram baseline")
 

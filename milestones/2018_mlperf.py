@@ -48,13 +48,16 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import copy
 import time
-from pathlib import Path
 
 import numpy as np
 
 import tinytorch as tt
 from tinytorch import datasets, nn, optim
-from tinytorch.course import run_mode
+from tinytorch import milestone
+try:
+    import matplotlib  # noqa: F401  (in the browser, this line makes the kernel load matplotlib for the plots)
+except ImportError:
+    pass
 from tinytorch.data import DataLoader, TensorDataset
 from tinytorch.nn import functional as F
 from tinytorch.optim.lr_scheduler import CosineAnnealingLR
@@ -64,16 +67,11 @@ from tinytorch.systems.profiling import profile_layers
 from tinytorch.text import CharTokenizer
 from tinytorch.training import Trainer
 
-MODE = run_mode()  # "quick" for tests, "browser" in the page, "full" natively
-print(f"mode: {MODE}")
+MODE = milestone.start("2018_mlperf")  # "quick" for tests, "browser" in the page, "full" natively;
+                                  # uses your own lesson code where its checks passed
 
-FIGURES = Path("milestones/figures")
 QUALITY = 0.99   # MLPerf-style quality target: a variant must keep >= 99 % of the float32 accuracy
 
-
-def figure(name: str, mode: str):
-    """Where a full native run from the repository root saves a plot (None: just show it)."""
-    return str(FIGURES / name) if mode == "full" and FIGURES.is_dir() else None
 
 
 # %% [markdown]
@@ -273,8 +271,8 @@ def run(mode: str = MODE, plots: bool = True) -> dict:
         fig = plot_results(cnn_extra["results"], title="digits CNN: median latency per batch of 256")
         if fig is not None:
             fig.autofmt_xdate(rotation=25)          # the variant names are long
-            if figure("2018_cnn_latency.png", mode):
-                fig.savefig(figure("2018_cnn_latency.png", mode), dpi=100, bbox_inches="tight")
+            if milestone.figure_path("2018_cnn_latency.png", mode):
+                fig.savefig(milestone.figure_path("2018_cnn_latency.png", mode), dpi=100, bbox_inches="tight")
 
     by_variant = {r["variant"]: r for r in cnn_rows}
     results.update({
@@ -292,15 +290,6 @@ def run(mode: str = MODE, plots: bool = True) -> dict:
 
 
 # %%
-def record_progress(milestone_id: str, checks: dict) -> None:
-    """Tell the landing page how many of this milestone's targets were reached (if progress exists)."""
-    try:
-        from tinytorch import progress
-    except ImportError:
-        return
-    progress.record(milestone_id, sum(bool(v) for v in checks.values()), len(checks))
-
-
 if __name__ == "__main__":
     results = run()
     checks = {
@@ -309,7 +298,7 @@ if __name__ == "__main__":
         "INT8 CNN keeps >= 99 % of float32 accuracy": results["int8_meets_quality"],
         "KV-cache faster with identical tokens": results["kv_cache_speedup"] > 1 and results["kv_cache_same_tokens"],
     }
-    record_progress("2018_mlperf", checks)
+    milestone.finish("2018_mlperf", checks)
     assert all(checks.values()), {k: v for k, v in checks.items() if not v}
     print("targets reached: INT8 weights 4x smaller at >= 99 % of the float32 accuracy; KV-cache faster, same tokens")
 
