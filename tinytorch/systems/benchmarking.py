@@ -265,13 +265,9 @@ def plot_results(results, path: str | None = None, title: str = "benchmark"):
     Saves to `path` when given; returns the matplotlib Figure.
     """
     results = getattr(results, "results", results)
-    try:
-        import matplotlib
-        if path is not None:
-            matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: skipping the plot (the table above has the same numbers)")
+    from ..viz import _finish, _pyplot  # one place picks the backend (Agg outside notebooks)
+    plt = _pyplot()
+    if plt is None:
         return None
     fig, ax = plt.subplots(figsize=(max(4, 1.2 * len(results)), 3))
     names = [r.name for r in results]
@@ -281,7 +277,6 @@ def plot_results(results, path: str | None = None, title: str = "benchmark"):
     ax.bar(names, med, yerr=[lo, hi], capsize=4, color="#4c72b0")
     ax.set_ylabel("median latency (ms)")
     ax.set_title(title)
+    ax.tick_params(axis="x", labelrotation=30)  # long variant names would overlap
     fig.tight_layout()
-    if path is not None:
-        fig.savefig(path)
-    return fig
+    return _finish(plt, fig, path)
