@@ -13,6 +13,12 @@ import tinytorch
 from tinytorch import datasets
 from tinytorch.datasets._files import load_arrays
 
+
+def _bincount(labels, minlength=0):
+    """np.bincount on the platform's index type: wasm32 NumPy (Pyodide) refuses int64 input."""
+    return np.bincount(np.asarray(labels).astype(np.intp), minlength=minlength)
+
+
 DATA_DIR = Path(datasets.__file__).parent / "data"
 
 
@@ -42,7 +48,7 @@ def test_digits_match_the_scikit_learn_source():
     np.testing.assert_array_equal(raw["X"][0].reshape(8, 8), first)
     assert raw["y"][:5].tolist() == [0, 1, 2, 3, 4]
     assert int(raw["X"].astype(np.int64).sum()) == 561718
-    assert np.bincount(raw["y"]).tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+    assert _bincount(raw["y"]).tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
     # and the public split serves exactly those pixels (scaled by 1/16), in the order the index arrays say
     X_train, y_train, X_test, y_test = datasets.digits()
     X = np.empty((1797, 64), np.float32)
@@ -59,7 +65,7 @@ def test_split_is_disjoint_complete_and_stratified(name, n, test_per_class):
     assert len(set(train)) == len(train) and len(set(test)) == len(test)
     assert set(train).isdisjoint(test)
     assert sorted(np.concatenate([train, test]).tolist()) == list(range(n))
-    assert np.bincount(raw["y"][test], minlength=10).tolist() == [test_per_class] * 10
+    assert _bincount(raw["y"][test], minlength=10).tolist() == [test_per_class] * 10
     assert not np.all(np.diff(train) > 0), "training order should be shuffled (MNIST's source is sorted by class)"
 
 
@@ -69,7 +75,7 @@ def test_mnist_5k_shapes_balance_and_source_values():
     assert X_train.shape == (4000, 784) and X_test.shape == (1000, 784)
     assert X_train.dtype == np.float32 and y_test.dtype == np.int64
     assert X_train.min() == 0.0 and X_train.max() == 1.0
-    assert np.bincount(y_train).tolist() == [400] * 10 and np.bincount(y_test).tolist() == [100] * 10
+    assert _bincount(y_train).tolist() == [400] * 10 and _bincount(y_test).tolist() == [100] * 10
     raw = load_arrays("mnist_5k.npz")
     assert int(raw["X"].astype(np.int64).sum()) == 131267102
     assert raw["X"][0].reshape(28, 28)[4, 15:18].tolist() == [51, 159, 253]  # first source image, a zero
@@ -157,7 +163,7 @@ TOY = [datasets.linearly_separable, datasets.xor_blobs, datasets.two_moons, data
 def test_toy_sets_shapes_dtypes_balance_and_determinism(make):
     X, y = make(n=120, seed=3)
     assert X.shape == (120, 2) and X.dtype == np.float32 and y.shape == (120,) and y.dtype == np.int64
-    counts = np.bincount(y)
+    counts = _bincount(y)
     assert counts.max() - counts.min() <= 1, counts
     X2, y2 = make(n=120, seed=3)
     np.testing.assert_array_equal(X, X2)
@@ -203,7 +209,7 @@ def test_two_moons_and_spirals_geometry():
     np.testing.assert_allclose(np.hypot(*upper.T), 1.0, atol=1e-6)
     np.testing.assert_allclose(np.hypot(lower[:, 0] - 1, lower[:, 1] - 0.5), 1.0, atol=1e-6)
     Xs, ys = datasets.spirals(n=301, classes=4, seed=0)
-    assert np.bincount(ys).tolist() == [76, 75, 75, 75]
+    assert _bincount(ys).tolist() == [76, 75, 75, 75]
     assert np.hypot(*Xs.T).max() <= 1.0 + 1e-6
     with pytest.raises(ValueError, match="classes >= 2"):
         datasets.spirals(classes=1)
