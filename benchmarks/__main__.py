@@ -18,6 +18,7 @@ def main(argv):
         print(f"\n===== benchmarks/{name}.py =====", flush=True)
         t0 = time.perf_counter()
         module = importlib.import_module(f"benchmarks.{name}")
+        sys.argv = [f"benchmarks/{name}.py"]  # each script parses its own options: give it none
         main_fn = module.main
         main_fn([]) if main_fn.__code__.co_argcount else main_fn()
         print(f"(benchmarks/{name}.py took {time.perf_counter() - t0:.0f} s)", flush=True)
