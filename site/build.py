@@ -33,6 +33,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import bytecode   # only its constants run here; its functions run inside Pyodide
 import pure_wheel
 import pyodide_dist
 
@@ -167,7 +168,8 @@ def add_bytecode(folder: Path, lock: dict, work: Path, preload: list[str]) -> in
                 + "print('BYTECODE', json.dumps(counts))\n0\n")
         job = work / "bytecode-job.json"
         job.write_text(json.dumps({"dist": str(folder), "mounts": {"/dist": str(folder)}, "code": code,
-                                   "packages": preload + ["matplotlib"]}))   # for bytecode.IMPORTS
+                                   # loaded for bytecode.IMPORTS, when a selective wheel is to compile
+                                   "packages": preload + ["matplotlib"] if bytecode.needs_trace(todo) else []}))
         result = subprocess.run(offline_prefix() + ["node", str(SITE / "run_in_pyodide.mjs"), str(job)],
                                 cwd=REPO, capture_output=True, text=True)
         counts = [line for line in result.stdout.splitlines() if line.startswith("BYTECODE ")]

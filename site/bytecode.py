@@ -84,6 +84,11 @@ def compile_wheel(wheel: Path, wanted: set[str]) -> int:
     return len(added)
 
 
+def needs_trace(file_names: list[str]) -> bool:
+    """Only wheels compiled selectively need `imported_files` (and their packages loaded)."""
+    return any(name.split("-")[0] not in COMPILE_ALL_OF for name in file_names)
+
+
 def compile_all(folder: str, file_names: list[str]) -> dict[str, int]:
-    wanted = imported_files()
+    wanted = imported_files() if needs_trace(file_names) else set()
     return {name: compile_wheel(Path(folder) / name, wanted) for name in file_names}
