@@ -10,7 +10,7 @@ Steps (each prints its time):
 5. `jupyter lite build` with no network (inside `unshare -n` when the system allows it);
 6. the landing page (site/landing/ over the output root) and course.json from tinytorch.course.
 
-site/jupyter-lite.json (runtime settings: kernel preloads, no PyPI) and site/jupyter_lite_config.json
+jupyter-lite.json at the top level (runtime settings: kernel preloads, no PyPI) and site/jupyter_lite_config.json
 (build settings; its paths are relative to the staging lite dir .cache/site/lite/, where this script
 puts contents/ and pyodide.tar.bz2) are the JupyterLite configuration.
 
@@ -116,13 +116,13 @@ def extra_wheels(tinytorch_wheel: Path) -> list[pyodide_dist.ExtraWheel]:
 
 def check_preloads(lock: dict) -> list[str]:
     """Every package the kernel preloads must be in the shipped lock, or the kernel dies at start."""
-    config = json.loads((SITE / "jupyter-lite.json").read_text())
+    config = json.loads((REPO / "jupyter-lite.json").read_text())
     settings = config["jupyter-config-data"]["litePluginSettings"][KERNEL_SETTINGS]
     preload = settings["loadPyodideOptions"]["packages"]
     shipped = {pyodide_dist.canonical(k) for k in lock["packages"]}
     missing = [p for p in preload if pyodide_dist.canonical(p) not in shipped]
     if missing:
-        raise SystemExit(f"site/jupyter-lite.json preloads {missing}, which the lock does not ship")
+        raise SystemExit(f"jupyter-lite.json preloads {missing}, which the lock does not ship")
     return preload
 
 
@@ -240,8 +240,8 @@ def main():
     t0 = time.perf_counter()
     shutil.rmtree(paths.lite_dir, ignore_errors=True)
     paths.lite_dir.mkdir(parents=True)
-    for config in ("jupyter-lite.json", "jupyter_lite_config.json"):
-        shutil.copy2(SITE / config, paths.lite_dir / config)
+    shutil.copy2(REPO / "jupyter-lite.json", paths.lite_dir / "jupyter-lite.json")
+    shutil.copy2(SITE / "jupyter_lite_config.json", paths.lite_dir / "jupyter_lite_config.json")
     with step("1/6 tinytorch wheel"):
         wheel = pure_wheel.build_wheel(REPO, paths.work / "wheel")
         print(f"[site]   {wheel.name} {wheel.stat().st_size / 1e3:.0f} kB")

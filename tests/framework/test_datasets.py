@@ -122,6 +122,7 @@ def test_data_files_are_compact():
     assert sum(sizes.values()) < 2_000_000, sizes
 
 
+@pytest.mark.skipif(sys.platform == "emscripten", reason="needs a subprocess, which Pyodide does not have")
 def test_nothing_is_read_at_import_and_only_package_files_when_loading():
     """Audit hooks see every file open and network call: import reads no data, loaders read only data/."""
     script = textwrap.dedent(f"""
