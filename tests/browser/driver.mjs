@@ -44,6 +44,8 @@ const contexts = new Map();
 const pages = new Map();
 const requests = [];   // every request of every context: {url, type, method}
 const failed = [];
+const served = new Set();  // URLs answered with a 2xx/3xx at least once in the session
+const httpErrors = [];     // answers with status >= 400: a file the site lacks
 let nextId = 1;
 const page = (id) => pages.get(id) ?? fail(`no page ${id}`);
 const fail = (msg) => { throw new Error(msg); };
@@ -57,6 +59,11 @@ const COMMANDS = {
     ctx.on("request", (r) => requests.push({ url: r.url(), type: r.resourceType(), method: r.method() }));
     // requests cut off by closing the context (a test ending while the kernel still loads) are not failures
     ctx.on("requestfailed", (r) => { if (!ctx.closing) failed.push({ url: r.url(), error: r.failure()?.errorText }); });
+    ctx.on("requestfinished", async (r) => {
+      const res = await r.response();
+      if (res && res.status() < 400) served.add(r.url());
+      else if (res) httpErrors.push({ url: r.url(), status: res.status() });
+    });
     const id = nextId++;
     contexts.set(id, ctx);
     return id;
@@ -124,7 +131,7 @@ const COMMANDS = {
     return page(id).consoleLines;
   },
   async requests() {
-    return { requests, failed };
+    return { requests, failed, served: [...served], http_errors: httpErrors };
   },
   // close the browser; report every URL and host in Chromium's own net-log
   async close() {
@@ -136,7 +143,7 @@ const COMMANDS = {
       urls = [...new Set([...text.matchAll(/"(?:url|original_url)":"([^"]+)"/g)].map((m) => m[1]))];
       hosts = [...new Set([...text.matchAll(/"host":"([^"]+)"/g)].map((m) => m[1]))];
     }
-    return { requests, failed, netlog_urls: urls, netlog_hosts: hosts };
+    return { requests, failed, served: [...served], http_errors: httpErrors, netlog_urls: urls, netlog_hosts: hosts };
   },
 };
 

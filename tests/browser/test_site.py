@@ -293,5 +293,12 @@ def test_every_request_of_the_session_stays_on_127_0_0_1(browser, base_url):
     assert report["netlog_urls"], "Chromium wrote no net-log"
     assert [u for u in report["netlog_urls"] if not is_local(u)] == []
     assert [h for h in report["netlog_hosts"] if not re.match(r"^(https?://)?(127\.0\.0\.1|localhost)(:\d+)?$", h)] == []
-    broken = [f for f in report["failed"] if "ERR_ABORTED" not in (f["error"] or "")]
+    # a reload while the kernel still loads cuts its fetches off (ERR_FAILED under load): only a URL that
+    # never loaded in the whole session is a broken site
+    served = set(report["served"])
+    broken = [f for f in report["failed"] if "ERR_ABORTED" not in (f["error"] or "") and f["url"] not in served]
     assert broken == [], broken
+    # JupyterLite asks the server for the listing of folders that live only in browser storage
+    # (the learner's my_tinytorch/, a new folder): those 404s are expected; any other is a missing file
+    missing = [e for e in report["http_errors"] if "/api/contents/" not in e["url"]]
+    assert missing == [], missing
