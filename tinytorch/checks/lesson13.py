@@ -508,8 +508,8 @@ PIECES = [
                  "Stable softmax per row, then one rng.choice(vocab, p=row) per row, as an int64 array."]),
     Piece("GPT.generate", generate_cases, home=TRANSFORMER, title="generating text",
           todo="append max_new_tokens sampled tokens to the prompt (eval mode, no_grad, last block_size tokens, seeded rng)",
-          hints=["ids as int64 (batch, T) (reshape a 1-D prompt to (1, T)); check the prompt and the temperature first; "
-                 "rng = np.random.default_rng(seed) if a seed is given, else default_rng().",
+          hints=["The given _prepare_prompt(prompt_ids, temperature, seed) returns ids as int64 (batch, T), whether "
+                 "the prompt was 1-D, and the rng (seeded, else tinytorch's default_rng()); it also checks the arguments.",
                  "Each step: run the model on the last block_size tokens, keep the last position's logits (batch, vocab) "
                  "as float64, let _sample pick one id per row, and append them to ids as a new column.",
                  "Remember self.training, self.eval(), loop inside `with no_grad():`, restore the mode in `finally`; "

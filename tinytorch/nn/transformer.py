@@ -123,14 +123,7 @@ class GPT(Module):
         given, and samples from the softmax. Returns prompt + new tokens, same rank as the prompt.
         Runs in eval mode without recording a graph; the model's train/eval mode is restored after.
         """
-        ids = np.asarray(prompt_ids.data if isinstance(prompt_ids, Tensor) else prompt_ids, dtype=np.int64)
-        single = ids.ndim == 1
-        ids = ids.reshape(1, -1) if single else ids
-        if ids.shape[1] == 0:
-            raise ValueError("generate needs a prompt of at least one token")
-        if temperature < 0:
-            raise ValueError(f"temperature must be >= 0 (0 = greedy), got {temperature}")
-        rng = np.random.default_rng(seed) if seed is not None else default_rng()
+        ids, single, rng = _prepare_prompt(prompt_ids, temperature, seed)
         was_training = self.training
         self.eval()
         try:
@@ -141,6 +134,20 @@ class GPT(Module):
         finally:
             self.train(was_training)
         return Tensor(ids[0] if single else ids)
+
+
+def _prepare_prompt(prompt_ids, temperature: float, seed):
+    """The prompt as int64 (batch, T), whether it was 1-D, and the sampling generator (seeded or
+    tinytorch's global one); rejects an empty prompt and a negative temperature."""
+    ids = np.asarray(prompt_ids.data if isinstance(prompt_ids, Tensor) else prompt_ids, dtype=np.int64)
+    single = ids.ndim == 1
+    ids = ids.reshape(1, -1) if single else ids
+    if ids.shape[1] == 0:
+        raise ValueError("generate needs a prompt of at least one token")
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0 (0 = greedy), got {temperature}")
+    rng = np.random.default_rng(seed) if seed is not None else default_rng()
+    return ids, single, rng
 
 
 def _sample(logits: np.ndarray, temperature: float, top_k, rng) -> np.ndarray:

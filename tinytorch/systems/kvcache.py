@@ -30,8 +30,8 @@ import time
 
 import numpy as np
 
-from ..nn.transformer import _sample  # the model's own sampler: same draws as GPT.generate
-from ..tensor import Tensor, default_rng, no_grad
+from ..nn.transformer import _prepare_prompt, _sample  # the model's own: same checks and draws as GPT.generate
+from ..tensor import Tensor, no_grad
 
 __all__ = ["KVCache", "make_caches", "generate_cached", "generate_uncached", "measure_speedup", "cache_bytes"]
 
@@ -85,18 +85,6 @@ def cache_bytes(model, batch: int = 1, length: int | None = None, dtype=np.float
     return 2 * len(model.blocks) * batch * length * embed * np.dtype(dtype).itemsize
 
 
-def _prepare(model, prompt_ids, temperature, seed):
-    ids = np.asarray(prompt_ids.data if isinstance(prompt_ids, Tensor) else prompt_ids, dtype=np.int64)
-    single = ids.ndim == 1
-    ids = ids.reshape(1, -1) if single else ids
-    if ids.shape[1] == 0:
-        raise ValueError("generate needs a prompt of at least one token")
-    if temperature < 0:
-        raise ValueError(f"temperature must be >= 0 (0 = greedy), got {temperature}")
-    rng = np.random.default_rng(seed) if seed is not None else default_rng()
-    return ids, single, rng
-
-
 def generate_cached(model, prompt_ids, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None,
                     seed: int | None = None, return_logits: bool = False):
     """`GPT.generate` with a KV-cache: same arguments, same tokens, far less work per token.
@@ -104,7 +92,7 @@ def generate_cached(model, prompt_ids, max_new_tokens: int, temperature: float =
     Returns prompt + new tokens (same rank as the prompt); with return_logits=True also the
     (batch, max_new_tokens, vocab) logits each token was sampled from.
     """
-    ids, single, rng = _prepare(model, prompt_ids, temperature, seed)
+    ids, single, rng = _prepare_prompt(prompt_ids, temperature, seed)
     bs = model.block_size
     steps = []
     was_training = model.training
@@ -137,7 +125,7 @@ def generate_uncached(model, prompt_ids, max_new_tokens: int, temperature: float
                       seed: int | None = None, return_logits: bool = False):
     """The reference: every step runs the model over the whole (windowed) sequence, like GPT.generate,
     optionally returning the logits each token was sampled from."""
-    ids, single, rng = _prepare(model, prompt_ids, temperature, seed)
+    ids, single, rng = _prepare_prompt(prompt_ids, temperature, seed)
     steps = []
     was_training = model.training
     model.eval()
