@@ -32,7 +32,6 @@
 # infinite, and the textbook formulas turn that into `inf / inf = NaN`.
 
 # %%
-import time
 
 import tinytorch as tt
 import tinytorch.nn.functional as F
@@ -202,22 +201,14 @@ print("naive softmax of [100, 0] in float32:", naive, "  yours:", F.softmax(tt.T
 # the same 2^18 elements (the best of a few runs) shows what that costs on this machine:
 
 # %%
-def best_time(fn, repeats=5):
-    """The fastest of a few runs: the least disturbed by whatever else the machine is doing."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
+from tinytorch.timing import best_time  # the fastest of a few runs
 
 x = tt.randn(512, 512, seed=0)
 activations = {"relu": x.relu, "tanh": x.tanh, "sigmoid": x.sigmoid, "gelu": lambda: F.gelu(x),
                "softmax": lambda: F.softmax(x)}
-base = best_time(activations["relu"])
+base = best_time(activations["relu"], repeats=5)
 for name, fn in activations.items():
-    seconds = best_time(fn)
+    seconds = best_time(fn, repeats=5)
     print(f"{name:8s} {seconds * 1e3:6.2f} ms  {seconds / x.size * 1e9:5.1f} ns/element  ({seconds / base:4.1f}x relu)")
 print(f"each output is a new {x.shape} float32 array: {x.data.nbytes / 1e6:.2f} MB")
 

@@ -33,7 +33,6 @@
 
 # %%
 import io
-import time
 
 import tinytorch as tt
 from tinytorch import nn
@@ -327,20 +326,12 @@ print(f"total: {total:,d} parameters = {total * 4 / 1024:.0f} KB in float32 "
 # through the model one at a time or as one batch; the arithmetic is identical:
 
 # %%
-def best_time(fn, repeats=5):
-    """The fastest of a few runs: the least disturbed by whatever else the machine is doing."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
+from tinytorch.timing import best_time  # the fastest of a few runs
 
 images = tt.randn(64, 784, seed=2)
 flops = 2 * 64 * sum(layer.in_features * layer.out_features for layer in mlp if isinstance(layer, nn.Linear))
-one_batch = best_time(lambda: mlp(images))
-one_by_one = best_time(lambda: [mlp(images[i:i + 1]) for i in range(64)])
+one_batch = best_time(lambda: mlp(images), repeats=5)
+one_by_one = best_time(lambda: [mlp(images[i:i + 1]) for i in range(64)], repeats=5)
 print(f"forward of 64 images: {flops / 1e6:.1f} MFLOP")
 print(f"  as one batch of 64: {one_batch * 1e3:7.2f} ms  ({flops / one_batch / 1e9:5.2f} GFLOP/s)")
 print(f"  64 batches of 1:    {one_by_one * 1e3:7.2f} ms  ({flops / one_by_one / 1e9:5.2f} GFLOP/s), "

@@ -29,7 +29,6 @@
 # log-sum-exp trick you wrote in `log_softmax`.
 
 # %%
-import time
 
 import tinytorch as tt
 import tinytorch.nn.functional as F
@@ -208,15 +207,7 @@ for gap in (1.0, 10.0, 50.0, 100.0, 1000.0):
 # lot for a language model's vocabulary (GPT-2 has 50,257 tokens):
 
 # %%
-def best_time(fn, repeats=3):
-    """The fastest of a few runs: the least disturbed by whatever else the machine is doing."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
+from tinytorch.timing import best_time  # the fastest of a few runs
 
 n = 256
 for classes in (10, 1_000, 10_000):

@@ -43,7 +43,6 @@
 # code is yours already: copy it from your notebooks or from the files below, and add the `backward`.
 
 # %%
-import time
 
 import tinytorch as tt
 import tinytorch.nn.functional as F
@@ -422,15 +421,7 @@ print("under no_grad(): requires_grad =", evaluation.requires_grad, "and", len(e
 # its forward (a matrix product's backward does two products: one for each input). On a batch of 64:
 
 # %%
-def best_time(fn, repeats=5):
-    """The fastest of a few runs: the least disturbed by whatever else the machine is doing."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
+from tinytorch.timing import best_time  # the fastest of a few runs
 
 images, digits = tt.randn(64, 784, seed=1), np.random.default_rng(0).integers(0, 10, 64)
 
@@ -444,8 +435,8 @@ def forward_backward():
     forward().backward()
 
 
-t_forward = best_time(forward)
-t_both = best_time(forward_backward)
+t_forward = best_time(forward, repeats=5)
+t_both = best_time(forward_backward, repeats=5)
 print(f"forward {t_forward * 1e3:.2f} ms, forward + backward {t_both * 1e3:.2f} ms: "
       f"backward = {(t_both - t_forward) / t_forward:.1f}x the forward")
 
@@ -473,7 +464,7 @@ def small_backward():
     small_loss().backward()
 
 
-t_backprop = best_time(small_backward)
+t_backprop = best_time(small_backward, repeats=5)
 print(f"{n_weights} weights: finite differences {t_numeric * 1e3:.0f} ms ({2 * n_weights} forward passes), "
       f"backpropagation {t_backprop * 1e3:.2f} ms: {t_numeric / t_backprop:.0f}x faster")
 print(f"for the 109,386 weights of the MNIST MLP: 218,772 forward passes per step by finite differences, "

@@ -28,7 +28,6 @@
 # width). A grey digit is `(1, 28, 28)`, a batch of 64 of them `(64, 1, 28, 28)`.
 
 # %%
-import time
 
 import tinytorch as tt
 import tinytorch.nn.functional as F
@@ -268,15 +267,7 @@ for shape, o, k, pad in [((32, 1, 8, 8), 16, 3, 1), ((32, 16, 8, 8), 32, 3, 1), 
 # on a small batch so the loops finish quickly):
 
 # %%
-def best_time(fn, repeats=3):
-    """The fastest of a few runs: the least disturbed by whatever else the machine is doing."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
+from tinytorch.timing import best_time  # the fastest of a few runs
 
 x = tt.randn(4, 3, 12, 12, seed=0)
 w, b = tt.randn(8, 3, 3, 3, seed=1), tt.randn(8, seed=2)

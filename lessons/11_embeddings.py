@@ -27,7 +27,6 @@
 # | `SinusoidalPositionalEncoding.__init__`, `.forward` | fixed sine/cosine positions ("Attention Is All You Need") |
 
 # %%
-import time
 
 import tinytorch as tt
 import tinytorch.nn.functional as F
@@ -228,15 +227,7 @@ for name, vocab, dim in [("characters (lesson 10)", 65, 64), ("BPE, 2k merges", 
 # `(tokens, vocab)` matrix and multiplies through it (the best of a few runs):
 
 # %%
-def best_time(fn, repeats=3):
-    """The fastest of a few runs: the least disturbed by whatever else the machine is doing."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
+from tinytorch.timing import best_time  # the fastest of a few runs
 
 tokens = 256
 for vocab in (100, 1_000, 5_000):

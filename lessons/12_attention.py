@@ -25,7 +25,6 @@
 
 # %%
 import math
-import time
 
 import tinytorch as tt
 import tinytorch.nn.functional as F
@@ -226,15 +225,7 @@ lesson.check()
 # `E = 64`, 4 heads (the best of a few runs):
 
 # %%
-def best_time(fn, repeats=3):
-    """The fastest of a few runs: the least disturbed by whatever else the machine is doing."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
+from tinytorch.timing import best_time  # the fastest of a few runs
 
 E, H = 64, 4
 tt.manual_seed(0)
