@@ -1,4 +1,4 @@
-"""The public API contract (/work/shared/API.md): every name importable exactly as written, called
+"""The public API contract (docs/API.md): every name importable exactly as written, called
 exactly as written, with the defaults the contract states. Behaviour is tested in the other files;
 this file catches a renamed argument, a changed default or a missing export."""
 from __future__ import annotations
