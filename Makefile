@@ -76,4 +76,4 @@ bench: $(VENV)/.stamp
 	$(PY) -m benchmarks
 
 clean:
-	rm -rf dist build _build site/_output .cache/site
+	rm -rf dist build _build site/_output .cache/site-*

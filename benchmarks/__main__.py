@@ -3,6 +3,7 @@
 Names: mlp_epoch (tinytorch vs NumPy vs PyTorch training epoch), conv (im2col vs naive vs PyTorch),
 systems (INT8, pruning, KV-cache, acceleration), site (the browser course; needs `make site`).
 """
+
 import importlib
 import sys
 import time

@@ -10,6 +10,7 @@ imported) because Pyodide has no BLAS threads and tiny matrices only lose from t
 
     python benchmarks/conv.py [--repeats 15] [--naive-repeats 3]
 """
+
 from __future__ import annotations
 
 import os
@@ -58,6 +59,7 @@ def tinytorch_step(conv, x, w, b, g, stride, padding):
         for t in xs:
             t.grad = None
         conv(*xs, stride=stride, padding=padding).backward(g)
+
     return step
 
 
@@ -69,6 +71,7 @@ def torch_step(torch, x, w, b, g, stride, padding):
         for t in xs:
             t.grad = None
         torch.nn.functional.conv2d(*xs, stride=stride, padding=padding).backward(gt)
+
     return step
 
 
@@ -79,6 +82,7 @@ def main():
     args = parser.parse_args()
     try:
         import torch
+
         torch.set_num_threads(1)
     except ImportError:
         torch = None
@@ -97,10 +101,15 @@ def main():
         if torch is not None:
             runners["torch"] = torch_step(torch, x, w, b, g, stride, padding)
         t = median_seconds(runners, args.repeats)
-        t.update(median_seconds({"naive": tinytorch_step(naive_conv2d, x, w, b, g, stride, padding)}, args.naive_repeats))
+        t.update(
+            median_seconds({"naive": tinytorch_step(naive_conv2d, x, w, b, g, stride, padding)}, args.naive_repeats)
+        )
         fast, slow, ref = t["im2col"], t["naive"], t.get("torch", float("nan"))
-        print(f"{label:<20} {str(xs):>16} {str(ws):>15}  {slow * 1e3:9.2f} {fast * 1e3:9.3f} {ref * 1e3:9.3f}"
-              f"  {slow / fast:11.0f}x {fast / ref:11.2f}x", flush=True)
+        print(
+            f"{label:<20} {str(xs):>16} {str(ws):>15}  {slow * 1e3:9.2f} {fast * 1e3:9.3f} {ref * 1e3:9.3f}"
+            f"  {slow / fast:11.0f}x {fast / ref:11.2f}x",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ BLAS and torch run single-threaded unless OPENBLAS_NUM_THREADS / OMP_NUM_THREADS
 browser's NumPy has one thread, and on a busy 2-core machine spinning BLAS threads make the timings
 swing by 3-5x (measured), which would drown the per-op overhead this benchmark is about.
 """
+
 from __future__ import annotations
 
 import os
@@ -60,6 +61,7 @@ def tinytorch_epoch(X, y, batch_size):
             opt.zero_grad()
             loss.backward()
             opt.step()
+
     return epoch
 
 
@@ -75,8 +77,12 @@ def trainer_epoch(X, y, batch_size):
 def numpy_epoch(X, y, batch_size):
     rng = np.random.default_rng(0)
     b1_, b2_ = 1 / np.sqrt(64), 1 / np.sqrt(128)
-    params = [rng.uniform(-b1_, b1_, (128, 64)).astype(np.float32), rng.uniform(-b1_, b1_, 128).astype(np.float32),
-              rng.uniform(-b2_, b2_, (10, 128)).astype(np.float32), rng.uniform(-b2_, b2_, 10).astype(np.float32)]
+    params = [
+        rng.uniform(-b1_, b1_, (128, 64)).astype(np.float32),
+        rng.uniform(-b1_, b1_, 128).astype(np.float32),
+        rng.uniform(-b2_, b2_, (10, 128)).astype(np.float32),
+        rng.uniform(-b2_, b2_, 10).astype(np.float32),
+    ]
     m = [np.zeros_like(p) for p in params]
     v = [np.zeros_like(p) for p in params]
     state = {"t": 0, "epoch": 0}
@@ -88,26 +94,26 @@ def numpy_epoch(X, y, batch_size):
         state["epoch"] += 1
         W1, c1, W2, c2 = params
         for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             xb, yb = X[idx], y[idx]
             k = len(idx)
-            h = xb @ W1.T + c1                       # forward
+            h = xb @ W1.T + c1  # forward
             a = np.maximum(h, 0)
             z = a @ W2.T + c2
             z = z - z.max(axis=1, keepdims=True)
             p = np.exp(z)
             p /= p.sum(axis=1, keepdims=True)
-            g = p                                    # backward of mean cross-entropy
+            g = p  # backward of mean cross-entropy
             g[np.arange(k), yb] -= 1
             g /= k
             grads = [None, None, g.T @ a, g.sum(axis=0)]
             ga = g @ W2
             ga *= h > 0
             grads[0], grads[1] = ga.T @ xb, ga.sum(axis=0)
-            state["t"] += 1                          # Adam
+            state["t"] += 1  # Adam
             t = state["t"]
-            step_size = lr / (1 - beta1 ** t)
-            bc2 = (1 - beta2 ** t) ** 0.5
+            step_size = lr / (1 - beta1**t)
+            bc2 = (1 - beta2**t) ** 0.5
             for P, G, M, V in zip(params, grads, m, v):
                 M += (1 - beta1) * (G - M)
                 V *= beta2
@@ -116,12 +122,14 @@ def numpy_epoch(X, y, batch_size):
                 denom /= bc2
                 denom += eps
                 P -= step_size * (M / denom)
+
     return epoch
 
 
 # ---- PyTorch -------------------------------------------------------------------------------------
 def torch_epoch(X, y, batch_size):
     import torch
+
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -134,11 +142,12 @@ def torch_epoch(X, y, batch_size):
         order = torch.from_numpy(np.random.default_rng((0, state["epoch"])).permutation(n))
         state["epoch"] += 1
         for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             loss = loss_fn(model(Xt[idx]), yt[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
+
     return epoch
 
 
@@ -151,12 +160,15 @@ def main(argv=None):
     X, y, _, _ = datasets.digits()
     try:
         import torch
+
         torch_info = f"torch {torch.__version__}"
     except ImportError:
         torch = None
         torch_info = "torch not installed"
-    print(f"MLP 64-128-10 + Adam, one epoch over {len(X)} digits; median of {args.epochs} epochs "
-          f"(numpy {np.__version__}, {torch_info}; BLAS/OMP threads {os.environ['OMP_NUM_THREADS']})")
+    print(
+        f"MLP 64-128-10 + Adam, one epoch over {len(X)} digits; median of {args.epochs} epochs "
+        f"(numpy {np.__version__}, {torch_info}; BLAS/OMP threads {os.environ['OMP_NUM_THREADS']})"
+    )
     for bs in args.batch_size:
         steps = -(-len(X) // bs)
         runners = {"tt": tinytorch_epoch(X, y, bs), "trainer": trainer_epoch(X, y, bs), "np": numpy_epoch(X, y, bs)}

@@ -11,6 +11,7 @@ one training epoch of the digits MLP in the page vs natively.
   `tinytorch.datasets.digits()`, after one warm-up epoch; median of --epochs epochs, same code both sides.
 Prints medians with min-max; nothing here is a test.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,7 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
 from site_driver import (  # noqa: E402  (the browser tests' driver: one way to drive the site)
-    SITE, Browser, create_notebook, missing_prerequisites, open_notebook, run_code, serve,
+    SITE,
+    Browser,
+    create_notebook,
+    missing_prerequisites,
+    open_notebook,
+    run_code,
+    serve,
 )
 
 LESSON = "lessons/01_tensor.ipynb"
@@ -78,8 +85,10 @@ print("EPOCH " + json.dumps({{"kind": kind, "times": times, "loss": loss}}))
 
 
 def spread(values: list[float], unit: str = "s", digits: int = 2) -> str:
-    return (f"{statistics.median(values):.{digits}f} {unit} (min {min(values):.{digits}f}, "
-            f"max {max(values):.{digits}f}, n={len(values)})")
+    return (
+        f"{statistics.median(values):.{digits}f} {unit} (min {min(values):.{digits}f}, "
+        f"max {max(values):.{digits}f}, n={len(values)})"
+    )
 
 
 def site_size(site: Path) -> str:
@@ -90,8 +99,9 @@ def site_size(site: Path) -> str:
         top = p.relative_to(site).parts[0] if len(p.relative_to(site).parts) > 1 else "(root files)"
         parts[top] = parts.get(top, 0) + p.stat().st_size
     biggest = sorted(parts.items(), key=lambda kv: -kv[1])[:4]
-    return (f"{total / 1e6:.1f} MB in {len(files)} files; largest: "
-            + ", ".join(f"{k}/ {v / 1e6:.1f} MB" for k, v in biggest))
+    return f"{total / 1e6:.1f} MB in {len(files)} files; largest: " + ", ".join(
+        f"{k}/ {v / 1e6:.1f} MB" for k, v in biggest
+    )
 
 
 def open_to_first_output(page, base: str, notebook: str) -> dict:
@@ -107,7 +117,7 @@ def parse_epoch(text: str) -> dict:
     line = next((l for l in text.splitlines() if l.startswith("EPOCH ")), None)
     if line is None:
         raise RuntimeError(f"no EPOCH line in:\n{text[-2000:]}")
-    return json.loads(line[len("EPOCH "):])
+    return json.loads(line[len("EPOCH ") :])
 
 
 def main():
@@ -137,16 +147,16 @@ def main():
             cold = []
             for i in range(args.runs):
                 page = browser.new_page()
-                if notebook == SCRATCH:   # (warms the HTTP cache a little: only until lesson 01 exists)
+                if notebook == SCRATCH:  # (warms the HTTP cache a little: only until lesson 01 exists)
                     create_notebook(page, base, SCRATCH, ["# scratch"])
                 cold.append(open_to_first_output(page, base, notebook))
                 page.close()
                 print(f"  cold run {i + 1}/{args.runs}: {cold[-1]['first_output_s']:.2f} s", flush=True)
 
-            page = browser.new_page()     # warm: the same context again and again
+            page = browser.new_page()  # warm: the same context again and again
             if notebook == SCRATCH:
                 create_notebook(page, base, SCRATCH, ["# scratch"])
-            open_to_first_output(page, base, notebook)          # the first visit fills the cache
+            open_to_first_output(page, base, notebook)  # the first visit fills the cache
             warm = []
             for i in range(args.runs):
                 warm.append(open_to_first_output(page, base, notebook))

@@ -14,6 +14,7 @@ OpenBLAS makes mid-sized matrix products erratic (a 256x64 @ 64x128 product meas
 load instead of 0.05 ms), which would turn every ratio below into noise. The variables must be
 set before NumPy loads, so run this file as a script (or as its own process).
 """
+
 from __future__ import annotations
 
 import os
@@ -48,7 +49,7 @@ from tinytorch.datasets import digits  # noqa: E402
 from tinytorch.optim import Adam  # noqa: E402
 from tinytorch.systems import acceleration, kvcache, pruning, quantization  # noqa: E402
 from tinytorch.systems._training import train_classifier  # noqa: E402
-from tinytorch.systems.benchmarking import accuracy, model_size_bytes  # noqa: E402
+from tinytorch.systems.benchmarking import accuracy  # noqa: E402
 from tinytorch.systems.capstone import digits_cnn, digits_mlp, optimize_under_budget  # noqa: E402
 from tinytorch.systems.profiling import OpProfiler  # noqa: E402
 from tinytorch.systems.table import Table  # noqa: E402
@@ -74,13 +75,29 @@ def int8_vs_float(models: dict) -> Table:
         q = quantization.quantize_model(model, X_train[:500])
         sizes = {r["layer"]: r for r in quantization.size_report(model, q).rows}
         acc_f, acc_q = 100 * accuracy(model, X_test, y_test), 100 * accuracy(q, X_test, y_test)
-        rows.append({"model": f"digits {kind.upper()}", "float32 bytes": sizes["total"]["float32 bytes"],
-                     "int8 bytes": sizes["total"]["quantized bytes"], "size ratio": sizes["total"]["ratio"],
-                     "weights ratio": sizes["weights only"]["ratio"], "float32 acc %": acc_f, "int8 acc %": acc_q,
-                     "acc change (points)": acc_q - acc_f})
-    return Table(rows, formats={"size ratio": ".2f", "weights ratio": ".2f", "float32 acc %": ".2f",
-                                "int8 acc %": ".2f", "acc change (points)": "+.2f"},
-                 title="INT8 (per-channel symmetric weights, calibrated asymmetric activations, int32 accumulation)")
+        rows.append(
+            {
+                "model": f"digits {kind.upper()}",
+                "float32 bytes": sizes["total"]["float32 bytes"],
+                "int8 bytes": sizes["total"]["quantized bytes"],
+                "size ratio": sizes["total"]["ratio"],
+                "weights ratio": sizes["weights only"]["ratio"],
+                "float32 acc %": acc_f,
+                "int8 acc %": acc_q,
+                "acc change (points)": acc_q - acc_f,
+            }
+        )
+    return Table(
+        rows,
+        formats={
+            "size ratio": ".2f",
+            "weights ratio": ".2f",
+            "float32 acc %": ".2f",
+            "int8 acc %": ".2f",
+            "acc change (points)": "+.2f",
+        },
+        title="INT8 (per-channel symmetric weights, calibrated asymmetric activations, int32 accumulation)",
+    )
 
 
 def sparsity_vs_accuracy(model, data, amounts, finetune_epochs: int) -> Table:
@@ -93,13 +110,28 @@ def sparsity_vs_accuracy(model, data, amounts, finetune_epochs: int) -> Table:
         pruned = 100 * accuracy(m, X_test, y_test)
         pruning.fine_tune(m, masks, X_train, y_train, epochs=finetune_epochs, seed=1)
         tuned = 100 * accuracy(m, X_test, y_test)
-        rows.append({"requested": amount, "sparsity": pruning.sparsity(m), "pruned acc %": pruned,
-                     "fine-tuned acc %": tuned, "change vs dense (points)": tuned - dense})
+        rows.append(
+            {
+                "requested": amount,
+                "sparsity": pruning.sparsity(m),
+                "pruned acc %": pruned,
+                "fine-tuned acc %": tuned,
+                "change vs dense (points)": tuned - dense,
+            }
+        )
         print(f"  {amount:.0%} done", flush=True)
-    return Table(rows, formats={"requested": ".0%", "sparsity": ".4f", "pruned acc %": ".2f", "fine-tuned acc %": ".2f",
-                                "change vs dense (points)": "+.2f"},
-                 title=f"global magnitude pruning of the digits MLP (dense: {dense:.2f} %), "
-                       f"then {finetune_epochs} epochs of fine-tuning with masks")
+    return Table(
+        rows,
+        formats={
+            "requested": ".0%",
+            "sparsity": ".4f",
+            "pruned acc %": ".2f",
+            "fine-tuned acc %": ".2f",
+            "change vs dense (points)": "+.2f",
+        },
+        title=f"global magnitude pruning of the digits MLP (dense: {dense:.2f} %), "
+        f"then {finetune_epochs} epochs of fine-tuning with masks",
+    )
 
 
 def kv_cache(new_tokens: int, repeats: int) -> Table:
@@ -108,44 +140,114 @@ def kv_cache(new_tokens: int, repeats: int) -> Table:
     model = nn.GPT(**config)
     prompt = np.random.default_rng(0).integers(0, 65, 16)
     r = kvcache.measure_speedup(model, prompt, new_tokens, repeats=repeats, temperature=0.0)
-    return Table([{"new tokens": r["new tokens"], "uncached s": r["uncached s"], "cached s": r["cached s"],
-                   "uncached tok/s": r["uncached tokens/s"], "cached tok/s": r["cached tokens/s"],
-                   "speed-up": r["speed-up"], "same tokens": r["same tokens"], "cache bytes": r["cache bytes"]}],
-                 formats={"uncached s": ".3f", "cached s": ".3f", "uncached tok/s": ",.0f", "cached tok/s": ",.0f",
-                          "speed-up": ".1f"},
-                 title=f"KV-cache generation, GPT {config}, prompt 16 tokens, greedy, median of {repeats}")
+    return Table(
+        [
+            {
+                "new tokens": r["new tokens"],
+                "uncached s": r["uncached s"],
+                "cached s": r["cached s"],
+                "uncached tok/s": r["uncached tokens/s"],
+                "cached tok/s": r["cached tokens/s"],
+                "speed-up": r["speed-up"],
+                "same tokens": r["same tokens"],
+                "cache bytes": r["cache bytes"],
+            }
+        ],
+        formats={
+            "uncached s": ".3f",
+            "cached s": ".3f",
+            "uncached tok/s": ",.0f",
+            "cached tok/s": ",.0f",
+            "speed-up": ".1f",
+        },
+        title=f"KV-cache generation, GPT {config}, prompt 16 tokens, greedy, median of {repeats}",
+    )
 
 
 def acceleration_table(quick: bool) -> Table:
     reps = 3 if quick else 5
     rows = []
     c = acceleration.measure_conv(repeats=reps)
-    rows.append({"technique": "im2col convolution", "before": f"naive loops {c['input']}", "after": "F.conv2d (im2col)",
-                 "before ms": 1e3 * c["naive s"], "after ms": 1e3 * c["im2col s"], "speed-up": c["speed-up"]})
+    rows.append(
+        {
+            "technique": "im2col convolution",
+            "before": f"naive loops {c['input']}",
+            "after": "F.conv2d (im2col)",
+            "before ms": 1e3 * c["naive s"],
+            "after ms": 1e3 * c["im2col s"],
+            "speed-up": c["speed-up"],
+        }
+    )
     v = acceleration.measure_vectorization(n=64, repeats=reps)
-    rows.append({"technique": "vectorization", "before": "3 Python loops, 64x64 matmul", "after": "a @ b",
-                 "before ms": 1e3 * v["loops s"], "after ms": 1e3 * v["vectorized s"],
-                 "speed-up": v["speed-up loops -> vectorized"]})
+    rows.append(
+        {
+            "technique": "vectorization",
+            "before": "3 Python loops, 64x64 matmul",
+            "after": "a @ b",
+            "before ms": 1e3 * v["loops s"],
+            "after ms": 1e3 * v["vectorized s"],
+            "speed-up": v["speed-up loops -> vectorized"],
+        }
+    )
     layout = acceleration.measure_layout(n=1024 if not quick else 512, repeats=reps)
-    rows.append({"technique": "memory layout", "before": "row loop over a strided view", "after": "contiguous rows",
-                 "before ms": 1e3 * layout["strided rows s"], "after ms": 1e3 * layout["contiguous rows s"],
-                 "speed-up": layout["speed-up strided -> contiguous"]})
+    rows.append(
+        {
+            "technique": "memory layout",
+            "before": "row loop over a strided view",
+            "after": "contiguous rows",
+            "before ms": 1e3 * layout["strided rows s"],
+            "after ms": 1e3 * layout["contiguous rows s"],
+            "speed-up": layout["speed-up strided -> contiguous"],
+        }
+    )
     for name, r in acceleration.measure_fusion(repeats=reps * 2).items():
-        rows.append({"technique": f"fusion: {name}", "before": "composed small ops (fwd+bwd)", "after": f"fused F.{name}",
-                     "before ms": 1e3 * r["unfused s"], "after ms": 1e3 * r["fused s"], "speed-up": r["speed-up"]})
+        rows.append(
+            {
+                "technique": f"fusion: {name}",
+                "before": "composed small ops (fwd+bwd)",
+                "after": f"fused F.{name}",
+                "before ms": 1e3 * r["unfused s"],
+                "after ms": 1e3 * r["fused s"],
+                "speed-up": r["speed-up"],
+            }
+        )
     p = acceleration.measure_precision(n=256, repeats=reps * 2)
-    rows.append({"technique": "precision", "before": "float64 256x256 matmul", "after": "float32",
-                 "before ms": 1e3 * p["float64"]["s"], "after ms": 1e3 * p["float32"]["s"],
-                 "speed-up": p["speed-up float64 -> float32"]})
-    rows.append({"technique": "precision", "before": "float32 256x256 matmul", "after": "float16 (no BLAS in NumPy)",
-                 "before ms": 1e3 * p["float32"]["s"], "after ms": 1e3 * p["float16"]["s"],
-                 "speed-up": p["float32"]["s"] / p["float16"]["s"]})
+    rows.append(
+        {
+            "technique": "precision",
+            "before": "float64 256x256 matmul",
+            "after": "float32",
+            "before ms": 1e3 * p["float64"]["s"],
+            "after ms": 1e3 * p["float32"]["s"],
+            "speed-up": p["speed-up float64 -> float32"],
+        }
+    )
+    rows.append(
+        {
+            "technique": "precision",
+            "before": "float32 256x256 matmul",
+            "after": "float16 (no BLAS in NumPy)",
+            "before ms": 1e3 * p["float32"]["s"],
+            "after ms": 1e3 * p["float16"]["s"],
+            "speed-up": p["float32"]["s"] / p["float16"]["s"],
+        }
+    )
     mixed = p["float16 storage, float32 compute"]
-    rows.append({"technique": "mixed precision", "before": "float32 256x256 matmul",
-                 "after": "fp16-stored operand, fp32 compute", "before ms": 1e3 * p["float32"]["s"],
-                 "after ms": 1e3 * mixed["s"], "speed-up": p["float32"]["s"] / mixed["s"]})
-    return Table(rows, formats={"before ms": ".3f", "after ms": ".3f", "speed-up": ".2f"},
-                 title="acceleration: the same numbers, computed faster (median times)")
+    rows.append(
+        {
+            "technique": "mixed precision",
+            "before": "float32 256x256 matmul",
+            "after": "fp16-stored operand, fp32 compute",
+            "before ms": 1e3 * p["float32"]["s"],
+            "after ms": 1e3 * mixed["s"],
+            "speed-up": p["float32"]["s"] / mixed["s"],
+        }
+    )
+    return Table(
+        rows,
+        formats={"before ms": ".3f", "after ms": ".3f", "speed-up": ".2f"},
+        title="acceleration: the same numbers, computed faster (median times)",
+    )
 
 
 def training_step_profile(model, data) -> Table:

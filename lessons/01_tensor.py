@@ -32,6 +32,7 @@
 import time
 
 import tinytorch as tt
+
 # imports: auto
 
 lesson = Lesson("01_tensor")
@@ -191,16 +192,21 @@ lesson.check()
 # %%
 x64 = np.random.default_rng(0).standard_normal((1000, 1000))
 x32 = Tensor(x64)
-print(f"1000 x 1000 as float64: {x64.nbytes / 1e6:.1f} MB; as a tinytorch float32 tensor: {x32.data.nbytes / 1e6:.1f} MB")
+print(
+    f"1000 x 1000 as float64: {x64.nbytes / 1e6:.1f} MB; as a tinytorch float32 tensor: {x32.data.nbytes / 1e6:.1f} MB"
+)
 
 row = Tensor(np.ones(1000))
-print(f"broadcast (1000, 1000) + (1000,): the row's {row.data.nbytes / 1e3:.0f} KB are reused, never copied 1000 times "
-      f"(np.broadcast_to gives strides {np.broadcast_to(row.data, (1000, 1000)).strides})")
+print(
+    f"broadcast (1000, 1000) + (1000,): the row's {row.data.nbytes / 1e3:.0f} KB are reused, never copied 1000 times "
+    f"(np.broadcast_to gives strides {np.broadcast_to(row.data, (1000, 1000)).strides})"
+)
 
 # %% [markdown]
 # **Compute.** An `(n, n) @ (n, n)` product does `n` multiplications and `n` additions for each of its
 # `n²` outputs: `2n³` floating-point operations (FLOPs). Doubling `n` costs 8× the work. Timing your
 # `@` shows how many FLOPs per second this machine (or browser) gets through NumPy:
+
 
 # %%
 def time_matmul(n, repeats=5):

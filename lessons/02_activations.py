@@ -36,10 +36,11 @@
 import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch.checks import use_my_work
+
 # imports: auto
 
 lesson = Lesson("02_activations")
-use_my_work(before=lesson)     # your Tensor from lesson 01 (remove this line to use the reference)
+use_my_work(before=lesson)  # your Tensor from lesson 01 (remove this line to use the reference)
 lesson
 
 # %% [markdown]
@@ -204,8 +205,13 @@ print("naive softmax of [100, 0] in float32:", naive, "  yours:", F.softmax(tt.T
 from tinytorch.timing import best_time  # the fastest of a few runs
 
 x = tt.randn(512, 512, seed=0)
-activations = {"relu": x.relu, "tanh": x.tanh, "sigmoid": x.sigmoid, "gelu": lambda: F.gelu(x),
-               "softmax": lambda: F.softmax(x)}
+activations = {
+    "relu": x.relu,
+    "tanh": x.tanh,
+    "sigmoid": x.sigmoid,
+    "gelu": lambda: F.gelu(x),
+    "softmax": lambda: F.softmax(x),
+}
 base = best_time(activations["relu"], repeats=5)
 for name, fn in activations.items():
     seconds = best_time(fn, repeats=5)

@@ -37,10 +37,11 @@ import io
 import tinytorch as tt
 from tinytorch import nn
 from tinytorch.checks import use_my_work
+
 # imports: auto
 
 lesson = Lesson("03_layers")
-use_my_work(before=lesson)     # your code from lessons 01-02 (remove this line to use the reference)
+use_my_work(before=lesson)  # your code from lessons 01-02 (remove this line to use the reference)
 lesson
 
 # %% [markdown]
@@ -155,9 +156,9 @@ lesson.check("kaiming_uniform")
 # %%
 x = tt.randn(128, 256, seed=0)
 schemes = {
-    "randn (Var(w) = 1)":        lambda shape: tt.randn(*shape).data,
+    "randn (Var(w) = 1)": lambda shape: tt.randn(*shape).data,
     "PyTorch default, a=sqrt(5)": lambda shape: init.kaiming_uniform(shape),
-    "He, a=0":                   lambda shape: init.kaiming_uniform(shape, a=0.0),
+    "He, a=0": lambda shape: init.kaiming_uniform(shape, a=0.0),
 }
 for label, draw in schemes.items():
     tt.manual_seed(0)
@@ -241,8 +242,10 @@ for p in (0.1, 0.5):
     drop = nn.Dropout(p)
     y = drop(ones).data
     kept = y[y != 0]
-    print(f"p = {p}: {1 - kept.size / y.size:.3f} zeroed, survivors = {kept[0]:.3f} (1/(1-p) = {1 / (1 - p):.3f}), "
-          f"mean {y.mean():.3f} (the input's mean is 1)")
+    print(
+        f"p = {p}: {1 - kept.size / y.size:.3f} zeroed, survivors = {kept[0]:.3f} (1/(1-p) = {1 / (1 - p):.3f}), "
+        f"mean {y.mean():.3f} (the input's mean is 1)"
+    )
 drop.eval()
 print("after eval():", "identity" if (drop(ones).data == 1).all() else "NOT the identity")
 
@@ -314,8 +317,10 @@ for name, p in mlp.named_parameters():
 state = mlp.state_dict()
 buffer = io.BytesIO()
 np.savez(buffer, **state)
-print(f"total: {total:,d} parameters = {total * 4 / 1024:.0f} KB in float32 "
-      f"(float64 would double it); saved with np.savez: {buffer.getbuffer().nbytes / 1024:.0f} KB")
+print(
+    f"total: {total:,d} parameters = {total * 4 / 1024:.0f} KB in float32 "
+    f"(float64 would double it); saved with np.savez: {buffer.getbuffer().nbytes / 1024:.0f} KB"
+)
 
 # %% [markdown]
 # Almost all of it is the first layer: `784 * 128` weights. Wide inputs are expensive, which is one
@@ -331,11 +336,13 @@ from tinytorch.timing import best_time  # the fastest of a few runs
 images = tt.randn(64, 784, seed=2)
 flops = 2 * 64 * sum(layer.in_features * layer.out_features for layer in mlp if isinstance(layer, nn.Linear))
 one_batch = best_time(lambda: mlp(images), repeats=5)
-one_by_one = best_time(lambda: [mlp(images[i:i + 1]) for i in range(64)], repeats=5)
+one_by_one = best_time(lambda: [mlp(images[i : i + 1]) for i in range(64)], repeats=5)
 print(f"forward of 64 images: {flops / 1e6:.1f} MFLOP")
 print(f"  as one batch of 64: {one_batch * 1e3:7.2f} ms  ({flops / one_batch / 1e9:5.2f} GFLOP/s)")
-print(f"  64 batches of 1:    {one_by_one * 1e3:7.2f} ms  ({flops / one_by_one / 1e9:5.2f} GFLOP/s), "
-      f"{one_by_one / one_batch:.1f}x the time of one batch")
+print(
+    f"  64 batches of 1:    {one_by_one * 1e3:7.2f} ms  ({flops / one_by_one / 1e9:5.2f} GFLOP/s), "
+    f"{one_by_one / one_batch:.1f}x the time of one batch"
+)
 
 # %% [markdown]
 # Same FLOPs, different time: every op call has a fixed Python cost, paid 64 times over one sample at

@@ -34,10 +34,11 @@ import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
 from tinytorch.checks import use_my_work
+
 # imports: auto
 
 lesson = Lesson("04_losses")
-use_my_work(before=lesson)     # your code from lessons 01-02 (remove this line to use the reference)
+use_my_work(before=lesson)  # your code from lessons 01-02 (remove this line to use the reference)
 lesson
 
 # %% [markdown]
@@ -192,8 +193,8 @@ for gap in (1.0, 10.0, 50.0, 100.0, 1000.0):
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             e = np.exp(logits)
             textbook = -np.log(e[0, target] / e.sum()) + 0.0
-        yours = F.cross_entropy(tt.Tensor(logits), [target]).item() + 0.0   # + 0.0 prints -0 as 0
-        exact = np.logaddexp(0.0, gap if target == 0 else -gap)            # log(1 + e^(+-gap))
+        yours = F.cross_entropy(tt.Tensor(logits), [target]).item() + 0.0  # + 0.0 prints -0 as 0
+        exact = np.logaddexp(0.0, gap if target == 0 else -gap)  # log(1 + e^(+-gap))
         print(f"{gap:6.0f} {target:7d} {textbook:17.6g} {yours:16.6g} {exact:10.6g}")
 
 # %% [markdown]
@@ -215,8 +216,10 @@ for classes in (10, 1_000, 10_000):
     labels = np.random.default_rng(0).integers(0, classes, n)
     seconds = best_time(lambda: F.cross_entropy(logits, labels))
     kept = n * classes * 4
-    print(f"C = {classes:6,d}: {seconds * 1e3:7.2f} ms for {n} samples, {seconds / (n * classes) * 1e9:5.1f} ns per logit; "
-          f"(N, C) float32 log-probabilities: {kept / 1e6:6.2f} MB")
+    print(
+        f"C = {classes:6,d}: {seconds * 1e3:7.2f} ms for {n} samples, {seconds / (n * classes) * 1e9:5.1f} ns per logit; "
+        f"(N, C) float32 log-probabilities: {kept / 1e6:6.2f} MB"
+    )
 print(f"GPT-2 size, 1024 tokens x 50,257 classes: {1024 * 50257 * 4 / 1e6:.0f} MB of log-probabilities per sequence")
 
 # %% [markdown]

@@ -48,10 +48,11 @@ import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
 from tinytorch.checks import use_my_work
+
 # imports: auto
 
 lesson = Lesson("05_autograd")
-use_my_work(before=lesson)     # your code from lessons 01-04 (remove this line to use the reference)
+use_my_work(before=lesson)  # your code from lessons 01-04 (remove this line to use the reference)
 saved = sorted(p.name for p in tt.checks.work_dir().glob("0[1-4]_*.py"))
 print("your forward code from earlier lessons:", tt.checks.work_dir(), saved or "(nothing saved yet)")
 lesson
@@ -65,8 +66,8 @@ lesson
 
 # %%
 x = tt.Tensor([3.0], requires_grad=True)
-y = Tensor._op(x.data * x.data, (x,), lambda g: (g * 2 * x.data,), "square")   # dy/dx = 2x
-z = Tensor._op(y.data + x.data, (y, x), lambda g: (g, g), "add")              # dz/dy = dz/dx = 1
+y = Tensor._op(x.data * x.data, (x,), lambda g: (g * 2 * x.data,), "square")  # dy/dx = 2x
+z = Tensor._op(y.data + x.data, (y, x), lambda g: (g, g), "add")  # dz/dy = dz/dx = 1
 print("z =", z.data, " made by", repr(z._opname), "from", [p._opname or "a leaf" for p in z._parents])
 z.backward()
 print("x.grad =", x.grad, " (2x + 1 = 7: 6 via y, 1 directly, added up)")
@@ -404,12 +405,19 @@ for n in (64, 512):
     batch_images, batch_digits = tt.randn(n, 784, seed=1), np.random.default_rng(0).integers(0, 10, n)
     graph = F.cross_entropy(mlp(batch_images), batch_digits)._topological_order()
     outputs = [t for t in graph if t._parents]
-    print(f"batch {n:3d}: {len(graph)} tensors in the graph, {len(outputs)} op outputs holding "
-          f"{sum(t.data.nbytes for t in outputs) / 1024:5.0f} KB (the input batch: {batch_images.data.nbytes / 1024:.0f} KB)")
+    print(
+        f"batch {n:3d}: {len(graph)} tensors in the graph, {len(outputs)} op outputs holding "
+        f"{sum(t.data.nbytes for t in outputs) / 1024:5.0f} KB (the input batch: {batch_images.data.nbytes / 1024:.0f} KB)"
+    )
 with tt.no_grad():
     evaluation = F.cross_entropy(mlp(batch_images), batch_digits)
-print("under no_grad(): requires_grad =", evaluation.requires_grad, "and", len(evaluation._parents),
-      "parents: no graph, so each intermediate is freed as soon as the next op has used it")
+print(
+    "under no_grad(): requires_grad =",
+    evaluation.requires_grad,
+    "and",
+    len(evaluation._parents),
+    "parents: no graph, so each intermediate is freed as soon as the next op has used it",
+)
 
 # %% [markdown]
 # The op outputs grow with the batch size while the parameters do not: large batches, long sequences
@@ -437,8 +445,10 @@ def forward_backward():
 
 t_forward = best_time(forward, repeats=5)
 t_both = best_time(forward_backward, repeats=5)
-print(f"forward {t_forward * 1e3:.2f} ms, forward + backward {t_both * 1e3:.2f} ms: "
-      f"backward = {(t_both - t_forward) / t_forward:.1f}x the forward")
+print(
+    f"forward {t_forward * 1e3:.2f} ms, forward + backward {t_both * 1e3:.2f} ms: "
+    f"backward = {(t_both - t_forward) / t_forward:.1f}x the forward"
+)
 
 # %% [markdown]
 # **Against finite differences.** The alternative to a backward pass is nudging each weight, two
@@ -465,10 +475,14 @@ def small_backward():
 
 
 t_backprop = best_time(small_backward, repeats=5)
-print(f"{n_weights} weights: finite differences {t_numeric * 1e3:.0f} ms ({2 * n_weights} forward passes), "
-      f"backpropagation {t_backprop * 1e3:.2f} ms: {t_numeric / t_backprop:.0f}x faster")
-print(f"for the 109,386 weights of the MNIST MLP: 218,772 forward passes per step by finite differences, "
-      f"one backward pass with autograd")
+print(
+    f"{n_weights} weights: finite differences {t_numeric * 1e3:.0f} ms ({2 * n_weights} forward passes), "
+    f"backpropagation {t_backprop * 1e3:.2f} ms: {t_numeric / t_backprop:.0f}x faster"
+)
+print(
+    f"for the 109,386 weights of the MNIST MLP: 218,772 forward passes per step by finite differences, "
+    f"one backward pass with autograd"
+)
 
 # %% [markdown]
 # The gap grows with the number of weights: finite differences cost a forward pass per weight,

@@ -33,10 +33,11 @@ import numpy as np
 
 import tinytorch as tt
 from tinytorch.checks import use_my_work
+
 # imports: auto
 
 lesson = Lesson("06_optimizers")
-use_my_work(before=lesson)     # your code from earlier lessons (remove this line to use the reference)
+use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
 lesson
 
 # %% [markdown]
@@ -251,6 +252,7 @@ lesson.check()
 # below starts from `(-8, 1)` with a learning rate picked from a few tries; autograd computes the
 # gradients. The loss after 10, 30 and 100 steps:
 
+
 # %%
 def descend(make_opt, steps=100, report=(10, 30, 100)):
     """The ravine's loss after each step count in `report`, with `make_opt([p])` from (-8, 1)."""
@@ -291,6 +293,7 @@ for name, make in race.items():
 # model trained with Adam in float32 needs 4 bytes for each weight, 4 for its gradient and 8 for
 # Adam's moments. Counting it for the digits MLP of milestone 1986:
 
+
 # %%
 def state_bytes(opt):
     """Bytes held in the optimizer's per-parameter state (the NumPy buffers)."""
@@ -300,10 +303,12 @@ def state_bytes(opt):
 model = tt.nn.Sequential(tt.nn.Linear(64, 128), tt.nn.ReLU(), tt.nn.Linear(128, 10))
 weights = sum(p.data.nbytes for p in model.parameters())
 print(f"model: {model.num_parameters():,} parameters, {weights / 1e3:.1f} KB of float32 weights")
-for name, make in {"SGD": lambda ps: tt.optim.SGD(ps, lr=0.1),
-                   "SGD + momentum": lambda ps: tt.optim.SGD(ps, lr=0.1, momentum=0.9),
-                   "RMSprop": lambda ps: tt.optim.RMSprop(ps),
-                   "Adam": lambda ps: tt.optim.Adam(ps)}.items():
+for name, make in {
+    "SGD": lambda ps: tt.optim.SGD(ps, lr=0.1),
+    "SGD + momentum": lambda ps: tt.optim.SGD(ps, lr=0.1, momentum=0.9),
+    "RMSprop": lambda ps: tt.optim.RMSprop(ps),
+    "Adam": lambda ps: tt.optim.Adam(ps),
+}.items():
     opt = make(model.parameters())
     for p in model.parameters():
         p.grad = tt.zeros(*p.shape)
@@ -314,13 +319,14 @@ for name, make in {"SGD": lambda ps: tt.optim.SGD(ps, lr=0.1),
 # **Time.** A step reads and writes every parameter a few times. Timing one step on a million
 # parameters (the best of a few runs) shows how many passes over memory each rule costs:
 
+
 # %%
 def time_step(make_opt, n=1000, repeats=5):
     """Seconds per step for one (n, n) parameter, best of `repeats`."""
     p = tt.randn(n, n, seed=0, requires_grad=True)
     p.grad = tt.randn(n, n, seed=1)
     opt = make_opt([p])
-    opt.step()                       # the first step allocates the state
+    opt.step()  # the first step allocates the state
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
@@ -329,11 +335,15 @@ def time_step(make_opt, n=1000, repeats=5):
     return best
 
 
-times = {name: time_step(make) for name, make in {
-    "SGD": lambda ps: tt.optim.SGD(ps, lr=1e-3),
-    "SGD + momentum": lambda ps: tt.optim.SGD(ps, lr=1e-3, momentum=0.9),
-    "Adam": lambda ps: tt.optim.Adam(ps, lr=1e-3),
-    "AdamW": lambda ps: tt.optim.AdamW(ps, lr=1e-3)}.items()}
+times = {
+    name: time_step(make)
+    for name, make in {
+        "SGD": lambda ps: tt.optim.SGD(ps, lr=1e-3),
+        "SGD + momentum": lambda ps: tt.optim.SGD(ps, lr=1e-3, momentum=0.9),
+        "Adam": lambda ps: tt.optim.Adam(ps, lr=1e-3),
+        "AdamW": lambda ps: tt.optim.AdamW(ps, lr=1e-3),
+    }.items()
+}
 for name, seconds in times.items():
     print(f"{name:15s} {seconds * 1e3:6.2f} ms per step of 1M parameters ({seconds / times['SGD']:4.1f}x SGD)")
 

@@ -33,10 +33,11 @@ import time
 
 import tinytorch as tt
 from tinytorch.checks import use_my_work
+
 # imports: auto
 
 lesson = Lesson("07_training")
-use_my_work(before=lesson)     # your code from earlier lessons (remove this line to use the reference)
+use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
 lesson
 
 # %% [markdown]
@@ -242,7 +243,7 @@ X_train, y_train, X_test, y_test = tt.datasets.digits()
 
 
 def batches(X, y, size):
-    return [(tt.Tensor(X[i:i + size]), tt.Tensor(y[i:i + size])) for i in range(0, len(X), size)]
+    return [(tt.Tensor(X[i : i + size]), tt.Tensor(y[i : i + size])) for i in range(0, len(X), size)]
 
 
 train, test = batches(X_train, y_train, 32), batches(X_test, y_test, 360)
@@ -254,8 +255,10 @@ trainer = Trainer(model, optimizer, tt.nn.CrossEntropyLoss(), scheduler=schedule
 began = time.perf_counter()
 history = trainer.fit(train, epochs=5, val_loader=test)
 seconds = time.perf_counter() - began
-print(f"{5 * len(X_train) / seconds:,.0f} training samples per second (evaluation included); "
-      f"test accuracy {history['val_accuracy'][-1]:.1%}")
+print(
+    f"{5 * len(X_train) / seconds:,.0f} training samples per second (evaluation included); "
+    f"test accuracy {history['val_accuracy'][-1]:.1%}"
+)
 
 # %% [markdown]
 # **What a checkpoint costs.** With Adam, a checkpoint holds three numbers per weight (the weight
@@ -269,15 +272,20 @@ with tempfile.TemporaryDirectory() as folder:
     resumed = Trainer(fresh, tt.optim.Adam(fresh.parameters(), lr=1e-2), tt.nn.CrossEntropyLoss(), verbose=False)
     resumed.load_checkpoint(path)
 weights = sum(p.data.nbytes for p in model.parameters())
-print(f"{model.num_parameters():,} parameters = {weights / 1e3:.1f} KB of weights; checkpoint file {size / 1e3:.1f} KB "
-      f"({size / weights:.1f}x)")
-print(f"resumed at epoch {resumed.epoch}: test accuracy {resumed.evaluate(test)['accuracy']:.1%} "
-      f"(the trained model: {trainer.evaluate(test)['accuracy']:.1%})")
+print(
+    f"{model.num_parameters():,} parameters = {weights / 1e3:.1f} KB of weights; checkpoint file {size / 1e3:.1f} KB "
+    f"({size / weights:.1f}x)"
+)
+print(
+    f"resumed at epoch {resumed.epoch}: test accuracy {resumed.evaluate(test)['accuracy']:.1%} "
+    f"(the trained model: {trainer.evaluate(test)['accuracy']:.1%})"
+)
 
 # %% [markdown]
 # **Where does a step's time go?** Timing the three parts of one step separately (the best of a few
 # repeats, on one batch of 32; the repeated optimizer steps move this model's weights, which is why
 # this comes last):
+
 
 # %%
 def best_of(fn, repeats=20):

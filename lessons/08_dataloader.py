@@ -39,10 +39,11 @@ import time
 
 import tinytorch as tt
 from tinytorch.checks import use_my_work
+
 # imports: auto
 
 lesson = Lesson("08_dataloader")
-use_my_work(before=lesson)     # your code from earlier lessons (remove this line to use the reference)
+use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
 lesson
 
 # %% [markdown]
@@ -250,8 +251,10 @@ data = TensorDataset(X_train, y_train)
 for batch_size in (1, 8, 64, 512):
     loader = DataLoader(data, batch_size=batch_size, shuffle=True, seed=0)
     seconds = epoch_time(loader)
-    print(f"batch_size {batch_size:3d}: {len(loader):5d} batches, {seconds * 1e3:6.2f} ms per epoch, "
-          f"{seconds / len(loader) * 1e6:6.1f} µs per batch, each batch x is {batch_size * 64 * 4:7,d} bytes")
+    print(
+        f"batch_size {batch_size:3d}: {len(loader):5d} batches, {seconds * 1e3:6.2f} ms per epoch, "
+        f"{seconds / len(loader) * 1e6:6.1f} µs per batch, each batch x is {batch_size * 64 * 4:7,d} bytes"
+    )
 
 # %% [markdown]
 # Memory stays small at any batch size: the data set is stored once, and only the current batch is a

@@ -33,10 +33,11 @@ import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
 from tinytorch.checks import use_my_work
+
 # imports: auto
 
 lesson = Lesson("09_spatial")
-use_my_work(before=lesson)     # your code from earlier lessons (remove this line to use the reference)
+use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
 lesson
 
 # %% [markdown]
@@ -101,8 +102,8 @@ lesson.check("_out_size")
 # %%
 image = np.arange(9.0).reshape(3, 3)
 kernel = np.array([[1.0, 0.0], [0.0, -1.0]])
-windows = np.lib.stride_tricks.sliding_window_view(image, (2, 2))   # (2, 2, 2, 2): window (i, j) -> its 2x2 pixels
-columns = windows.reshape(4, 4).T                                    # (kh*kw, windows) = (4, 4): one window per column
+windows = np.lib.stride_tricks.sliding_window_view(image, (2, 2))  # (2, 2, 2, 2): window (i, j) -> its 2x2 pixels
+columns = windows.reshape(4, 4).T  # (kh*kw, windows) = (4, 4): one window per column
 print("image:\n", image)
 print("columns (one 2x2 window per column):\n", columns)
 print("kernel.reshape(1, -1) @ columns -> reshaped to 2x2:\n", (kernel.reshape(1, -1) @ columns).reshape(2, 2))
@@ -142,10 +143,17 @@ lesson.check("conv2d")
 
 # %%
 digits = tt.datasets.digits(as_images=True)
-img = Tensor(digits.X_train[:1])                                             # (1, 1, 8, 8)
-edges = Tensor(np.array([[[[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]],              # left-to-right change
-                         [[[-1, -2, -1], [0, 0, 0], [1, 2, 1]]]], np.float32))  # top-to-bottom change
-maps = F.conv2d(img, edges, padding=1)                                       # (1, 2, 8, 8)
+img = Tensor(digits.X_train[:1])  # (1, 1, 8, 8)
+edges = Tensor(
+    np.array(
+        [
+            [[[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]],  # left-to-right change
+            [[[-1, -2, -1], [0, 0, 0], [1, 2, 1]]],
+        ],
+        np.float32,
+    )
+)  # top-to-bottom change
+maps = F.conv2d(img, edges, padding=1)  # (1, 2, 8, 8)
 print("digit", digits.y_train[0], "(x 9):\n", (img.data[0, 0] * 9).round().astype(int))
 print("vertical-edge map:\n", maps.data[0, 0].round(1))
 print("horizontal-edge map:\n", maps.data[0, 1].round(1))
@@ -177,7 +185,7 @@ lesson.check("Conv2d.forward")
 conv = nn.Conv2d(1, 4, 3)
 print(conv, "->", conv(Tensor(digits.X_train[:5])).shape)
 try:
-    conv(Tensor(digits.X_train[0]))            # one image, (1, 8, 8): no batch axis
+    conv(Tensor(digits.X_train[0]))  # one image, (1, 8, 8): no batch axis
 except ValueError as err:
     print("ValueError:", err)
 
@@ -215,11 +223,20 @@ lesson.check("max_pool2d")
 lesson.check("avg_pool2d")
 
 # %%
-x = Tensor(np.array([[[[1.0, 3.0, 2.0, 0.0], [4.0, 2.0, 1.0, 1.0], [0.0, 0.0, 5.0, 6.0], [1.0, 2.0, 7.0, 8.0]]]]),
-           requires_grad=True)
+x = Tensor(
+    np.array([[[[1.0, 3.0, 2.0, 0.0], [4.0, 2.0, 1.0, 1.0], [0.0, 0.0, 5.0, 6.0], [1.0, 2.0, 7.0, 8.0]]]]),
+    requires_grad=True,
+)
 pooled = F.max_pool2d(x, 2)
 pooled.backward(np.ones(pooled.shape, np.float32))
-print("x:\n", x.data[0, 0], "\nmax_pool2d(x, 2):\n", pooled.data[0, 0], "\nx.grad (1 where a window's max was):\n", x.grad.data[0, 0])
+print(
+    "x:\n",
+    x.data[0, 0],
+    "\nmax_pool2d(x, 2):\n",
+    pooled.data[0, 0],
+    "\nx.grad (1 where a window's max was):\n",
+    x.grad.data[0, 0],
+)
 
 # %% [markdown]
 # ## 5. All checks
@@ -246,6 +263,7 @@ lesson.check()
 # `N * O * H' * W'` outputs: `2 * N * O * H' * W' * C * kh * kw` floating-point operations. For the two
 # layers of a small digits CNN (batches of 32 8 x 8 images, padding 1) and LeNet's first layer on MNIST:
 
+
 # %%
 def conv_flops(n, c, h, w, o, k, stride=1, padding=0):
     """2 * (outputs) * (multiply-adds per output) for a square kernel."""
@@ -256,8 +274,10 @@ def conv_flops(n, c, h, w, o, k, stride=1, padding=0):
 for shape, o, k, pad in [((32, 1, 8, 8), 16, 3, 1), ((32, 16, 8, 8), 32, 3, 1), ((64, 1, 28, 28), 6, 5, 2)]:
     n, c, h, w = shape
     layer_weights = o * c * k * k + o
-    print(f"Conv2d({c:2d}, {o:2d}, {k}) on {str(shape):15s}: {layer_weights:5,d} weights, "
-          f"{conv_flops(n, c, h, w, o, k, padding=pad) / 1e6:6.2f} MFLOP per forward")
+    print(
+        f"Conv2d({c:2d}, {o:2d}, {k}) on {str(shape):15s}: {layer_weights:5,d} weights, "
+        f"{conv_flops(n, c, h, w, o, k, padding=pad) / 1e6:6.2f} MFLOP per forward"
+    )
 
 # %% [markdown]
 # A few thousand weights, millions of FLOPs: each weight is reused at every position of every image.
@@ -289,8 +309,10 @@ for (n, c, h, w_), k in [((4, 3, 12, 12), 3), ((64, 1, 28, 28), 5), ((64, 16, 14
     oh, ow = h - k + 1, w_ - k + 1
     input_bytes = n * c * h * w_ * 4
     cols_bytes = c * k * k * oh * ow * n * 4
-    print(f"input {str((n, c, h, w_)):17s} {input_bytes / 1e6:6.2f} MB   im2col matrix ({c * k * k}, {oh * ow * n:,d}) "
-          f"{cols_bytes / 1e6:6.2f} MB   ({cols_bytes / input_bytes:.1f}x)")
+    print(
+        f"input {str((n, c, h, w_)):17s} {input_bytes / 1e6:6.2f} MB   im2col matrix ({c * k * k}, {oh * ow * n:,d}) "
+        f"{cols_bytes / 1e6:6.2f} MB   ({cols_bytes / input_bytes:.1f}x)"
+    )
 
 # %% [markdown]
 # A k x k kernel costs up to k² times the input's memory, and the backward pass keeps the columns

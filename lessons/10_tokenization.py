@@ -32,6 +32,7 @@
 import time
 
 import tinytorch as tt
+
 # imports: auto
 
 lesson = Lesson("10_tokenization")
@@ -201,7 +202,13 @@ lesson.check()
 # %%
 demo = BPETokenizer().train("the cat sat on the mat; the cat ate the rat. " * 20, vocab_size=280)
 ids = demo.encode("the cat ate naïve 日本 😀")
-print(len("the cat ate naïve 日本 😀".encode("utf-8")), "bytes ->", len(ids), "tokens:", [demo.token_to_str(i) for i in ids])
+print(
+    len("the cat ate naïve 日本 😀".encode()),
+    "bytes ->",
+    len(ids),
+    "tokens:",
+    [demo.token_to_str(i) for i in ids],
+)
 print(repr(demo.decode(ids)))
 
 # %% [markdown]
@@ -213,8 +220,10 @@ print(repr(demo.decode(ids)))
 text = tt.datasets.shakespeare()
 began = time.perf_counter()
 bpe = BPETokenizer().train(text[:40_000], vocab_size=512)
-print(f"learned {len(bpe.merges)} merges in {time.perf_counter() - began:.2f} s; the first ten:",
-      [bpe.token_to_str(256 + k) for k in range(10)])
+print(
+    f"learned {len(bpe.merges)} merges in {time.perf_counter() - began:.2f} s; the first ten:",
+    [bpe.token_to_str(256 + k) for k in range(10)],
+)
 
 # %% [markdown]
 # **Compression.** On text *not* seen in training (50,000 characters from later in the plays), how
@@ -225,8 +234,10 @@ print(f"learned {len(bpe.merges)} merges in {time.perf_counter() - began:.2f} s;
 # %%
 held_out = text[300_000:350_000]
 n_bytes = len(held_out.encode("utf-8"))
-print(f"{len(held_out):,} characters = {n_bytes:,} UTF-8 bytes; CharTokenizer: {len(held_out):,} tokens "
-      f"(vocabulary {CharTokenizer.from_text(text).vocab_size})")
+print(
+    f"{len(held_out):,} characters = {n_bytes:,} UTF-8 bytes; CharTokenizer: {len(held_out):,} tokens "
+    f"(vocabulary {CharTokenizer.from_text(text).vocab_size})"
+)
 for k in (0, 32, 64, 128, 256):
     tok = BPETokenizer(merges=bpe.merges[:k])
     n = len(tok.encode(held_out))

@@ -32,10 +32,11 @@ import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
 from tinytorch.checks import use_my_work
+
 # imports: auto
 
 lesson = Lesson("11_embeddings")
-use_my_work(before=lesson)     # your code from earlier lessons (remove this line to use the reference)
+use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
 lesson
 
 # %% [markdown]
@@ -214,8 +215,11 @@ lesson.check()
 # for a word-piece vocabulary it can be most of a small model:
 
 # %%
-for name, vocab, dim in [("characters (lesson 10)", 65, 64), ("BPE, 2k merges", 2_000, 128),
-                         ("GPT-2 small", 50_257, 768)]:
+for name, vocab, dim in [
+    ("characters (lesson 10)", 65, 64),
+    ("BPE, 2k merges", 2_000, 128),
+    ("GPT-2 small", 50_257, 768),
+]:
     n = vocab * dim
     print(f"{name:23s} {vocab:6,d} x {dim:3d} = {n:11,d} parameters = {n * 4 / 1e6:7.2f} MB in float32")
 
@@ -236,8 +240,10 @@ for vocab in (100, 1_000, 5_000):
     one_hot = Tensor(np.eye(vocab, dtype=np.float32)[ids])
     lookup = best_time(lambda: F.embedding(ids, table))
     matmul = best_time(lambda: one_hot @ table)
-    print(f"vocab {vocab:5,d}: lookup {lookup * 1e3:6.3f} ms   one-hot @ W {matmul * 1e3:7.3f} ms "
-          f"({matmul / lookup:5.0f}x)   one-hot matrix {one_hot.data.nbytes / 1e6:5.2f} MB")
+    print(
+        f"vocab {vocab:5,d}: lookup {lookup * 1e3:6.3f} ms   one-hot @ W {matmul * 1e3:7.3f} ms "
+        f"({matmul / lookup:5.0f}x)   one-hot matrix {one_hot.data.nbytes / 1e6:5.2f} MB"
+    )
 
 # %% [markdown]
 # The lookup's cost depends only on how many tokens there are; the one-hot product's grows with the
@@ -256,9 +262,12 @@ for vocab in (1_000, 10_000, 40_000):
     def step():
         table.grad = None
         F.embedding(ids, table).sum().backward()
+
     used = len(np.unique(ids))
-    print(f"vocab {vocab:6,d}: forward + backward {best_time(step) * 1e3:6.2f} ms; the gradient is "
-          f"{vocab * 64 * 4 / 1e6:5.2f} MB of which {used} of {vocab:,d} rows are non-zero")
+    print(
+        f"vocab {vocab:6,d}: forward + backward {best_time(step) * 1e3:6.2f} ms; the gradient is "
+        f"{vocab * 64 * 4 / 1e6:5.2f} MB of which {used} of {vocab:,d} rows are non-zero"
+    )
 
 # %% [markdown]
 # The time grows with the table, not with the work: most of it is allocating and adding zeros (and an

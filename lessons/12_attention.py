@@ -30,10 +30,11 @@ import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
 from tinytorch.checks import use_my_work
+
 # imports: auto
 
 lesson = Lesson("12_attention")
-use_my_work(before=lesson)     # your code from earlier lessons (remove this line to use the reference)
+use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
 lesson
 
 # %% [markdown]
@@ -61,12 +62,14 @@ lesson
 # %%
 rng = np.random.default_rng(0)
 for d in (4, 64, 256):
-    q, k = rng.standard_normal((200, 1, d)), rng.standard_normal((200, 10, d))   # 200 queries, 10 keys each
-    dots = (q * k).sum(axis=-1)                                                   # (200, 10) scores
+    q, k = rng.standard_normal((200, 1, d)), rng.standard_normal((200, 10, d))  # 200 queries, 10 keys each
+    dots = (q * k).sum(axis=-1)  # (200, 10) scores
     raw = F.softmax(Tensor(dots)).data.max(axis=-1).mean()
     scaled = F.softmax(Tensor(dots / math.sqrt(d))).data.max(axis=-1).mean()
-    print(f"d = {d:3d}: score std {dots.std():5.1f}; the largest of 10 weights is on average {raw:.2f} without "
-          f"scaling, {scaled:.2f} with 1/sqrt(d)")
+    print(
+        f"d = {d:3d}: score std {dots.std():5.1f}; the largest of 10 weights is on average {raw:.2f} without "
+        f"scaling, {scaled:.2f} with 1/sqrt(d)"
+    )
 
 # %% [markdown]
 # **Masks.** Some positions must not be looked at (the future, in a language model; padding). A mask
@@ -237,8 +240,10 @@ for T in (32, 64, 128, 256, 512):
     seconds = best_time(lambda: layer(x, mask))
     proj, att = 4 * 2 * T * E * E, 2 * 2 * T * T * E
     growth = f"{seconds / previous:4.1f}x the time of T/2" if previous else ""
-    print(f"T = {T:3d}: projections {proj / 1e6:5.1f} MFLOP, attention {att / 1e6:5.1f} MFLOP, "
-          f"weights {H * T * T * 4 / 1e6:5.2f} MB;  {seconds * 1e3:6.2f} ms  {growth}")
+    print(
+        f"T = {T:3d}: projections {proj / 1e6:5.1f} MFLOP, attention {att / 1e6:5.1f} MFLOP, "
+        f"weights {H * T * T * 4 / 1e6:5.2f} MB;  {seconds * 1e3:6.2f} ms  {growth}"
+    )
     previous = seconds
 
 # %% [markdown]

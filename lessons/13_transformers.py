@@ -33,10 +33,11 @@ import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
 from tinytorch.checks import use_my_work
+
 # imports: auto
 
 lesson = Lesson("13_transformers")
-use_my_work(before=lesson)     # your code from earlier lessons (remove this line to use the reference)
+use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
 lesson
 
 # %% [markdown]
@@ -152,9 +153,9 @@ rng = np.random.default_rng(0)
 print(f"{len(chars)} characters, {gpt.num_parameters():,d} parameters; log(vocab) = {np.log(len(chars)):.2f}")
 for step in range(100):
     starts = rng.integers(0, len(data) - 17, size=16)
-    inputs = np.stack([data[s:s + 16] for s in starts])          # (16, 16) token ids
-    targets = np.stack([data[s + 1:s + 17] for s in starts])     # the same windows, one character later
-    logits = gpt(inputs)                                          # (16, 16, vocab)
+    inputs = np.stack([data[s : s + 16] for s in starts])  # (16, 16) token ids
+    targets = np.stack([data[s + 1 : s + 17] for s in starts])  # the same windows, one character later
+    logits = gpt(inputs)  # (16, 16, vocab)
     loss = F.cross_entropy(logits.reshape(-1, len(chars)), targets.reshape(-1))
     optimizer.zero_grad()
     loss.backward()
@@ -192,6 +193,7 @@ lesson.check("_sample")
 
 # %%
 lesson.check("GPT.generate")
+
 
 # %%
 def decode(ids):
@@ -237,13 +239,18 @@ lesson.check()
 #
 # The formula against your model's own count, for the GPT trained above:
 
+
 # %%
 def gpt_parameter_breakdown(vocab, block_size, E, layers, tied=True):
     """Parameter counts by part, from the formula (no model needed)."""
     per_block = 4 * (E * E + E) + (E * 4 * E + 4 * E) + (4 * E * E + E) + 2 * 2 * E
-    return {"token embedding": vocab * E, "position embedding": block_size * E,
-            f"{layers} blocks ({per_block:,d} each)": layers * per_block, "final LayerNorm": 2 * E,
-            "head (tied: 0)": 0 if tied else vocab * E}
+    return {
+        "token embedding": vocab * E,
+        "position embedding": block_size * E,
+        f"{layers} blocks ({per_block:,d} each)": layers * per_block,
+        "final LayerNorm": 2 * E,
+        "head (tied: 0)": 0 if tied else vocab * E,
+    }
 
 
 parts = gpt_parameter_breakdown(len(chars), 16, 32, 2)
@@ -251,8 +258,10 @@ for name, n in parts.items():
     print(f"{name:28s} {n:8,d}  {n / sum(parts.values()):6.1%}")
 print(f"{'formula total':28s} {sum(parts.values()):8,d}   the model counts {gpt.num_parameters():,d}")
 big = gpt_parameter_breakdown(50_257, 1024, 768, 12)
-print(f"the same formula for GPT-2 small: {sum(big.values()) / 1e6:.1f} M parameters, "
-      f"{big['token embedding'] / sum(big.values()):.0%} of them in the token table")
+print(
+    f"the same formula for GPT-2 small: {sum(big.values()) / 1e6:.1f} M parameters, "
+    f"{big['token embedding'] / sum(big.values()):.0%} of them in the token table"
+)
 
 # %% [markdown]
 # At toy size the blocks hold almost everything; at GPT-2's size the 12 `E²` per block still
@@ -273,8 +282,10 @@ for context in (8, 32, 112):
         start = time.perf_counter()
         writer.generate(prompt, 16, seed=0)
         best = min(best, time.perf_counter() - start)
-    print(f"prompt of {context:3d} tokens: {16 / best:7.0f} tokens/s  ({best / 16 * 1e3:5.2f} ms per token, "
-          f"each step processes {context}..{context + 15} positions)")
+    print(
+        f"prompt of {context:3d} tokens: {16 / best:7.0f} tokens/s  ({best / 16 * 1e3:5.2f} ms per token, "
+        f"each step processes {context}..{context + 15} positions)"
+    )
 
 # %% [markdown]
 # Every step recomputes the keys and values of all earlier positions, although they never change

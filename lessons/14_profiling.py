@@ -37,10 +37,11 @@ import tinytorch as tt
 from tinytorch import nn
 from tinytorch.checks import use_my_work
 from tinytorch.systems import profiling as P
+
 # imports: auto
 
 lesson = Lesson("14_profiling")
-use_my_work(before=lesson)     # your code from earlier lessons (remove this line to use the reference)
+use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
 lesson
 
 # %% [markdown]
@@ -203,18 +204,25 @@ print(P.profile_layers(mlp, batch, runs=5))
 
 # %%
 _, executed = P.count_flops(mlp, batch)
-predicted = sum(P.linear_flops(layer.in_features, layer.out_features, len(batch.data))
-                for layer in mlp.layers if isinstance(layer, nn.Linear))
-print(f"predicted by the formula: {predicted:,} FLOPs; executed: {executed}  ->  "
-      f"{'the same' if sum(executed.values()) == predicted else 'DIFFERENT'}")
+predicted = sum(
+    P.linear_flops(layer.in_features, layer.out_features, len(batch.data))
+    for layer in mlp.layers
+    if isinstance(layer, nn.Linear)
+)
+print(
+    f"predicted by the formula: {predicted:,} FLOPs; executed: {executed}  ->  "
+    f"{'the same' if sum(executed.values()) == predicted else 'DIFFERENT'}"
+)
 
 cnn = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 4 * 4, 10))
 images = tt.Tensor(digits.X_train[:32].reshape(32, 1, 8, 8))
 print(P.profile_layers(cnn, images, runs=3))
-print(f"\nthe CNN: conv layer {P.count_parameters(cnn.layers[0]):,} parameters but "
-      f"{P.module_flops(cnn.layers[0], (images,)):,} FLOPs on 32 images; "
-      f"the Linear {P.count_parameters(cnn.layers[4]):,} parameters, "
-      f"{P.linear_flops(128, 10, 32):,} FLOPs")
+print(
+    f"\nthe CNN: conv layer {P.count_parameters(cnn.layers[0]):,} parameters but "
+    f"{P.module_flops(cnn.layers[0], (images,)):,} FLOPs on 32 images; "
+    f"the Linear {P.count_parameters(cnn.layers[4]):,} parameters, "
+    f"{P.linear_flops(128, 10, 32):,} FLOPs"
+)
 
 # %% [markdown]
 # **Latency: measure, do not assume.** One timing is noise: the first call pays for memory allocation
@@ -222,6 +230,7 @@ print(f"\nthe CNN: conv layer {P.count_parameters(cnn.layers[0]):,} parameters b
 # So: run a couple of untimed **warm-up** calls, then **repeat** and report the **median**. The median is
 # the typical time a user sees, and one disturbed run cannot move it (the mean it can, and the minimum
 # is the best case rather than the usual one). Lesson 19 builds a full benchmark harness on this idea.
+
 
 # %%
 def median_ms(fn, repeats=7, warmup=2):
@@ -236,8 +245,9 @@ def median_ms(fn, repeats=7, warmup=2):
     return 1e3 * statistics.median(times)
 
 
-flops_per_sample = sum(P.linear_flops(layer.in_features, layer.out_features)
-                       for layer in mlp.layers if isinstance(layer, nn.Linear))
+flops_per_sample = sum(
+    P.linear_flops(layer.in_features, layer.out_features) for layer in mlp.layers if isinstance(layer, nn.Linear)
+)
 print(f"the MLP: {flops_per_sample:,} FLOPs per image\n")
 print(" batch   median ms   ms per image   images/s   GFLOP/s")
 with tt.no_grad():

@@ -43,10 +43,11 @@ import tinytorch.nn.functional as F
 from tinytorch import nn
 from tinytorch.checks import use_my_work
 from tinytorch.systems import quantization as Q
+
 # imports: auto
 
 lesson = Lesson("15_quantization")
-use_my_work(before=lesson)     # your code from earlier lessons (remove this line to use the reference)
+use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
 lesson
 
 # %% [markdown]
@@ -276,7 +277,9 @@ loader = DataLoader(TensorDataset(digits.X_train, digits.y_train), batch_size=64
 start = time.perf_counter()
 Trainer(model, Adam(model.parameters(), lr=3e-3), F.cross_entropy, verbose=False).fit(loader, epochs=8)
 model.eval()
-print(f"trained in {time.perf_counter() - start:.2f} s; test accuracy {accuracy(model, digits.X_test, digits.y_test):.2%}")
+print(
+    f"trained in {time.perf_counter() - start:.2f} s; test accuracy {accuracy(model, digits.X_test, digits.y_test):.2%}"
+)
 
 # %% [markdown]
 # **Size.** `Q.quantize_model(model, calibration_data)` returns an int8 copy: it calibrates every
@@ -324,7 +327,7 @@ for bits in (8, 6, 4, 3, 2):
             approx = Q.dequantize(Q.quantize(layer.weight, qp), qp)
             worst = max(worst, float(abs(approx - layer.weight.data).max()))
             layer.weight.data = approx
-    print(f"{bits:4d}   {2 ** bits - 1:6d}   {accuracy(small, digits.X_test, digits.y_test):13.2%}   {worst:20.4f}")
+    print(f"{bits:4d}   {2**bits - 1:6d}   {accuracy(small, digits.X_test, digits.y_test):13.2%}   {worst:20.4f}")
 
 # %% [markdown]
 # Per-channel int8 is the usual choice for deployment; 4 bits (used for large language models, with

@@ -37,10 +37,11 @@ import tinytorch.nn.functional as F
 from tinytorch import nn
 from tinytorch.checks import use_my_work
 from tinytorch.systems import pruning as PR
+
 # imports: auto
 
 lesson = Lesson("16_compression")
-use_my_work(before=lesson)     # your code from earlier lessons (remove this line to use the reference)
+use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
 lesson
 
 # %% [markdown]
@@ -231,14 +232,16 @@ X, y, X_test, y_test = digits.X_train, digits.y_train, digits.X_test, digits.y_t
 def make_teacher():
     tt.manual_seed(0)
     model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
-    PR.fine_tune(model, None, X, y, epochs=8, lr=3e-3, batch_size=64)   # no masks: plain Adam training
+    PR.fine_tune(model, None, X, y, epochs=8, lr=3e-3, batch_size=64)  # no masks: plain Adam training
     return model
 
 
 teacher = make_teacher()
 base_acc = accuracy(teacher, X_test, y_test)
-print(f"teacher: {count_parameters(teacher):,} parameters, {parameter_bytes(teacher):,} bytes, "
-      f"test accuracy {base_acc:.2%}")
+print(
+    f"teacher: {count_parameters(teacher):,} parameters, {parameter_bytes(teacher):,} bytes, "
+    f"test accuracy {base_acc:.2%}"
+)
 
 # %% [markdown]
 # **Unstructured pruning, then fine-tuning.** For each amount: prune a copy globally, measure the
@@ -256,8 +259,10 @@ for amount in (0.5, 0.8, 0.9, 0.95):
     PR.fine_tune(model, masks, X, y, epochs=2, lr=1e-3, batch_size=64)
     weights = [layer.weight.data for _, layer in PR.prunable_layers(model)]
     nonzero = sum(int((w != 0).sum()) for w in weights)
-    print(f"{amount:6.0%}   {PR.sparsity(model):8.1%}   {pruned_acc:16.2%}   {accuracy(model, X_test, y_test):10.2%}"
-          f"   {sum(w.nbytes for w in weights):11,}   {nonzero * 6:12,}")
+    print(
+        f"{amount:6.0%}   {PR.sparsity(model):8.1%}   {pruned_acc:16.2%}   {accuracy(model, X_test, y_test):10.2%}"
+        f"   {sum(w.nbytes for w in weights):11,}   {nonzero * 6:12,}"
+    )
 print()
 print(PR.sparsity_report(model))
 
@@ -269,6 +274,7 @@ print(PR.sparsity_report(model))
 # **Structured pruning makes the model really smaller.** Prune half the channels of the two hidden
 # layers, fine-tune, then `remove_pruned_channels` deletes the dead rows and the matching input columns
 # of the next layer. The smaller copy computes the same outputs with smaller matrices:
+
 
 # %%
 def median_ms(fn, repeats=15):
@@ -289,8 +295,10 @@ batch = tt.Tensor(X_test)
 with tt.no_grad():
     for name, m in (("teacher", teacher), ("channel-pruned", model), ("channels removed", small)):
         shapes = [tuple(layer.weight.shape) for _, layer in PR.prunable_layers(m)]
-        print(f"{name:17s} {count_parameters(m):6,} parameters   {accuracy(m, X_test, y_test):6.2%}   "
-              f"{median_ms(lambda: m(batch)):6.3f} ms for 360 digits   {shapes}")
+        print(
+            f"{name:17s} {count_parameters(m):6,} parameters   {accuracy(m, X_test, y_test):6.2%}   "
+            f"{median_ms(lambda: m(batch)):6.3f} ms for 360 digits   {shapes}"
+        )
 
 # %% [markdown]
 # **Distillation.** First, what the teacher has to say beyond the label: its probabilities for a few
@@ -311,6 +319,7 @@ for row, label in zip(logits, y_test[:4]):
 # Now a student with 16 hidden units (1,210 parameters, 14x fewer than the teacher), trained for the
 # same number of epochs once on the labels alone and once with the given `PR.distill` (`T = 2`,
 # `alpha = 0.5`), which calls your `distillation_loss` every step:
+
 
 # %%
 def make_student():

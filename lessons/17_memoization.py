@@ -41,10 +41,11 @@ from tinytorch.checks import use_my_work
 from tinytorch.nn.attention import causal_mask
 from tinytorch.systems import kvcache as KV
 from tinytorch.systems import profiling as P
+
 # imports: auto
 
 lesson = Lesson("17_memoization")
-use_my_work(before=lesson)     # your code from earlier lessons (remove this line to use the reference)
+use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
 lesson
 
 # %% [markdown]
@@ -97,7 +98,7 @@ tt.manual_seed(0)
 attn = nn.MultiHeadAttention(16, 4)
 x = tt.randn(1, 6, 16, seed=1)
 with tt.no_grad():
-    full = attn(x, causal_mask(6))                        # no cache: all 6 positions at once
+    full = attn(x, causal_mask(6))  # no cache: all 6 positions at once
     cache = KV.KVCache(max_len=8)
     attn(tt.Tensor(x.data[:, :5]), causal_mask(5), cache)  # prefill: positions 0..4 go into the cache
     q, k, v = attn.project_qkv(tt.Tensor(x.data[:, 5:]))  # the new position 5 only
@@ -189,17 +190,21 @@ lesson.check()
 tt.manual_seed(0)
 gpt = nn.GPT(vocab_size=32, block_size=128, embed_dim=32, num_heads=4, num_layers=2)
 gpt.eval()
-print(f"model: {P.count_parameters(gpt):,} parameters, {P.parameter_bytes(gpt):,} bytes; "
-      f"a full cache: {KV.cache_bytes(gpt):,} bytes")
+print(
+    f"model: {P.count_parameters(gpt):,} parameters, {P.parameter_bytes(gpt):,} bytes; "
+    f"a full cache: {KV.cache_bytes(gpt):,} bytes"
+)
 print("\nposition t   FLOPs uncached   FLOPs cached   ratio")
 with tt.no_grad():
     for t in (8, 32, 64, 127):
         ids = np.arange(t + 1).reshape(1, -1) % 32
         _, full = P.count_flops(gpt, ids)
         caches = KV.make_caches(gpt)
-        gpt(ids[:, :t], 0, caches)                           # prefill t positions (not counted)
+        gpt(ids[:, :t], 0, caches)  # prefill t positions (not counted)
         _, step = P.count_flops(gpt, ids[:, t:], t, caches)  # the new token at position t
-        print(f"{t:10d}   {sum(full.values()):14,}   {sum(step.values()):12,}   {sum(full.values()) / sum(step.values()):5.1f}x")
+        print(
+            f"{t:10d}   {sum(full.values()):14,}   {sum(step.values()):12,}   {sum(full.values()) / sum(step.values()):5.1f}x"
+        )
 
 # %% [markdown]
 # Uncached, the work per token grows with the position, so generating `n` tokens costs `O(n^2)`;
@@ -214,8 +219,10 @@ prompt = np.arange(8) % 32
 print("new tokens   uncached s   cached s   speed-up   same tokens   cache bytes")
 for n in (30, 120):
     r = KV.measure_speedup(gpt, prompt, max_new_tokens=n, repeats=3)
-    print(f"{n:10d}   {r['uncached s']:10.3f}   {r['cached s']:8.3f}   {r['speed-up']:7.1f}x   "
-          f"{str(r['same tokens']):>11s}   {r['cache bytes']:11,}")
+    print(
+        f"{n:10d}   {r['uncached s']:10.3f}   {r['cached s']:8.3f}   {r['speed-up']:7.1f}x   "
+        f"{str(r['same tokens']):>11s}   {r['cache bytes']:11,}"
+    )
 
 # %% [markdown]
 # The speed-up grows with the length, as the FLOP counts predict, but less than they do: a cached

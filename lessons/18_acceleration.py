@@ -33,10 +33,11 @@ import tinytorch.nn.functional as F
 import tinytorch.systems.acceleration as A
 from tinytorch.checks import use_my_work
 from tinytorch.nn import naive_conv2d
+
 # imports: auto
 
 lesson = Lesson("18_acceleration")
-use_my_work(before=lesson)     # your code from earlier lessons (remove this line to use the reference)
+use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
 lesson
 
 # %% [markdown]
@@ -175,6 +176,7 @@ lesson.check("gelu_unfused")
 # **Same numbers, fewer nodes.** Both forms give the same loss and the same gradient; the graph
 # behind the fused one is a single node:
 
+
 # %%
 def graph_nodes(out):
     """Op nodes in the graph behind `out` (leaves not counted)."""
@@ -196,11 +198,15 @@ def value_and_grad(op, array, *args):
 
 z = np.array([[2.0, 1.0, 0.1, -1.0], [0.5, 2.5, -0.5, 0.0], [-1.0, 0.0, 1.0, 3.0]], np.float32)
 y = np.array([0, 3, 3])
-for name, unfused, fused, args in (("cross-entropy", A.cross_entropy_unfused, F.cross_entropy, (y,)),
-                                   ("GELU", A.gelu_unfused, F.gelu, ())):
+for name, unfused, fused, args in (
+    ("cross-entropy", A.cross_entropy_unfused, F.cross_entropy, (y,)),
+    ("GELU", A.gelu_unfused, F.gelu, ()),
+):
     (slow, g_slow), (fast, g_fast) = value_and_grad(unfused, z, *args), value_and_grad(fused, z, *args)
-    print(f"{name:13s} same values: {np.allclose(slow.data, fast.data, atol=1e-6)}, same gradients: "
-          f"{np.allclose(g_slow, g_fast, atol=1e-6)}; graph nodes: unfused {graph_nodes(slow)}, fused {graph_nodes(fast)}")
+    print(
+        f"{name:13s} same values: {np.allclose(slow.data, fast.data, atol=1e-6)}, same gradients: "
+        f"{np.allclose(g_slow, g_fast, atol=1e-6)}; graph nodes: unfused {graph_nodes(slow)}, fused {graph_nodes(fast)}"
+    )
 
 # %% [markdown]
 # ## 5. All checks
@@ -230,6 +236,7 @@ lesson.check()
 # both see the same disturbances from the rest of the machine, and compares the *median* times, which
 # one slow run cannot move. Lesson 19 builds this into a proper harness.
 
+
 # %%
 def seconds(fn):
     start = time.perf_counter()
@@ -256,7 +263,11 @@ rng = np.random.default_rng(0)
 # %%
 n = 48
 a, b = rng.standard_normal((n, n)).astype(np.float32), rng.standard_normal((n, n)).astype(np.float32)
-print("same numbers:", np.allclose(A.matmul_loops(a, b), a @ b, atol=1e-4), np.allclose(A.matmul_row_loop(a, b), a @ b, atol=1e-4))
+print(
+    "same numbers:",
+    np.allclose(A.matmul_loops(a, b), a @ b, atol=1e-4),
+    np.allclose(A.matmul_row_loop(a, b), a @ b, atol=1e-4),
+)
 before_after("three loops -> one loop over rows", lambda: A.matmul_loops(a, b), lambda: A.matmul_row_loop(a, b), 3)
 before_after("one loop over rows -> a @ b", lambda: A.matmul_row_loop(a, b), lambda: a @ b, 10)
 
@@ -276,11 +287,17 @@ def im2col_conv(x, w, padding=1):
 
 slow = naive_conv2d(tt.Tensor(x), tt.Tensor(w), None, 1, 1).data
 print("same numbers:", np.allclose(im2col_conv(x, w), slow, atol=1e-4))
-before_after("naive_conv2d -> im2col + matmul", lambda: naive_conv2d(tt.Tensor(x), tt.Tensor(w), None, 1, 1),
-             lambda: im2col_conv(x, w), 3)
+before_after(
+    "naive_conv2d -> im2col + matmul",
+    lambda: naive_conv2d(tt.Tensor(x), tt.Tensor(w), None, 1, 1),
+    lambda: im2col_conv(x, w),
+    3,
+)
 cols, _ = A.im2col(x, 3, padding=1)
-print(f"the price: x is {x.nbytes:,} bytes, its im2col matrix {cols.shape} is {cols.nbytes:,} bytes "
-      f"({cols.nbytes / x.nbytes:.1f}x)")
+print(
+    f"the price: x is {x.nbytes:,} bytes, its im2col matrix {cols.shape} is {cols.nbytes:,} bytes "
+    f"({cols.nbytes / x.nbytes:.1f}x)"
+)
 
 # %% [markdown]
 # **Fusion.** Forward and backward of each op, the chain of small ops against the fused op, on
@@ -308,14 +325,22 @@ def peak_bytes(fn):
 logits = tt.Tensor(rng.standard_normal((512, 10)).astype(np.float32) * 3, requires_grad=True)
 targets = rng.integers(0, 10, 512)
 acts = tt.Tensor(rng.standard_normal((256, 512)).astype(np.float32), requires_grad=True)
-pairs = {"cross-entropy (512, 10)": (A.cross_entropy_unfused, F.cross_entropy, (logits, targets)),
-         "GELU (256, 512)": (A.gelu_unfused, F.gelu, (acts,))}
+pairs = {
+    "cross-entropy (512, 10)": (A.cross_entropy_unfused, F.cross_entropy, (logits, targets)),
+    "GELU (256, 512)": (A.gelu_unfused, F.gelu, (acts,)),
+}
 for what, (unfused, fused, inputs) in pairs.items():
-    print(f"{what}: same numbers: {np.allclose(unfused(*inputs).data, fused(*inputs).data, atol=1e-5)}; "
-          f"peak memory {peak_bytes(lambda: forward_backward(unfused, *inputs)):,} -> "
-          f"{peak_bytes(lambda: forward_backward(fused, *inputs)):,} bytes")
-    before_after("  fwd+bwd unfused -> fused", lambda: forward_backward(unfused, *inputs),
-                 lambda: forward_backward(fused, *inputs), repeats=15)
+    print(
+        f"{what}: same numbers: {np.allclose(unfused(*inputs).data, fused(*inputs).data, atol=1e-5)}; "
+        f"peak memory {peak_bytes(lambda: forward_backward(unfused, *inputs)):,} -> "
+        f"{peak_bytes(lambda: forward_backward(fused, *inputs)):,} bytes"
+    )
+    before_after(
+        "  fwd+bwd unfused -> fused",
+        lambda: forward_backward(unfused, *inputs),
+        lambda: forward_backward(fused, *inputs),
+        repeats=15,
+    )
 
 # %% [markdown]
 # Read the ratios rather than assume them. Vectorization wins by orders of magnitude because it

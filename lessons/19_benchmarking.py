@@ -36,10 +36,11 @@ import time
 import tinytorch as tt
 from tinytorch.checks import use_my_work
 from tinytorch.systems import benchmarking as B
+
 # imports: auto
 
 lesson = Lesson("19_benchmarking")
-use_my_work(before=lesson)     # your code from earlier lessons (remove this line to use the reference)
+use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
 lesson
 
 # %% [markdown]
@@ -172,8 +173,10 @@ a, b = tt.randn(64, 64, seed=1), tt.randn(64, 64, seed=2)
 raw = B.benchmark(lambda: a @ b, name="64x64 matmul", warmup=0, repeats=30)
 t_us = [t * 1e6 for t in raw.times]
 print(f"first run {t_us[0]:.1f} us; then min {min(t_us[1:]):.1f}, max {max(t_us[1:]):.1f} us")
-print(f"mean {raw.mean * 1e6:.1f} us   median {raw.median * 1e6:.1f} us   "
-      f"IQR {raw.iqr * 1e6:.2f} us   MAD {raw.mad * 1e6:.2f} us")
+print(
+    f"mean {raw.mean * 1e6:.1f} us   median {raw.median * 1e6:.1f} us   "
+    f"IQR {raw.iqr * 1e6:.2f} us   MAD {raw.mad * 1e6:.2f} us"
+)
 
 # %% [markdown]
 # The mean sits above the median whenever a few runs are slow (the distribution of run times has a
@@ -187,8 +190,8 @@ print(f"mean {raw.mean * 1e6:.1f} us   median {raw.median * 1e6:.1f} us   "
 
 # %%
 from tinytorch import nn
-from tinytorch.nn import functional as F
 from tinytorch.data import DataLoader, TensorDataset
+from tinytorch.nn import functional as F
 from tinytorch.optim import Adam
 from tinytorch.training import Trainer
 

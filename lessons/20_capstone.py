@@ -39,10 +39,11 @@ import time
 import tinytorch as tt
 import tinytorch.systems.capstone as capstone
 from tinytorch.checks import use_my_work
+
 # imports: auto
 
 lesson = Lesson("20_capstone")
-use_my_work(before=lesson)     # your code from lessons 01-19 runs below (remove this line to use the reference)
+use_my_work(before=lesson)  # your code from lessons 01-19 runs below (remove this line to use the reference)
 lesson
 
 # %% [markdown]
@@ -157,7 +158,10 @@ lesson.check()
 from tinytorch.data import DataLoader, TensorDataset
 from tinytorch.nn import functional as F
 from tinytorch.optim import Adam
-from tinytorch.systems import benchmarking as B, profiling as P, pruning, quantization as Q
+from tinytorch.systems import benchmarking as B
+from tinytorch.systems import profiling as P
+from tinytorch.systems import pruning
+from tinytorch.systems import quantization as Q
 from tinytorch.training import Trainer
 
 start = time.perf_counter()
@@ -187,9 +191,11 @@ profile
 
 # %%
 stage("quantizing ...")
-candidates = {"float32 (baseline)": baseline,
-              "fp16": Q.fp16_model(baseline),
-              "int8": Q.quantize_model(baseline, X_train[:500])}
+candidates = {
+    "float32 (baseline)": baseline,
+    "fp16": Q.fp16_model(baseline),
+    "int8": Q.quantize_model(baseline, X_train[:500]),
+}
 
 stage("pruning 80 % of the weights, fine-tuning ...")
 sparse = copy.deepcopy(baseline)
@@ -220,6 +226,7 @@ stage("done")
 # `_stored_arrays`) and the verdict of your `Budget.allows`; among the candidates within the budget,
 # the smallest wins (ties: the fastest). Your `CapstoneReport.__repr__` prints the report.
 
+
 # %%
 def choose(table, budget, baseline_accuracy):
     """The name of the smallest candidate within the budget (ties: the fastest), or None."""
@@ -231,8 +238,18 @@ budget = capstone.Budget(max_accuracy_drop=1.0)
 for row in table.rows:
     row["nonzeros"] = sum(int(np.count_nonzero(a)) for a in capstone._stored_arrays(candidates[row["model"]]))
     row["within budget"] = budget.allows(row, baseline_accuracy)
-table.columns = ["model", "accuracy %", "size", "size ratio", "nonzeros", "median ms", "IQR ms", "speed-up",
-                 "peak bytes", "within budget"]
+table.columns = [
+    "model",
+    "accuracy %",
+    "size",
+    "size ratio",
+    "nonzeros",
+    "median ms",
+    "IQR ms",
+    "speed-up",
+    "peak bytes",
+    "within budget",
+]
 table.title = f"the digits MLP, optimized (accuracy on {len(X_test)} test images; latency per batch of 256)"
 report = capstone.CapstoneReport(table, candidates, choose(table, budget, baseline_accuracy), budget, profile)
 report
@@ -244,12 +261,21 @@ report
 
 # %%
 half_ms = round(report.row("float32 (baseline)")["median ms"] / 2, 3)
-for other in (capstone.Budget(0.0), capstone.Budget(1.0, max_latency_ms=half_ms),
-              capstone.Budget(1.0, max_size_bytes=2_000), capstone.Budget(2.0)):
+for other in (
+    capstone.Budget(0.0),
+    capstone.Budget(1.0, max_latency_ms=half_ms),
+    capstone.Budget(1.0, max_size_bytes=2_000),
+    capstone.Budget(2.0),
+):
     pick = choose(table, other, baseline_accuracy)
-    what = "nothing qualifies" if pick is None else (
-        f"{pick}: {report.row(pick)['size']:,} bytes, {report.row(pick)['median ms']:.3f} ms, "
-        f"{report.row(pick)['accuracy %']:.2f} %")
+    what = (
+        "nothing qualifies"
+        if pick is None
+        else (
+            f"{pick}: {report.row(pick)['size']:,} bytes, {report.row(pick)['median ms']:.3f} ms, "
+            f"{report.row(pick)['accuracy %']:.2f} %"
+        )
+    )
     print(f"{other!r:58s} -> {what}")
 
 # %% [markdown]

@@ -29,15 +29,15 @@ import time
 import numpy as np
 
 import tinytorch as tt
-from tinytorch import datasets, viz
-from tinytorch import milestone
+from tinytorch import datasets, milestone, viz
+
 try:
     import matplotlib  # noqa: F401  (in the browser, this line makes the kernel load matplotlib for the plots)
 except ImportError:
     pass
 
 MODE = milestone.start("1958_perceptron")  # "quick" for tests, "browser" in the page, "full" natively;
-                                  # uses your own lesson code where its checks passed
+# uses your own lesson code where its checks passed
 
 
 # %%
@@ -59,7 +59,7 @@ class Perceptron:
         for epoch in range(1, max_epochs + 1):
             mistakes = 0
             for i in range(len(y)):
-                error = y[i] - self.predict(X[i:i + 1])[0]   # -1, 0 or +1
+                error = y[i] - self.predict(X[i : i + 1])[0]  # -1, 0 or +1
                 if error:
                     self.w = self.w + lr * error * X[i]
                     self.b = self.b + lr * error
@@ -77,6 +77,7 @@ class Perceptron:
 # Two classes that a straight line can separate. The perceptron keeps adjusting its line until
 # every training point is on the right side.
 
+
 # %%
 def run(mode: str = MODE, plots: bool = True) -> dict:
     n = {"quick": 200, "browser": 400, "full": 1000}[mode]
@@ -86,11 +87,15 @@ def run(mode: str = MODE, plots: bool = True) -> dict:
     t0 = time.perf_counter()
     history = p2.fit(X[:split], y[:split])
     acc_2d = float((p2.predict(X[split:]) == y[split:]).mean())
-    print(f"2-D points: converged after {len(history)} epochs, {sum(history)} updates; "
-          f"test accuracy {acc_2d:.1%}")
+    print(f"2-D points: converged after {len(history)} epochs, {sum(history)} updates; test accuracy {acc_2d:.1%}")
     if plots:
-        viz.decision_boundary(p2.predict, X, y, title="Perceptron decision boundary (1958)",
-                              save=milestone.figure_path("1958_boundary.png", mode))
+        viz.decision_boundary(
+            p2.predict,
+            X,
+            y,
+            title="Perceptron decision boundary (1958)",
+            save=milestone.figure_path("1958_boundary.png", mode),
+        )
 
     # ## 2. Real handwritten digits: zeros vs ones
     Xtr, ytr, Xte, yte = datasets.digits()
@@ -98,15 +103,22 @@ def run(mode: str = MODE, plots: bool = True) -> dict:
     p64 = Perceptron(64)
     hist64 = p64.fit(Xtr[keep_tr], ytr[keep_tr], max_epochs=50)
     acc_digits = float((p64.predict(Xte[keep_te]) == yte[keep_te]).mean())
-    print(f"digits 0 vs 1: converged={hist64[-1] == 0} after {len(hist64)} epochs; "
-          f"test accuracy {acc_digits:.1%} on {int(keep_te.sum())} unseen images")
+    print(
+        f"digits 0 vs 1: converged={hist64[-1] == 0} after {len(hist64)} epochs; "
+        f"test accuracy {acc_digits:.1%} on {int(keep_te.sum())} unseen images"
+    )
     seconds = time.perf_counter() - t0
-    results = {"converged_2d": history[-1] == 0, "test_accuracy_2d": acc_2d,
-               "converged_digits": hist64[-1] == 0, "test_accuracy_digits": acc_digits,
-               "seconds": seconds}
+    results = {
+        "converged_2d": history[-1] == 0,
+        "test_accuracy_2d": acc_2d,
+        "converged_digits": hist64[-1] == 0,
+        "test_accuracy_digits": acc_digits,
+        "seconds": seconds,
+    }
     if plots and mode != "quick":
-        viz.image_grid(p64.w.data.reshape(1, 8, 8), ["weights"], ncols=1,
-                       title="What the perceptron looks for (+ = 'one')")
+        viz.image_grid(
+            p64.w.data.reshape(1, 8, 8), ["weights"], ncols=1, title="What the perceptron looks for (+ = 'one')"
+        )
     return results
 
 
@@ -114,9 +126,10 @@ def run(mode: str = MODE, plots: bool = True) -> dict:
 if __name__ == "__main__":
     results = run()
     checks = {
-        "2-D points: the rule converges, test accuracy >= 95 %": results["converged_2d"] and results["test_accuracy_2d"] >= 0.95,
-        "digits 0 vs 1: the rule converges, test accuracy >= 95 %":
-            results["converged_digits"] and results["test_accuracy_digits"] >= 0.95,
+        "2-D points: the rule converges, test accuracy >= 95 %": results["converged_2d"]
+        and results["test_accuracy_2d"] >= 0.95,
+        "digits 0 vs 1: the rule converges, test accuracy >= 95 %": results["converged_digits"]
+        and results["test_accuracy_digits"] >= 0.95,
     }
     milestone.finish("1958_perceptron", checks)
     assert all(checks.values()), results

@@ -35,15 +35,15 @@ import time
 import numpy as np
 
 import tinytorch as tt
-from tinytorch import datasets, nn, optim, viz
-from tinytorch import milestone
+from tinytorch import datasets, milestone, nn, optim, viz
+
 try:
     import matplotlib  # noqa: F401  (in the browser, this line makes the kernel load matplotlib for the plots)
 except ImportError:
     pass
 
 MODE = milestone.start("1969_xor")  # "quick" for tests, "browser" in the page, "full" natively;
-                                  # uses your own lesson code where its checks passed
+# uses your own lesson code where its checks passed
 
 
 # %%
@@ -113,15 +113,26 @@ def run(mode: str = MODE, plots: bool = True) -> dict:
     acc_blobs = accuracy(blob_net, Xb, yb)
     print(f"noisy XOR (200 points): two-layer training accuracy {acc_blobs:.1%}")
     if plots:
+
         def predict(points):
             with tt.no_grad():
                 return (blob_net(tt.Tensor(points)).data[:, 0] > 0).astype(int)
-        viz.decision_boundary(predict, Xb, yb, title="Two layers bend the boundary (XOR)",
-                              save=milestone.figure_path("1969_xor_boundary.png", mode))
+
+        viz.decision_boundary(
+            predict,
+            Xb,
+            yb,
+            title="Two layers bend the boundary (XOR)",
+            save=milestone.figure_path("1969_xor_boundary.png", mode),
+        )
         viz.loss_curve({"two_layer_loss": losses}, title="XOR training loss")
-    return {"perceptron_last_epoch_mistakes": last_epoch_mistakes, "single_layer_accuracy": acc_single,
-            "two_layer_accuracy": acc_two, "noisy_xor_accuracy": acc_blobs,
-            "seconds": time.perf_counter() - t0}
+    return {
+        "perceptron_last_epoch_mistakes": last_epoch_mistakes,
+        "single_layer_accuracy": acc_single,
+        "two_layer_accuracy": acc_two,
+        "noisy_xor_accuracy": acc_blobs,
+        "seconds": time.perf_counter() - t0,
+    }
 
 
 # %%

@@ -42,8 +42,8 @@ import time
 import numpy as np
 
 import tinytorch as tt
-from tinytorch import datasets, nn, optim, viz
-from tinytorch import milestone
+from tinytorch import datasets, milestone, nn, optim, viz
+
 try:
     import matplotlib  # noqa: F401  (in the browser, this line makes the kernel load matplotlib for the plots)
 except ImportError:
@@ -53,9 +53,7 @@ from tinytorch.optim.lr_scheduler import CosineAnnealingLR
 from tinytorch.training import Trainer
 
 MODE = milestone.start("1986_mlp")  # "quick" for tests, "browser" in the page, "full" natively;
-                                  # uses your own lesson code where its checks passed
-
-
+# uses your own lesson code where its checks passed
 
 
 # %% [markdown]
@@ -63,6 +61,7 @@ MODE = milestone.start("1986_mlp")  # "quick" for tests, "browser" in the page, 
 # `Linear(in, hidden) → ReLU → Linear(hidden, 10)`: ten scores (logits), one per digit. Without the
 # ReLU the two layers would collapse into one linear map; with it, each hidden unit is a feature
 # detector that the output layer combines.
+
 
 # %%
 def mlp(in_features: int, hidden: int, classes: int = 10) -> nn.Module:
@@ -94,6 +93,7 @@ def predict(model, X) -> np.ndarray:
 # ## 1. The 8×8 digits
 # 1,437 training images, 360 test images (36 of each digit). Each image is 64 numbers in [0, 1].
 
+
 # %%
 def digits_part(epochs: int, mode: str, plots: bool) -> dict:
     digits = datasets.digits()
@@ -106,8 +106,12 @@ def digits_part(epochs: int, mode: str, plots: bool) -> dict:
     trainer, acc = train_classifier(model, digits, epochs)
     print(f"8x8 digits: test accuracy {acc:.2%} on {len(digits.y_test)} unseen images")
     if plots:
-        viz.loss_curve(trainer.history, keys=["train_loss", "val_loss", "train_accuracy", "val_accuracy"],
-                       title="MLP on 8×8 digits", save=milestone.figure_path("1986_mlp_digits_curves.png", mode))
+        viz.loss_curve(
+            trainer.history,
+            keys=["train_loss", "val_loss", "train_accuracy", "val_accuracy"],
+            title="MLP on 8×8 digits",
+            save=milestone.figure_path("1986_mlp_digits_curves.png", mode),
+        )
     return {"digits_test_accuracy": acc, "digits_parameters": n_params, "digits_history": trainer.history}
 
 
@@ -116,23 +120,25 @@ def digits_part(epochs: int, mode: str, plots: bool) -> dict:
 # The same recipe on 784-pixel images: only the input width changes. 4,000 training images,
 # 1,000 test images. The digits it gets wrong are worth a look — some are hard for people too.
 
+
 # %%
 def mnist_part(epochs: int, mode: str, plots: bool) -> dict:
     mnist = datasets.mnist_5k()
     tt.manual_seed(1986)
     model = mlp(784, 256)
     n_params = sum(p.size for p in model.parameters())
-    print(f"MNIST 5k: MLP 784 -> 256 -> 10 ({n_params:,} parameters), {epochs} epochs "
-          f"on {len(mnist.y_train):,} images")
+    print(f"MNIST 5k: MLP 784 -> 256 -> 10 ({n_params:,} parameters), {epochs} epochs on {len(mnist.y_train):,} images")
     trainer, acc = train_classifier(model, mnist, epochs, batch_size=64, lr=1e-3)
     print(f"MNIST 5k: test accuracy {acc:.2%} on {len(mnist.y_test):,} unseen images")
     if plots:
         wrong = np.flatnonzero(predict(model, mnist.X_test) != mnist.y_test)[:16]
         guesses = predict(model, mnist.X_test[wrong])
-        viz.image_grid(mnist.X_test[wrong].reshape(-1, 28, 28),
-                       [f"{t}→{g}" for t, g in zip(mnist.y_test[wrong], guesses)],
-                       title="MNIST test digits the MLP gets wrong (true→guess)",
-                       save=milestone.figure_path("1986_mlp_mnist_mistakes.png", mode))
+        viz.image_grid(
+            mnist.X_test[wrong].reshape(-1, 28, 28),
+            [f"{t}→{g}" for t, g in zip(mnist.y_test[wrong], guesses)],
+            title="MNIST test digits the MLP gets wrong (true→guess)",
+            save=milestone.figure_path("1986_mlp_mnist_mistakes.png", mode),
+        )
     return {"mnist_test_accuracy": acc, "mnist_parameters": n_params, "mnist_history": trainer.history}
 
 
@@ -140,6 +146,7 @@ def mnist_part(epochs: int, mode: str, plots: bool) -> dict:
 # ## Run both
 # Watch the loss fall epoch by epoch: every step is one forward pass, one `backward()` through
 # both layers (the 1986 algorithm, done by lesson 05's autograd), and one Adam update.
+
 
 # %%
 def run(mode: str = MODE, plots: bool = True) -> dict:

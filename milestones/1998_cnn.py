@@ -46,8 +46,8 @@ import time
 import numpy as np
 
 import tinytorch as tt
-from tinytorch import datasets, nn, optim, viz
-from tinytorch import milestone
+from tinytorch import datasets, milestone, nn, optim, viz
+
 try:
     import matplotlib  # noqa: F401  (in the browser, this line makes the kernel load matplotlib for the plots)
 except ImportError:
@@ -59,9 +59,7 @@ from tinytorch.systems.profiling import count_flops, count_parameters
 from tinytorch.training import Trainer
 
 MODE = milestone.start("1998_cnn")  # "quick" for tests, "browser" in the page, "full" natively;
-                                  # uses your own lesson code where its checks passed
-
-
+# uses your own lesson code where its checks passed
 
 
 # %% [markdown]
@@ -74,19 +72,38 @@ MODE = milestone.start("1998_cnn")  # "quick" for tests, "browser" in the page, 
 #
 # The MLP is the 1986 milestone's: `Linear → ReLU → Linear`.
 
+
 # %%
 def lenet_digits() -> nn.Module:
     return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),     # (N, 16, 4, 4)
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),    # (N, 32, 2, 2)
-        nn.Flatten(), nn.Linear(32 * 2 * 2, 128), nn.ReLU(), nn.Linear(128, 10))
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (N, 16, 4, 4)
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (N, 32, 2, 2)
+        nn.Flatten(),
+        nn.Linear(32 * 2 * 2, 128),
+        nn.ReLU(),
+        nn.Linear(128, 10),
+    )
 
 
 def lenet5() -> nn.Module:
     return nn.Sequential(
-        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),      # (N, 6, 14, 14)
-        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),                # (N, 16, 5, 5)
-        nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+        nn.Conv2d(1, 6, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (N, 6, 14, 14)
+        nn.Conv2d(6, 16, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (N, 16, 5, 5)
+        nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 120),
+        nn.ReLU(),
+        nn.Linear(120, 84),
+        nn.ReLU(),
+        nn.Linear(84, 10),
+    )
 
 
 def mlp(in_features: int, hidden: int) -> nn.Module:
@@ -125,8 +142,17 @@ def compare(name_to_model: dict, split, epochs: int, data: str, **train_kwargs) 
         print(f"{data}: {name}, {params:,} parameters, {flops:,} FLOPs per image, {epochs} epochs")
         history, acc, seconds = train_classifier(model, split, epochs, **train_kwargs)
         print(f"{data}: {name} test accuracy {acc:.2%}")
-        rows.append({"data": data, "model": name, "parameters": params, "FLOPs/image": flops,
-                     "test accuracy %": 100 * acc, "train s": seconds, "epochs": epochs})
+        rows.append(
+            {
+                "data": data,
+                "model": name,
+                "parameters": params,
+                "FLOPs/image": flops,
+                "test accuracy %": 100 * acc,
+                "train s": seconds,
+                "epochs": epochs,
+            }
+        )
         histories[name] = history
     return rows, histories
 
@@ -135,25 +161,36 @@ def compare(name_to_model: dict, split, epochs: int, data: str, **train_kwargs) 
 # ## 1. The 8×8 digits: CNN vs MLP
 # Both models see the same 1,437 training images for the same number of epochs.
 
+
 # %%
 def digits_part(epochs: int, mode: str, plots: bool) -> dict:
-    split = datasets.digits(as_images=True)   # X: (N, 1, 8, 8)
+    split = datasets.digits(as_images=True)  # X: (N, 1, 8, 8)
     tt.manual_seed(1998)
     cnn = lenet_digits()
     tt.manual_seed(1998)
     baseline = mlp(64, 128)
     rows, histories = compare({"LeNet-style CNN": cnn, "MLP 64-128-10": baseline}, split, epochs, "8x8 digits")
     if plots:
-        curves = {f"{kind} {key}": histories[name][key]
-                  for kind, name in (("CNN", "LeNet-style CNN"), ("MLP", "MLP 64-128-10"))
-                  for key in ("val_loss", "val_accuracy")}
-        viz.loss_curve(curves, title="CNN vs MLP, 8×8 test set", save=milestone.figure_path("1998_cnn_vs_mlp.png", mode))
-        filters = cnn[0].weight.data[:, 0]   # (16, 3, 3): what each first-layer unit looks for
+        curves = {
+            f"{kind} {key}": histories[name][key]
+            for kind, name in (("CNN", "LeNet-style CNN"), ("MLP", "MLP 64-128-10"))
+            for key in ("val_loss", "val_accuracy")
+        }
+        viz.loss_curve(
+            curves, title="CNN vs MLP, 8×8 test set", save=milestone.figure_path("1998_cnn_vs_mlp.png", mode)
+        )
+        filters = cnn[0].weight.data[:, 0]  # (16, 3, 3): what each first-layer unit looks for
         viz.image_grid(filters, title="The 16 learned 3×3 filters of the first convolution")
-    return {"cnn_test_accuracy": rows[0]["test accuracy %"] / 100, "mlp_test_accuracy": rows[1]["test accuracy %"] / 100,
-            "cnn_parameters": rows[0]["parameters"], "mlp_parameters": rows[1]["parameters"],
-            "cnn_flops": rows[0]["FLOPs/image"], "mlp_flops": rows[1]["FLOPs/image"],
-            "rows": rows, "cnn": cnn}
+    return {
+        "cnn_test_accuracy": rows[0]["test accuracy %"] / 100,
+        "mlp_test_accuracy": rows[1]["test accuracy %"] / 100,
+        "cnn_parameters": rows[0]["parameters"],
+        "mlp_parameters": rows[1]["parameters"],
+        "cnn_flops": rows[0]["FLOPs/image"],
+        "mlp_flops": rows[1]["FLOPs/image"],
+        "rows": rows,
+        "cnn": cnn,
+    }
 
 
 # %% [markdown]
@@ -163,17 +200,20 @@ def digits_part(epochs: int, mode: str, plots: bool) -> dict:
 # in the browser (where NumPy has no BLAS, so each LeNet-5 epoch takes several seconds), eight in the
 # full native run; skipped in the quick test run.
 
+
 # %%
 def mnist_part(epochs: int, mode: str, plots: bool) -> dict:
-    split = datasets.mnist_5k(as_images=True)   # X: (N, 1, 28, 28)
+    split = datasets.mnist_5k(as_images=True)  # X: (N, 1, 28, 28)
     tt.manual_seed(1998)
     cnn = lenet5()
     tt.manual_seed(1998)
     baseline = mlp(784, 256)
-    rows, _ = compare({"LeNet-5": cnn, "MLP 784-256-10": baseline}, split, epochs, "MNIST 5k",
-                      batch_size=64, lr=2e-3)
-    return {"mnist_cnn_test_accuracy": rows[0]["test accuracy %"] / 100,
-            "mnist_mlp_test_accuracy": rows[1]["test accuracy %"] / 100, "rows": rows}
+    rows, _ = compare({"LeNet-5": cnn, "MLP 784-256-10": baseline}, split, epochs, "MNIST 5k", batch_size=64, lr=2e-3)
+    return {
+        "mnist_cnn_test_accuracy": rows[0]["test accuracy %"] / 100,
+        "mnist_mlp_test_accuracy": rows[1]["test accuracy %"] / 100,
+        "rows": rows,
+    }
 
 
 # %% [markdown]
@@ -182,6 +222,7 @@ def mnist_part(epochs: int, mode: str, plots: bool) -> dict:
 # On 8×8 images the CNN even has more parameters than the MLP and does ~10× the arithmetic per
 # image; on 28×28 images it has far fewer parameters than the MLP. Either way it generalises better,
 # because "the same stroke anywhere is the same stroke" is built into its structure.
+
 
 # %%
 def run(mode: str = MODE, plots: bool = True) -> dict:
@@ -195,8 +236,12 @@ def run(mode: str = MODE, plots: bool = True) -> dict:
         mnist = mnist_part(epochs_mnist, mode, plots)
         rows += mnist.pop("rows")
         results.update(mnist)
-    table = Table(rows, ["data", "model", "parameters", "FLOPs/image", "test accuracy %", "train s", "epochs"],
-                  formats={"test accuracy %": ".2f", "train s": ".1f"}, title="CNN vs MLP")
+    table = Table(
+        rows,
+        ["data", "model", "parameters", "FLOPs/image", "test accuracy %", "train s", "epochs"],
+        formats={"test accuracy %": ".2f", "train s": ".1f"},
+        title="CNN vs MLP",
+    )
     print(table)
     results["table"] = rows
     results["seconds"] = time.perf_counter() - t0

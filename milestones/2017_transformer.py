@@ -48,8 +48,8 @@ import time
 import numpy as np
 
 import tinytorch as tt
-from tinytorch import datasets, nn, optim, viz
-from tinytorch import milestone
+from tinytorch import datasets, milestone, nn, optim, viz
+
 try:
     import matplotlib  # noqa: F401  (in the browser, this line makes the kernel load matplotlib for the plots)
 except ImportError:
@@ -59,9 +59,7 @@ from tinytorch.optim.lr_scheduler import CosineAnnealingLR
 from tinytorch.text import CharTokenizer
 
 MODE = milestone.start("2017_transformer")  # "quick" for tests, "browser" in the page, "full" natively;
-                                  # uses your own lesson code where its checks passed
-
-
+# uses your own lesson code where its checks passed
 
 
 # %% [markdown]
@@ -81,15 +79,24 @@ def reversal_examples(digits: np.ndarray) -> np.ndarray:
     return np.concatenate([digits, np.full((len(digits), 1), SEP), digits[:, ::-1]], axis=1)
 
 
-def train_reversal(length: int, steps: int, embed_dim: int = 32, num_heads: int = 2, num_layers: int = 1,
-                   batch_size: int = 64, lr: float = 3e-3, seed: int = 2017):
+def train_reversal(
+    length: int,
+    steps: int,
+    embed_dim: int = 32,
+    num_heads: int = 2,
+    num_layers: int = 1,
+    batch_size: int = 64,
+    lr: float = 3e-3,
+    seed: int = 2017,
+):
     """Train a GPT to reverse `length`-digit strings; returns (model, held-out test digits, losses)."""
     rng = np.random.default_rng(seed)
     test = rng.integers(0, 10, (500, length))
     test_codes = set((test @ 10 ** np.arange(length)).tolist())
     tt.manual_seed(seed)
-    model = nn.GPT(vocab_size=11, block_size=2 * length + 1, embed_dim=embed_dim, num_heads=num_heads,
-                   num_layers=num_layers)
+    model = nn.GPT(
+        vocab_size=11, block_size=2 * length + 1, embed_dim=embed_dim, num_heads=num_heads, num_layers=num_layers
+    )
     opt = optim.Adam(model.parameters(), lr=lr)
     sched = CosineAnnealingLR(opt, T_max=steps)
     losses, t0 = [], time.perf_counter()
@@ -97,8 +104,8 @@ def train_reversal(length: int, steps: int, embed_dim: int = 32, num_heads: int 
         digits = rng.integers(0, 10, (batch_size, length))
         digits = digits[[c not in test_codes for c in (digits @ 10 ** np.arange(length)).tolist()]]
         seq = reversal_examples(digits)
-        logits = model(seq[:, :-1])[:, length:, :]          # the predictions of the L answer digits
-        loss = F.cross_entropy(logits.reshape(-1, 11), seq[:, length + 1:].reshape(-1))
+        logits = model(seq[:, :-1])[:, length:, :]  # the predictions of the L answer digits
+        loss = F.cross_entropy(logits.reshape(-1, 11), seq[:, length + 1 :].reshape(-1))
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -113,7 +120,7 @@ def exact_match(model, test: np.ndarray) -> float:
     """Fraction of test strings whose greedily generated answer equals the reversed string exactly."""
     length = test.shape[1]
     prompts = np.concatenate([test, np.full((len(test), 1), SEP)], axis=1)
-    answers = model.generate(prompts, max_new_tokens=length, temperature=0).data[:, length + 1:]
+    answers = model.generate(prompts, max_new_tokens=length, temperature=0).data[:, length + 1 :]
     return float((answers == test[:, ::-1]).all(axis=1).mean())
 
 
@@ -123,6 +130,7 @@ def exact_match(model, test: np.ndarray) -> float:
 # the (single) block show exactly that: each answer position puts almost all its weight on one
 # input position, forming an anti-diagonal. We recompute the weights from the block's own
 # projections: softmax(q kᵀ / √d) under the causal mask, averaged over heads.
+
 
 # %%
 def attention_weights(model, ids: np.ndarray, layer: int = 0) -> np.ndarray:
@@ -134,7 +142,7 @@ def attention_weights(model, ids: np.ndarray, layer: int = 0) -> np.ndarray:
             x = block(x, nn.causal_mask(x.shape[1]))
         block = model.blocks[layer]
         q, k, _ = block.attn.project_qkv(block.ln1(x))
-    scores = q.data[0] @ k.data[0].transpose(0, 2, 1) / math.sqrt(q.shape[-1])   # (heads, T, T)
+    scores = q.data[0] @ k.data[0].transpose(0, 2, 1) / math.sqrt(q.shape[-1])  # (heads, T, T)
     scores = np.where(np.tri(len(ids), dtype=bool), scores, -np.inf)
     w = np.exp(scores - scores.max(axis=-1, keepdims=True))
     return (w / w.sum(axis=-1, keepdims=True)).mean(axis=0)
@@ -142,20 +150,25 @@ def attention_weights(model, ids: np.ndarray, layer: int = 0) -> np.ndarray:
 
 def reversal_part(cfg: dict, mode: str, plots: bool) -> dict:
     length = cfg["length"]
-    print(f"Reversal of {length}-digit strings: GPT with {cfg['layers']} block(s), embed {cfg['embed']}, "
-          f"{cfg['steps']} steps of 64 examples")
+    print(
+        f"Reversal of {length}-digit strings: GPT with {cfg['layers']} block(s), embed {cfg['embed']}, "
+        f"{cfg['steps']} steps of 64 examples"
+    )
     model, test, losses = train_reversal(length, cfg["steps"], embed_dim=cfg["embed"], num_layers=cfg["layers"])
     acc = exact_match(model, test)
     example = reversal_examples(test[:1])[0]
-    answer = model.generate(example[:length + 1], max_new_tokens=length, temperature=0).data[length + 1:]
+    answer = model.generate(example[: length + 1], max_new_tokens=length, temperature=0).data[length + 1 :]
     show = lambda ids: "".join("|" if t == SEP else str(t) for t in ids)
-    print(f"  e.g. {show(example[:length + 1])} -> {show(answer)}")
+    print(f"  e.g. {show(example[: length + 1])} -> {show(answer)}")
     print(f"exact match on {len(test)} held-out strings: {acc:.1%}")
     if plots:
         tokens = [("|" if t == SEP else str(t)) for t in example[:-1]]
-        viz.attention_map(attention_weights(model, example[:-1]), tokens,
-                          title="Reversal: each answer digit attends to its mirror",
-                          save=milestone.figure_path("2017_reversal_attention.png", mode))
+        viz.attention_map(
+            attention_weights(model, example[:-1]),
+            tokens,
+            title="Reversal: each answer digit attends to its mirror",
+            save=milestone.figure_path("2017_reversal_attention.png", mode),
+        )
     return {"synthetic_exact_match": acc, "synthetic_length": length, "synthetic_losses": losses}
 
 
@@ -170,6 +183,7 @@ def reversal_part(cfg: dict, mode: str, plots: bool) -> dict:
 # * **bigram baseline** — a count table of which character follows which (≈ 2.5): any model below
 #   it uses more than the previous character.
 
+
 # %%
 def load_text():
     text = datasets.shakespeare()
@@ -181,7 +195,7 @@ def load_text():
 
 def ngram_baselines(train: np.ndarray, val: np.ndarray, vocab: int) -> dict:
     """Validation cross-entropy of add-one-smoothed unigram and bigram count models."""
-    uni = np.bincount(train.astype(np.intp), minlength=vocab) + 1.0   # intp: bincount's index type (int32 in wasm)
+    uni = np.bincount(train.astype(np.intp), minlength=vocab) + 1.0  # intp: bincount's index type (int32 in wasm)
     uni /= uni.sum()
     big = np.ones((vocab, vocab))
     np.add.at(big, (train[:-1], train[1:]), 1.0)
@@ -216,15 +230,19 @@ def text_part(cfg: dict, mode: str, plots: bool) -> dict:
     tt.manual_seed(2017)
     model = nn.GPT(tok.vocab_size, block_size=block, embed_dim=cfg["embed"], num_heads=4, num_layers=cfg["layers"])
     n_params = sum(p.size for p in model.parameters())
-    print(f"Shakespeare, {len(train):,} training characters, vocabulary {tok.vocab_size}: "
-          f"GPT with {cfg['layers']} blocks, embed {cfg['embed']}, context {block}, {n_params:,} parameters")
+    print(
+        f"Shakespeare, {len(train):,} training characters, vocabulary {tok.vocab_size}: "
+        f"GPT with {cfg['layers']} blocks, embed {cfg['embed']}, context {block}, {n_params:,} parameters"
+    )
     rng = np.random.default_rng(2017)
     val_x, val_y = windows(val, np.random.default_rng(1).integers(0, len(val) - block - 1, 64), block)
     initial = eval_loss(model, val_x, val_y)
     prompt = "ROMEO.\n"
     before = sample(model, tok, prompt, cfg["sample"])
-    print(f"initial val loss {initial:.3f} (uniform guess ln {tok.vocab_size} = {math.log(tok.vocab_size):.3f}); "
-          f"unigram baseline {base['unigram']:.3f}, bigram baseline {base['bigram']:.3f}")
+    print(
+        f"initial val loss {initial:.3f} (uniform guess ln {tok.vocab_size} = {math.log(tok.vocab_size):.3f}); "
+        f"unigram baseline {base['unigram']:.3f}, bigram baseline {base['bigram']:.3f}"
+    )
     print(f"--- sample before training ---\n{before}\n------------------------------")
 
     opt = optim.Adam(model.parameters(), lr=cfg["lr"])
@@ -244,19 +262,35 @@ def text_part(cfg: dict, mode: str, plots: bool) -> dict:
             history["train_loss"].append(float(np.mean(running)))
             history["val_loss"].append(eval_loss(model, val_x, val_y))
             running = []
-            print(f"  step {step:5d}/{steps}  train {history['train_loss'][-1]:.3f}  val {history['val_loss'][-1]:.3f}"
-                  f"  {time.perf_counter() - t0:.0f}s", flush=True)
+            print(
+                f"  step {step:5d}/{steps}  train {history['train_loss'][-1]:.3f}  val {history['val_loss'][-1]:.3f}"
+                f"  {time.perf_counter() - t0:.0f}s",
+                flush=True,
+            )
     val_loss = history["val_loss"][-1]
     after = sample(model, tok, prompt, cfg["sample"])
     print(f"--- sample after training ---\n{after}\n-----------------------------")
-    print(f"val loss {initial:.3f} -> {val_loss:.3f} nats/char (unigram {base['unigram']:.3f}, "
-          f"bigram {base['bigram']:.3f}); perplexity {math.exp(val_loss):.1f}")
+    print(
+        f"val loss {initial:.3f} -> {val_loss:.3f} nats/char (unigram {base['unigram']:.3f}, "
+        f"bigram {base['bigram']:.3f}); perplexity {math.exp(val_loss):.1f}"
+    )
     if plots:
-        viz.loss_curve(history, title=f"Shakespeare GPT (a point per {every} steps)",
-                       save=milestone.figure_path("2017_shakespeare_loss.png", mode))
-    return {"text_initial_loss": initial, "text_val_loss": val_loss, "text_unigram_loss": base["unigram"],
-            "text_bigram_loss": base["bigram"], "text_parameters": n_params, "text_steps": steps,
-            "text_history": history, "sample_before": before, "sample_after": after}
+        viz.loss_curve(
+            history,
+            title=f"Shakespeare GPT (a point per {every} steps)",
+            save=milestone.figure_path("2017_shakespeare_loss.png", mode),
+        )
+    return {
+        "text_initial_loss": initial,
+        "text_val_loss": val_loss,
+        "text_unigram_loss": base["unigram"],
+        "text_bigram_loss": base["bigram"],
+        "text_parameters": n_params,
+        "text_steps": steps,
+        "text_history": history,
+        "sample_before": before,
+        "sample_after": after,
+    }
 
 
 # %% [markdown]
@@ -266,12 +300,18 @@ def text_part(cfg: dict, mode: str, plots: bool) -> dict:
 
 # %%
 CONFIGS = {
-    "quick": {"reversal": dict(length=6, steps=150, embed=32, layers=1),
-              "text": dict(block=32, batch=16, embed=32, layers=1, steps=80, lr=1e-2, sample=80)},
-    "browser": {"reversal": dict(length=6, steps=150, embed=32, layers=1),
-                "text": dict(block=32, batch=16, embed=64, layers=1, steps=400, lr=6e-3, sample=200)},
-    "full": {"reversal": dict(length=8, steps=250, embed=32, layers=1),
-             "text": dict(block=64, batch=32, embed=64, layers=2, steps=2500, lr=3e-3, sample=400)},
+    "quick": {
+        "reversal": dict(length=6, steps=150, embed=32, layers=1),
+        "text": dict(block=32, batch=16, embed=32, layers=1, steps=80, lr=1e-2, sample=80),
+    },
+    "browser": {
+        "reversal": dict(length=6, steps=150, embed=32, layers=1),
+        "text": dict(block=32, batch=16, embed=64, layers=1, steps=400, lr=6e-3, sample=200),
+    },
+    "full": {
+        "reversal": dict(length=8, steps=250, embed=32, layers=1),
+        "text": dict(block=64, batch=32, embed=64, layers=2, steps=2500, lr=3e-3, sample=400),
+    },
 }
 
 

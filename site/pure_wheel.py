@@ -6,13 +6,15 @@ exactly what is in the package folder now (every file except caches), with fixed
 same tree always gives the same bytes (and the same sha256 in the Pyodide lock).
 Name, version, Python requirement and dependencies come from `pyproject.toml`.
 """
+
 from __future__ import annotations
 
 import base64
 import hashlib
-import tomllib
 import zipfile
 from pathlib import Path
+
+import tomllib
 
 SKIP_DIRS = {"__pycache__"}
 SKIP_SUFFIXES = {".pyc", ".pyo"}
@@ -22,7 +24,8 @@ FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # reproducible archive
 def package_files(package_dir: Path) -> list[Path]:
     """Every file of the package (sources and data sets), sorted, without caches."""
     return sorted(
-        p for p in package_dir.rglob("*")
+        p
+        for p in package_dir.rglob("*")
         if p.is_file() and p.suffix not in SKIP_SUFFIXES and not SKIP_DIRS & set(p.parts)
     )
 
@@ -53,8 +56,8 @@ def build_wheel(repo: Path, out_dir: Path) -> Path:
     files = {p.relative_to(repo).as_posix(): p.read_bytes() for p in package_files(package_dir)}
     files[f"{dist_info}/METADATA"] = metadata(project).encode()
     files[f"{dist_info}/WHEEL"] = (
-        "Wheel-Version: 1.0\nGenerator: site/pure_wheel.py\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-    ).encode()
+        b"Wheel-Version: 1.0\nGenerator: site/pure_wheel.py\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    )
     files[f"{dist_info}/top_level.txt"] = f"{name}\n".encode()
     record = [record_line(a, d) for a, d in files.items()] + [f"{dist_info}/RECORD,,"]
     files[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()

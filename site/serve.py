@@ -11,6 +11,7 @@ Why not plain `python -m http.server`:
   `micropip.install("x")` or `pyfetch("https://...")` fails at once instead of trying the internet.
   (It has to be a header: a <meta> CSP does not cover the worker.)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,9 +59,12 @@ def main():
     SiteHandler.csp = not args.no_csp
     SiteHandler.log_file = open(args.log, "a", buffering=1) if args.log else None
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", args.port), functools.partial(SiteHandler, directory=str(root)))
-    print(f"Serving {root} at http://127.0.0.1:{args.port}/ (CSP {'off' if args.no_csp else 'on'}; Ctrl+C stops)",
-          flush=True)
+        ("127.0.0.1", args.port), functools.partial(SiteHandler, directory=str(root))
+    )
+    print(
+        f"Serving {root} at http://127.0.0.1:{args.port}/ (CSP {'off' if args.no_csp else 'on'}; Ctrl+C stops)",
+        flush=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -3,6 +3,7 @@
 Markers (slow, browser, wasm) are declared in pyproject.toml. Nothing heavy is imported here:
 this file is also loaded by the browser and Pyodide-in-Node suites.
 """
+
 from __future__ import annotations
 
 import os

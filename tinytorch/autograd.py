@@ -4,6 +4,7 @@ The engine itself lives in `tensor.py` (`Tensor.backward`). Here is the tool tha
 backward closure against central finite differences, in float64, as the course's tests and the
 learners' checks do.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -57,7 +58,9 @@ def gradcheck(fn, inputs, eps=1e-6, rtol=1e-5, atol=1e-7, seed=0):
     inputs = [x if isinstance(x, Tensor) else Tensor(x, dtype=np.float64) for x in inputs]
     for k, x in enumerate(inputs):
         if x.requires_grad and x.data.dtype != np.float64:
-            raise TypeError(f"gradcheck input {k} has dtype {x.data.dtype}; use float64 tensors (Tensor(x, dtype=np.float64))")
+            raise TypeError(
+                f"gradcheck input {k} has dtype {x.data.dtype}; use float64 tensors (Tensor(x, dtype=np.float64))"
+            )
     with enable_grad():
         out = fn(*inputs)
     weights = None
@@ -77,5 +80,6 @@ def gradcheck(fn, inputs, eps=1e-6, rtol=1e-5, atol=1e-7, seed=0):
             raise GradcheckError(
                 f"gradient of input {k} (shape {x.shape}) is off at index {idx}: "
                 f"backward gave {ana[idx]:.8g}, finite differences give {num[idx]:.8g} "
-                f"({int(bad.sum())} of {bad.size} elements differ)")
+                f"({int(bad.sum())} of {bad.size} elements differ)"
+            )
     return True

@@ -10,6 +10,7 @@ A `Dataset` is anything with a length and an indexable sample; a `DataLoader` cu
 For a `TensorDataset` a batch is one NumPy fancy-index per tensor (no per-sample Python loop);
 any other dataset is read sample by sample and the samples are stacked.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -48,7 +49,8 @@ class TensorDataset(Dataset):
         if len(sizes) > 1:
             shapes = ", ".join(f"tensor {i} has shape {t.shape}" for i, t in enumerate(self.tensors))
             raise ValueError(
-                f"TensorDataset: all tensors must have the same first dimension (one row per sample), but {shapes}")
+                f"TensorDataset: all tensors must have the same first dimension (one row per sample), but {shapes}"
+            )
 
     def __len__(self) -> int:
         return self.tensors[0].shape[0]
@@ -71,8 +73,10 @@ def default_collate(samples: list):
         return tuple(_stack([s[k] for s in samples], k) for k in range(len(first)))
     if isinstance(first, (Tensor, np.ndarray, numbers.Number)):
         return _stack(samples, None)
-    raise TypeError(f"DataLoader cannot batch samples of type {type(first).__name__}; return a Tensor, an array, "
-                    "a number, or a tuple of those from __getitem__")
+    raise TypeError(
+        f"DataLoader cannot batch samples of type {type(first).__name__}; return a Tensor, an array, "
+        "a number, or a tuple of those from __getitem__"
+    )
 
 
 def _stack(items: list, field) -> Tensor:
@@ -80,8 +84,10 @@ def _stack(items: list, field) -> Tensor:
     shapes = {a.shape for a in arrays}
     if len(shapes) > 1:
         where = f"field {field} of the samples" if field is not None else "the samples"
-        raise ValueError(f"DataLoader: {where} have different shapes {sorted(shapes)}; a batch needs one shape "
-                         "(resize or pad them, or use batch_size=1)")
+        raise ValueError(
+            f"DataLoader: {where} have different shapes {sorted(shapes)}; a batch needs one shape "
+            "(resize or pad them, or use batch_size=1)"
+        )
     return Tensor(np.stack(arrays))
 
 
@@ -95,11 +101,20 @@ class DataLoader:
     drop_last: leave out the last batch when it would be smaller than batch_size.
     """
 
-    def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
-                 seed: int | None = None, collate_fn=None):
+    def __init__(
+        self,
+        dataset,
+        batch_size: int = 1,
+        shuffle: bool = False,
+        drop_last: bool = False,
+        seed: int | None = None,
+        collate_fn=None,
+    ):
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
-            raise TypeError(f"DataLoader needs a dataset with __len__ and __getitem__ (e.g. TensorDataset(X, y)), "
-                            f"got {type(dataset).__name__}")
+            raise TypeError(
+                f"DataLoader needs a dataset with __len__ and __getitem__ (e.g. TensorDataset(X, y)), "
+                f"got {type(dataset).__name__}"
+            )
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
         if seed is not None and (not isinstance(seed, numbers.Integral) or seed < 0):
@@ -136,8 +151,11 @@ class DataLoader:
 
     def _batches(self, indices):
         n, bs, ds = len(self.dataset), self.batch_size, self.dataset
-        fast = isinstance(ds, TensorDataset) and type(ds).__getitem__ is TensorDataset.__getitem__ \
+        fast = (
+            isinstance(ds, TensorDataset)
+            and type(ds).__getitem__ is TensorDataset.__getitem__
             and self.collate_fn is default_collate
+        )
         arrays = [t.data for t in ds.tensors] if fast else None
         for b in range(len(self)):
             start, stop = b * bs, min(b * bs + bs, n)
@@ -149,5 +167,7 @@ class DataLoader:
                 yield self.collate_fn([ds[i] for i in ids])
 
     def __repr__(self) -> str:
-        return (f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, batch_size={self.batch_size}, "
-                f"shuffle={self.shuffle}, drop_last={self.drop_last}, seed={self.seed}) -> {len(self)} batches")
+        return (
+            f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, batch_size={self.batch_size}, "
+            f"shuffle={self.shuffle}, drop_last={self.drop_last}, seed={self.seed}) -> {len(self)} batches"
+        )

@@ -3,6 +3,7 @@
 A milestone runs natively (`python milestones/1986_mlp.py [--quick|--browser|--full]`) and as a
 notebook in the browser course; these helpers make both behave the same.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,6 +25,7 @@ def start(milestone_id: str, use_my_work: bool = True) -> str:
     print(f"milestone {milestone_id}, mode: {mode}")
     if use_my_work:
         from .checks import use_my_work as _use
+
         _use()
     return mode
 
@@ -43,6 +45,7 @@ def finish(milestone_id: str, targets: dict) -> bool:
     passed = sum(bool(v) for v in targets.values())
     try:
         from . import progress
+
         progress.record(milestone_id, passed, len(targets))
     except Exception as err:  # the course page's bookkeeping must never break a run
         print(f"(progress not recorded: {err})")

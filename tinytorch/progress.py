@@ -23,6 +23,7 @@ A record (one per lesson or milestone id)::
 Recording progress must never break a learner's cell: storage problems are turned into a warning.
 Wrong arguments (an unknown id, ``passed > total``) are a bug in the caller and raise ``ValueError``.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,10 +34,10 @@ import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
-DB_NAME = "tinytorch"        # IndexedDB database shared with site/landing/app.js
+DB_NAME = "tinytorch"  # IndexedDB database shared with site/landing/app.js
 DB_VERSION = 1
-STORE_NAME = "progress"      # object store, keyPath "id"
-FILE_FORMAT = "tinytorch-progress"   # "format" field of the JSON file / the landing page's export
+STORE_NAME = "progress"  # object store, keyPath "id"
+FILE_FORMAT = "tinytorch-progress"  # "format" field of the JSON file / the landing page's export
 FILE_VERSION = 1
 
 NOT_STARTED, IN_PROGRESS, PASSED = "not started", "in progress", "passed"
@@ -67,8 +68,13 @@ def record(lesson_id: str, passed: int, total: int) -> dict:
     "in progress". The latest run wins (a learner who breaks a passing lesson sees it again).
     """
     _validate(lesson_id, passed, total)
-    patch = {"id": lesson_id, "passed": int(passed), "total": int(total), "opened": True,
-             "updated": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    patch = {
+        "id": lesson_id,
+        "passed": int(passed),
+        "total": int(total),
+        "opened": True,
+        "updated": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
     patch["status"] = status(patch)
     return _backend().put(patch)
 
@@ -87,14 +93,17 @@ async def load_async() -> dict:
 
 def _known_ids() -> set:
     from tinytorch.course import LESSONS, MILESTONES
+
     return {item.id for item in (*LESSONS, *MILESTONES)}
 
 
 def _validate(lesson_id, passed, total) -> None:
     known = _known_ids()
     if lesson_id not in known:
-        raise ValueError(f"progress.record: unknown id {lesson_id!r}; expected a lesson or milestone id "
-                         f"from tinytorch.course, e.g. '01_tensor' or '1958_perceptron'")
+        raise ValueError(
+            f"progress.record: unknown id {lesson_id!r}; expected a lesson or milestone id "
+            f"from tinytorch.course, e.g. '01_tensor' or '1958_perceptron'"
+        )
     for name, value in (("passed", passed), ("total", total)):
         # numbers.Integral also admits NumPy integers (e.g. a sum of booleans)
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
@@ -104,8 +113,9 @@ def _validate(lesson_id, passed, total) -> None:
 
 
 def _warn(message: str) -> None:
-    warnings.warn(f"tinytorch.progress: {message} (your code and its checks are unaffected)",
-                  ProgressWarning, stacklevel=4)
+    warnings.warn(
+        f"tinytorch.progress: {message} (your code and its checks are unaffected)", ProgressWarning, stacklevel=4
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -149,14 +159,14 @@ class FileBackend:
         progress[patch["id"]] = merged
         body = {"format": FILE_FORMAT, "version": FILE_VERSION, "progress": progress}
         try:
-            if problem:        # keep the unreadable file for the learner instead of overwriting it
+            if problem:  # keep the unreadable file for the learner instead of overwriting it
                 aside = path.with_name(path.name + ".unreadable")
                 os.replace(path, aside)
                 _warn(f"{problem}; moved it to {aside} and started a new file")
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(path.name + ".tmp")
             tmp.write_text(json.dumps(body, indent=1, sort_keys=True), encoding="utf-8")
-            os.replace(tmp, path)          # atomic: a crash never leaves half a file
+            os.replace(tmp, path)  # atomic: a crash never leaves half a file
         except OSError as err:
             _warn(f"could not write {path}: {err}")
         return merged
@@ -223,9 +233,10 @@ class IndexedDBBackend:
     def start_prefetch(self) -> None:
         """Read the database in the background (on the kernel's event loop) so load() sees it."""
         import asyncio
+
         try:
             self._prefetch = asyncio.ensure_future(self.load_async())
-        except Exception as err:     # no running loop: load_async() still works when awaited
+        except Exception as err:  # no running loop: load_async() still works when awaited
             _warn(f"could not start reading saved progress: {err}")
 
     async def load_async(self) -> dict:
@@ -236,8 +247,14 @@ class IndexedDBBackend:
             return dict(self._cache)
         stored = {row["id"]: row for row in rows}
         # records written by this kernel while the read was in flight are newer than the read
-        self._cache = {**stored, **{k: v for k, v in self._cache.items() if k not in stored
-                                    or v.get("updated", "") >= stored[k].get("updated", "")}}
+        self._cache = {
+            **stored,
+            **{
+                k: v
+                for k, v in self._cache.items()
+                if k not in stored or v.get("updated", "") >= stored[k].get("updated", "")
+            },
+        }
         self._loaded = True
         return dict(self._cache)
 
@@ -266,6 +283,7 @@ def _make_backend():
         try:
             import js
             from pyodide.code import run_js
+
             if getattr(js, "indexedDB", None) is not None:
                 backend = IndexedDBBackend(run_js)
                 backend.start_prefetch()
@@ -282,7 +300,7 @@ def _backend():
     return _BACKEND
 
 
-if sys.platform == "emscripten":   # start reading saved progress as early as possible
+if sys.platform == "emscripten":  # start reading saved progress as early as possible
     try:
         _backend()
     except Exception as err:

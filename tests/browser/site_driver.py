@@ -4,6 +4,7 @@
 Used by ``tests/browser/`` (pytest fixtures in conftest.py) and by ``benchmarks/site_bench.py``.
 Needs the built site (``make site``), Node with ``playwright-core`` (``npm ci``) and Debian's Chromium.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -57,9 +58,16 @@ def free_port() -> int:
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
     """Fallback used only while site/serve.py does not exist: same MIME types and CSP header."""
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript",
-                      ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json",
-                      ".ipynb": "application/json", ".whl": "application/zip"}
+
+    extensions_map = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".mjs": "text/javascript",
+        ".js": "text/javascript",
+        ".wasm": "application/wasm",
+        ".json": "application/json",
+        ".ipynb": "application/json",
+        ".whl": "application/zip",
+    }
 
     def end_headers(self):
         self.send_header("Content-Security-Policy", "connect-src 'self' blob: data:")
@@ -75,9 +83,10 @@ def serve(site: Path = SITE):
     port = free_port()
     serve_py = ROOT / "site" / "serve.py"
     if serve_py.exists():
-        with tempfile.TemporaryFile("w+") as output:     # a file, so a chatty server never blocks on a pipe
-            proc = subprocess.Popen([sys.executable, str(serve_py), str(site), str(port)],
-                                    stdout=output, stderr=subprocess.STDOUT)
+        with tempfile.TemporaryFile("w+") as output:  # a file, so a chatty server never blocks on a pipe
+            proc = subprocess.Popen(
+                [sys.executable, str(serve_py), str(site), str(port)], stdout=output, stderr=subprocess.STDOUT
+            )
             try:
                 _wait_for_port(port, proc, output)
                 yield f"http://127.0.0.1:{port}"
@@ -121,9 +130,15 @@ class Browser:
         self.netlog, self.log = Path(netlog), Path(log)
         self._ids = itertools.count(1)
         self._stderr = open(self.log, "w")
-        self._proc = subprocess.Popen(["node", str(DRIVER), str(self.netlog)], cwd=ROOT, text=True,
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr)
-        self.closed = None   # the close() report once closed
+        self._proc = subprocess.Popen(
+            ["node", str(DRIVER), str(self.netlog)],
+            cwd=ROOT,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+        )
+        self.closed = None  # the close() report once closed
 
     def call(self, cmd: str, **args):
         if self.closed is not None:
@@ -133,14 +148,15 @@ class Browser:
         self._proc.stdin.flush()
         line = self._proc.stdout.readline()
         if not line:
-            raise DriverError(f"driver.mjs exited ({self._proc.poll()}); see {self.log}:\n"
-                              + self.log.read_text()[-3000:])
+            raise DriverError(
+                f"driver.mjs exited ({self._proc.poll()}); see {self.log}:\n" + self.log.read_text()[-3000:]
+            )
         reply = json.loads(line)
         if not reply["ok"]:
             raise DriverError(f"{cmd}: {reply['error']}")
         return reply["result"]
 
-    def new_page(self, viewport=None) -> "Page":
+    def new_page(self, viewport=None) -> Page:
         ctx = self.call("newContext", **({"viewport": viewport} if viewport else {}))
         return Page(self, ctx, self.call("newPage", ctx=ctx))
 
@@ -173,12 +189,12 @@ class Page:
     def wait_for(self, fn: str, arg=None, timeout_ms: int = 60_000, polling: int = 100):
         return self.browser.call("waitForFunction", page=self.id, fn=fn, arg=arg, timeout=timeout_ms, polling=polling)
 
-    def sibling(self) -> "Page":
+    def sibling(self) -> Page:
         """Another page in the same context (same storage, e.g. the landing page next to a notebook)."""
         return Page(self.browser, self.ctx, self.browser.call("newPage", ctx=self.ctx))
 
     def close(self):
-        if self.browser.closed is None:      # closing the browser closed its pages already
+        if self.browser.closed is None:  # closing the browser closed its pages already
             self.browser.call("closeContext", ctx=self.ctx)
 
 
@@ -223,8 +239,9 @@ def wait_kernel_idle(page: Page, timeout_ms: int = KERNEL_TIMEOUT_MS) -> None:
         page.wait_for(KERNEL_IDLE, timeout_ms=timeout_ms, polling=200)
     except DriverError as err:
         tail = "\n".join(page.console()[-25:])
-        raise DriverError(f"the kernel did not become idle within {timeout_ms / 1000:.0f} s: {err}\n"
-                          f"last console lines:\n{tail}") from None
+        raise DriverError(
+            f"the kernel did not become idle within {timeout_ms / 1000:.0f} s: {err}\nlast console lines:\n{tail}"
+        ) from None
 
 
 def cell_count(page: Page) -> int:
@@ -306,11 +323,14 @@ def save_notebook(page: Page) -> None:
 
 def set_cell_sources(page: Page, sources: list[str]) -> None:
     """Replace the code cells' sources, in order (e.g. with a lesson's reference solution)."""
-    page.js(f"""(sources) => {{
+    page.js(
+        f"""(sources) => {{
       const cells = {_PANEL}.content.widgets.filter((c) => c.model.type === "code");
       if (cells.length !== sources.length) throw new Error(`notebook has ${{cells.length}} code cells, got ${{sources.length}} sources`);
       cells.forEach((c, i) => c.model.sharedModel.setSource(sources[i]));
-    }}""", sources)
+    }}""",
+        sources,
+    )
 
 
 def create_notebook(page: Page, base: str, path: str, cells: list[str]) -> None:
@@ -318,13 +338,20 @@ def create_notebook(page: Page, base: str, path: str, cells: list[str]) -> None:
     notebook for a test while the lessons are not built yet."""
     page.goto(url=f"{base}/tree/index.html")
     page.wait_for("() => !!window.jupyterapp?.serviceManager?.contents", timeout_ms=60_000)
-    nb = {"nbformat": 4, "nbformat_minor": 5,
-          "metadata": {"kernelspec": {"name": "python", "display_name": "Python (Pyodide)", "language": "python"}},
-          "cells": [{"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": None}
-                    for c in cells]}
-    page.js("""async ([path, nb]) => {
+    nb = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "python", "display_name": "Python (Pyodide)", "language": "python"}},
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": None} for c in cells
+        ],
+    }
+    page.js(
+        """async ([path, nb]) => {
       await window.jupyterapp.serviceManager.contents.save(path, { type: "notebook", format: "json", content: nb });
-    }""", [path, nb])
+    }""",
+        [path, nb],
+    )
 
 
 # ------------------------------------------------------------------------------------------------

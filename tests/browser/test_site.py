@@ -5,14 +5,25 @@ storage unless it says otherwise. Tests that need the lesson or milestone notebo
 until tools/build_notebooks.py produces them. The last test closes Chromium and checks every request
 of the session stayed on 127.0.0.1; keep it last.
 """
+
 import json
 import re
 
 import pytest
-
 from site_driver import (
-    LANDING_ITEMS, LANDING_READY, NOTEBOOK_VISIBLE, ROOT, SITE, create_notebook, is_local, open_landing, open_notebook,
-    read_progress_db, run_all, run_code, set_cell_sources,
+    LANDING_ITEMS,
+    LANDING_READY,
+    NOTEBOOK_VISIBLE,
+    ROOT,
+    SITE,
+    create_notebook,
+    is_local,
+    open_landing,
+    open_notebook,
+    read_progress_db,
+    run_all,
+    run_code,
+    set_cell_sources,
 )
 
 pytestmark = pytest.mark.browser
@@ -48,10 +59,12 @@ def test_landing_lists_every_lesson_and_milestone_of_the_registry(page, base_url
             assert link == f"notebooks/index.html?path={item['notebook']}", item["id"]
         else:
             assert link is None, f"{item['id']}: links to {link} but {item['notebook']} is not in the site"
-        assert shown[item["id"]]["status"] == "not started"      # fresh browser storage
+        assert shown[item["id"]]["status"] == "not started"  # fresh browser storage
 
     page.wait_for("() => document.querySelector('#offline').dataset.state !== 'checking'")
-    offline = page.js("() => [document.querySelector('#offline').dataset.state, document.querySelector('#offline').textContent]")
+    offline = page.js(
+        "() => [document.querySelector('#offline').dataset.state, document.querySelector('#offline').textContent]"
+    )
     assert offline[0] == "ok", offline[1]
 
 
@@ -71,7 +84,7 @@ def test_a_landing_link_opens_its_notebook(page, base_url, course):
     open_landing(page, base_url)
     page.click(selector=f'li[data-id="{item["id"]}"] .item-title a')
     page.wait_for("(path) => window.jupyterapp?.shell?.currentWidget?.context?.path === path", item["notebook"])
-    assert read_progress_db(page)[item["id"]]["opened"] is True      # the click marked it opened
+    assert read_progress_db(page)[item["id"]]["opened"] is True  # the click marked it opened
 
 
 # ------------------------------------------------------------------------------------------------
@@ -108,7 +121,7 @@ def test_kernel_imports_numpy_and_tinytorch_and_autograd_matches(kernel_page):
     assert not out["error"], out["error"]
     line = next((l for l in out["text"].splitlines() if l.startswith("RESULT ")), None)
     assert line, f"no RESULT line in the output of {kernel_page.notebook}: {out['text']!r}"
-    got = json.loads(line[len("RESULT "):])
+    got = json.loads(line[len("RESULT ") :])
     assert got["platform"] == "emscripten" and got["numpy"].startswith("2.")
     # loss = |x|^2 + sum(w @ x) = 14 + (14 + 32); d/dx = 2x + column sums of w; d/dw = x in every row
     assert got["loss"] == pytest.approx(60.0)
@@ -117,22 +130,28 @@ def test_kernel_imports_numpy_and_tinytorch_and_autograd_matches(kernel_page):
 
 
 def test_matplotlib_figure_appears_as_an_image(kernel_page):
-    out = run_code(kernel_page, "import matplotlib.pyplot as plt\n"
-                                "plt.plot([0, 1, 2], [0, 1, 4]); plt.title('loss'); plt.show()")
+    out = run_code(
+        kernel_page, "import matplotlib.pyplot as plt\nplt.plot([0, 1, 2], [0, 1, 4]); plt.title('loss'); plt.show()"
+    )
     assert not out["error"], out["error"]
     assert "image/png" in out["mimetypes"], out
     assert out["images"] >= 1, "the figure was not rendered as an <img>"
 
 
-def test_progress_recorded_in_the_kernel_shows_on_the_landing_page_and_survives_reload(kernel_page, base_url, browser, tmp_path):
-    out = run_code(kernel_page, "from tinytorch import progress\n"
-                                "progress.record('01_tensor', 4, 4)\n"
-                                "progress.record('02_activations', 1, 3)\n"
-                                "print(await progress.load_async())")
+def test_progress_recorded_in_the_kernel_shows_on_the_landing_page_and_survives_reload(
+    kernel_page, base_url, browser, tmp_path
+):
+    out = run_code(
+        kernel_page,
+        "from tinytorch import progress\n"
+        "progress.record('01_tensor', 4, 4)\n"
+        "progress.record('02_activations', 1, 3)\n"
+        "print(await progress.load_async())",
+    )
     assert not out["error"], out["error"]
     assert "'01_tensor'" in out["text"], out["text"]
 
-    landing = kernel_page.sibling()            # same browser storage as the kernel
+    landing = kernel_page.sibling()  # same browser storage as the kernel
     for attempt in ("first visit", "after reload"):
         if attempt == "first visit":
             items = {i["id"]: i for i in open_landing(landing, base_url)}
@@ -212,10 +231,10 @@ def test_reset_this_lesson_restores_the_original_notebook(page, base_url):
     edit_first_code_cell_and_save(page)
 
     items = {i["id"]: i for i in open_landing(page, base_url)}
-    assert items["01_tensor"]["status"] == "in progress"        # edited notebook = started
+    assert items["01_tensor"]["status"] == "in progress"  # edited notebook = started
     reset = 'li[data-id="01_tensor"] button.reset'
     page.click(selector=reset)
-    page.click(selector='#reset-dialog button[value="cancel"]')   # keeping the work changes nothing
+    page.click(selector='#reset-dialog button[value="cancel"]')  # keeping the work changes nothing
     page.wait_for("() => !document.querySelector('#reset-dialog').open")
     page.click(selector=reset)
     page.click(selector='#reset-dialog button[value="reset"]')
@@ -231,8 +250,11 @@ def test_reset_this_lesson_restores_the_original_notebook(page, base_url):
 # ------------------------------------------------------------------------------------------------
 def code_sources(nb_path):
     nb = json.loads(nb_path.read_text())
-    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-            for c in nb["cells"] if c["cell_type"] == "code"]
+    return [
+        "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+        for c in nb["cells"]
+        if c["cell_type"] == "code"
+    ]
 
 
 def test_lesson_01_stub_fails_a_check_and_reference_passes_all(page, base_url):
@@ -263,13 +285,14 @@ def test_a_milestone_trains_in_the_page_and_reaches_its_target(page, base_url, c
         pytest.skip("no milestone notebook is in the site yet (tools/build_notebooks.py)")
     milestone = milestones[0]
     open_notebook(page, base_url, milestone["notebook"])
-    outputs = run_all(page, timeout_ms=300_000)         # "browser" run mode: about a minute
+    outputs = run_all(page, timeout_ms=300_000)  # "browser" run mode: about a minute
     errors = [e for o in outputs for e in o["error"]]
     assert not errors, errors
     record = read_progress_db(page).get(milestone["id"])
     assert record and record["passed"] == record["total"] > 0, (
         f"{milestone['id']} did not record reaching its target: {record}; "
-        f"last output: {outputs[-1]['text'][-500:] if outputs else ''}")
+        f"last output: {outputs[-1]['text'][-500:] if outputs else ''}"
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -292,7 +315,9 @@ def test_every_request_of_the_session_stays_on_127_0_0_1(browser, base_url):
     assert [u for u in requests if not is_local(u)] == []
     assert report["netlog_urls"], "Chromium wrote no net-log"
     assert [u for u in report["netlog_urls"] if not is_local(u)] == []
-    assert [h for h in report["netlog_hosts"] if not re.match(r"^(https?://)?(127\.0\.0\.1|localhost)(:\d+)?$", h)] == []
+    assert [
+        h for h in report["netlog_hosts"] if not re.match(r"^(https?://)?(127\.0\.0\.1|localhost)(:\d+)?$", h)
+    ] == []
     # a reload while the kernel still loads cuts its fetches off (ERR_FAILED under load): only a URL that
     # never loaded in the whole session is a broken site
     served = set(report["served"])

@@ -8,6 +8,7 @@ and compared with torch, so the two checks cannot drift apart.
 PyTorch is optional: `torch` skips the test (with a reason) where it cannot be imported, e.g. under
 Pyodide, where this whole directory also runs.
 """
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -31,7 +32,8 @@ def float64():
 @pytest.fixture(scope="session")
 def torch():
     return pytest.importorskip(
-        "torch", reason="PyTorch is not importable here (parity tests need torch CPU; absent under Pyodide)")
+        "torch", reason="PyTorch is not importable here (parity tests need torch CPU; absent under Pyodide)"
+    )
 
 
 def _tt_amax(x, axis=None, keepdims=False):
@@ -43,8 +45,15 @@ def _tt_amin(x, axis=None, keepdims=False):
 
 
 TT = SimpleNamespace(
-    name="tinytorch", tensor=tt.tensor, concat=tt.concat, stack=tt.stack, where=tt.where,
-    amax=_tt_amax, amin=_tt_amin, F=F, gelu=F.gelu,
+    name="tinytorch",
+    tensor=tt.tensor,
+    concat=tt.concat,
+    stack=tt.stack,
+    where=tt.where,
+    amax=_tt_amax,
+    amin=_tt_amin,
+    F=F,
+    gelu=F.gelu,
 )
 
 
@@ -59,8 +68,15 @@ def TORCH(torch):
         return torch.amin(x, dim=() if axis is None else axis, keepdim=keepdims)
 
     return SimpleNamespace(
-        name="torch", tensor=torch.tensor, concat=torch.cat, stack=torch.stack, where=torch.where,
-        amax=amax, amin=amin, F=tf, gelu=lambda x: tf.gelu(x, approximate="tanh"),
+        name="torch",
+        tensor=torch.tensor,
+        concat=torch.cat,
+        stack=torch.stack,
+        where=torch.where,
+        amax=amax,
+        amin=amin,
+        F=tf,
+        gelu=lambda x: tf.gelu(x, approximate="tanh"),
     )
 
 

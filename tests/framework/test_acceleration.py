@@ -1,5 +1,6 @@
 """Module 18: each fast form computes the same numbers as its slow form; the measurement functions
 return well-formed figures (their values are printed by benchmarks/systems.py, never asserted)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,8 +10,18 @@ import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch.nn.conv import naive_conv2d
 from tinytorch.systems.acceleration import (
-    cross_entropy_unfused, gelu_unfused, im2col, linear_unfused, matmul_loops, matmul_row_loop, measure_conv,
-    measure_fusion, measure_layout, measure_precision, measure_vectorization, row_sums_loop,
+    cross_entropy_unfused,
+    gelu_unfused,
+    im2col,
+    linear_unfused,
+    matmul_loops,
+    matmul_row_loop,
+    measure_conv,
+    measure_fusion,
+    measure_layout,
+    measure_precision,
+    measure_vectorization,
+    row_sums_loop,
 )
 
 

@@ -1,5 +1,6 @@
 """Module 02 (Activations): nn.functional activations and their modules, against finite
 differences, PyTorch, and the extreme inputs where naive formulas overflow."""
+
 from __future__ import annotations
 
 import warnings
@@ -21,8 +22,11 @@ ACTIVATIONS = [
     ("softmax_3d_middle", lambda L, x: L.F.softmax(x, dim=1), [(2, 3, 4)]),
     ("log_softmax_last", lambda L, x: L.F.log_softmax(x, dim=-1), [(3, 4)]),
     ("log_softmax_axis0", lambda L, x: L.F.log_softmax(x, dim=0), [(2, 3, 4)]),
-    ("softmax_of_a_graph", lambda L, x, w: L.F.softmax(x @ w, dim=-1) * L.F.log_softmax(x @ w, dim=-1),
-     [(3, 4), (4, 5)]),
+    (
+        "softmax_of_a_graph",
+        lambda L, x, w: L.F.softmax(x @ w, dim=-1) * L.F.log_softmax(x @ w, dim=-1),
+        [(3, 4), (4, 5)],
+    ),
 ]
 
 
@@ -46,17 +50,36 @@ def test_functional_softmax_axis_positional_and_keyword():
 
 def test_gelu_is_the_tanh_approximation():
     a = np.linspace(-4, 4, 17)
-    expected = 0.5 * a * (1 + np.tanh(np.sqrt(2 / np.pi) * (a + 0.044715 * a ** 3)))
+    expected = 0.5 * a * (1 + np.tanh(np.sqrt(2 / np.pi) * (a + 0.044715 * a**3)))
     np.testing.assert_allclose(F.gelu(tt.Tensor(a, dtype=np.float64)).data, expected, rtol=1e-12)
 
 
 # ---- modules wrap the functions ------------------------------------------------------------------
-@pytest.mark.parametrize("module, fn", [
-    (nn.ReLU(), F.relu), (nn.Sigmoid(), F.sigmoid), (nn.Tanh(), F.tanh), (nn.GELU(), F.gelu),
-    (nn.Softmax(), F.softmax), (nn.LogSoftmax(), F.log_softmax),
-    (nn.Softmax(axis=0), lambda x: F.softmax(x, axis=0)), (nn.Softmax(dim=0), lambda x: F.softmax(x, axis=0)),
-    (nn.LogSoftmax(dim=0), lambda x: F.log_softmax(x, axis=0)),
-], ids=["ReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax", "Softmax_axis0", "Softmax_dim0", "LogSoftmax_dim0"])
+@pytest.mark.parametrize(
+    "module, fn",
+    [
+        (nn.ReLU(), F.relu),
+        (nn.Sigmoid(), F.sigmoid),
+        (nn.Tanh(), F.tanh),
+        (nn.GELU(), F.gelu),
+        (nn.Softmax(), F.softmax),
+        (nn.LogSoftmax(), F.log_softmax),
+        (nn.Softmax(axis=0), lambda x: F.softmax(x, axis=0)),
+        (nn.Softmax(dim=0), lambda x: F.softmax(x, axis=0)),
+        (nn.LogSoftmax(dim=0), lambda x: F.log_softmax(x, axis=0)),
+    ],
+    ids=[
+        "ReLU",
+        "Sigmoid",
+        "Tanh",
+        "GELU",
+        "Softmax",
+        "LogSoftmax",
+        "Softmax_axis0",
+        "Softmax_dim0",
+        "LogSoftmax_dim0",
+    ],
+)
 def test_activation_modules_equal_their_functions(module, fn):
     x = tt.randn(3, 4, seed=3, requires_grad=True)
     y = module(x)
@@ -68,12 +91,18 @@ def test_activation_modules_equal_their_functions(module, fn):
 
 def test_activation_modules_match_torch_modules(torch):
     a = np.random.default_rng(0).standard_normal((4, 5)).astype(np.float32)
-    pairs = [(nn.ReLU(), torch.nn.ReLU()), (nn.Sigmoid(), torch.nn.Sigmoid()), (nn.Tanh(), torch.nn.Tanh()),
-             (nn.GELU(), torch.nn.GELU(approximate="tanh")), (nn.Softmax(dim=1), torch.nn.Softmax(dim=1)),
-             (nn.LogSoftmax(dim=1), torch.nn.LogSoftmax(dim=1))]
+    pairs = [
+        (nn.ReLU(), torch.nn.ReLU()),
+        (nn.Sigmoid(), torch.nn.Sigmoid()),
+        (nn.Tanh(), torch.nn.Tanh()),
+        (nn.GELU(), torch.nn.GELU(approximate="tanh")),
+        (nn.Softmax(dim=1), torch.nn.Softmax(dim=1)),
+        (nn.LogSoftmax(dim=1), torch.nn.LogSoftmax(dim=1)),
+    ]
     for ours, ref in pairs:
-        np.testing.assert_allclose(ours(tt.Tensor(a)).data, ref(torch.tensor(a)).numpy(), rtol=1e-5, atol=1e-6,
-                                   err_msg=type(ours).__name__)
+        np.testing.assert_allclose(
+            ours(tt.Tensor(a)).data, ref(torch.tensor(a)).numpy(), rtol=1e-5, atol=1e-6, err_msg=type(ours).__name__
+        )
 
 
 # ---- numerical stability -------------------------------------------------------------------------

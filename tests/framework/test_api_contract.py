@@ -1,6 +1,7 @@
 """The public API contract (docs/API.md): every name importable exactly as written, called
 exactly as written, with the defaults the contract states. Behaviour is tested in the other files;
 this file catches a renamed argument, a changed default or a missing export."""
+
 from __future__ import annotations
 
 import importlib
@@ -31,21 +32,60 @@ def assert_params(fn, **expected):
 
 # ---- names ---------------------------------------------------------------------------------------
 TOP_LEVEL = ["Tensor", "no_grad", "enable_grad", "concat", "stack", "zeros", "ones", "randn", "manual_seed"]
-NN = ["Module", "Parameter", "Sequential", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Dropout",
-      "Embedding", "LayerNorm", "MultiHeadAttention", "TransformerBlock", "ReLU", "Sigmoid", "Tanh", "GELU",
-      "Softmax", "LogSoftmax", "MSELoss", "CrossEntropyLoss", "BCELoss", "BCEWithLogitsLoss"]
-FUNCTIONAL = ["relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax", "cross_entropy", "mse_loss",
-              "scaled_dot_product_attention"]
+NN = [
+    "Module",
+    "Parameter",
+    "Sequential",
+    "Linear",
+    "Conv2d",
+    "MaxPool2d",
+    "AvgPool2d",
+    "Flatten",
+    "Dropout",
+    "Embedding",
+    "LayerNorm",
+    "MultiHeadAttention",
+    "TransformerBlock",
+    "ReLU",
+    "Sigmoid",
+    "Tanh",
+    "GELU",
+    "Softmax",
+    "LogSoftmax",
+    "MSELoss",
+    "CrossEntropyLoss",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+]
+FUNCTIONAL = [
+    "relu",
+    "sigmoid",
+    "tanh",
+    "gelu",
+    "softmax",
+    "log_softmax",
+    "cross_entropy",
+    "mse_loss",
+    "scaled_dot_product_attention",
+]
 OPTIM = ["SGD", "Adam", "AdamW", "RMSprop"]
 SCHEDULERS = ["StepLR", "CosineAnnealingLR"]
 DATA = ["Dataset", "TensorDataset", "DataLoader"]
 
 
-@pytest.mark.parametrize("module, names", [
-    ("tinytorch", TOP_LEVEL), ("tinytorch.nn", NN), ("tinytorch.nn.functional", FUNCTIONAL),
-    ("tinytorch.optim", OPTIM), ("tinytorch.optim.lr_scheduler", SCHEDULERS), ("tinytorch.data", DATA),
-    ("tinytorch.datasets", ["digits"]),
-], ids=["tinytorch", "nn", "functional", "optim", "lr_scheduler", "data", "datasets"])
+@pytest.mark.parametrize(
+    "module, names",
+    [
+        ("tinytorch", TOP_LEVEL),
+        ("tinytorch.nn", NN),
+        ("tinytorch.nn.functional", FUNCTIONAL),
+        ("tinytorch.optim", OPTIM),
+        ("tinytorch.optim.lr_scheduler", SCHEDULERS),
+        ("tinytorch.data", DATA),
+        ("tinytorch.datasets", ["digits"]),
+    ],
+    ids=["tinytorch", "nn", "functional", "optim", "lr_scheduler", "data", "datasets"],
+)
 def test_contract_names_are_importable(module, names):
     mod = importlib.import_module(module)
     missing = [n for n in names if not hasattr(mod, n)]
@@ -56,6 +96,7 @@ def test_import_forms_used_by_lessons():
     import tinytorch.nn as nn
     import tinytorch.nn.functional as F
     from tinytorch.nn import functional
+
     assert tt.nn is nn and nn.functional is F is functional
     assert tt.optim.lr_scheduler.StepLR is importlib.import_module("tinytorch.optim.lr_scheduler").StepLR
     assert tt.autograd.no_grad is tt.no_grad
@@ -67,8 +108,27 @@ def test_tensor_surface():
     for attr in ("data", "shape", "ndim", "dtype", "size", "grad", "requires_grad"):
         assert hasattr(x, attr), attr
     assert isinstance(x.data, np.ndarray) and x.size == 4 and x.ndim == 2
-    for method in ("numpy", "item", "tolist", "backward", "detach", "zero_grad", "sum", "mean", "max", "reshape",
-                   "transpose", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clip"):
+    for method in (
+        "numpy",
+        "item",
+        "tolist",
+        "backward",
+        "detach",
+        "zero_grad",
+        "sum",
+        "mean",
+        "max",
+        "reshape",
+        "transpose",
+        "exp",
+        "log",
+        "sqrt",
+        "tanh",
+        "sigmoid",
+        "relu",
+        "abs",
+        "clip",
+    ):
         assert callable(getattr(x, method)), method
     assert x.T.shape == (2, 2)
     assert_params(tt.Tensor, data=REQUIRED, requires_grad=False)
@@ -106,8 +166,17 @@ def test_tensor_calls_as_written():
 def test_module_surface():
     nn = tt.nn
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
-    for method in ("forward", "__call__", "parameters", "named_parameters", "train", "eval", "state_dict",
-                   "load_state_dict", "zero_grad"):
+    for method in (
+        "forward",
+        "__call__",
+        "parameters",
+        "named_parameters",
+        "train",
+        "eval",
+        "state_dict",
+        "load_state_dict",
+        "zero_grad",
+    ):
         assert callable(getattr(model, method)), method
     assert model.training is True
     assert isinstance(model.parameters()[0], nn.Parameter)
@@ -151,6 +220,7 @@ def test_layer_constructors_as_written():
 
 def test_functional_as_written():
     import tinytorch.nn.functional as F
+
     assert_params(F.softmax, x=REQUIRED, axis=-1)
     assert_params(F.log_softmax, x=REQUIRED, axis=-1)
     assert_params(F.scaled_dot_product_attention, mask=None)
@@ -167,6 +237,7 @@ def test_functional_as_written():
 def test_optimizers_as_written():
     from tinytorch import optim
     from tinytorch.optim import lr_scheduler
+
     assert_params(optim.SGD, params=REQUIRED, lr=ANY, momentum=0.0, weight_decay=0.0)
     assert_params(optim.Adam, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
     assert_params(optim.AdamW, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2)
@@ -174,8 +245,12 @@ def test_optimizers_as_written():
     assert_params(lr_scheduler.StepLR, step_size=REQUIRED, gamma=0.1)
     assert_params(lr_scheduler.CosineAnnealingLR, T_max=REQUIRED)
     model = tt.nn.Linear(2, 1)
-    for opt in (optim.SGD(model.parameters(), lr=0.1), optim.Adam(model.parameters()),
-                optim.AdamW(model.parameters()), optim.RMSprop(model.parameters())):
+    for opt in (
+        optim.SGD(model.parameters(), lr=0.1),
+        optim.Adam(model.parameters()),
+        optim.AdamW(model.parameters()),
+        optim.RMSprop(model.parameters()),
+    ):
         for method in ("step", "zero_grad", "state_dict", "load_state_dict"):
             assert callable(getattr(opt, method)), (type(opt).__name__, method)
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.0, weight_decay=0.0)
@@ -184,6 +259,7 @@ def test_optimizers_as_written():
 
 def test_data_as_written():
     from tinytorch.data import DataLoader, Dataset, TensorDataset
+
     assert_params(DataLoader, dataset=REQUIRED, batch_size=1, shuffle=False, drop_last=False, seed=None)
     ds = TensorDataset(tt.Tensor(np.arange(10.0).reshape(5, 2)), tt.Tensor(np.arange(5)))
     assert isinstance(ds, Dataset)

@@ -5,6 +5,7 @@ Each case in OPS is one line `fn(L, *xs)` run twice: with tinytorch under `gradc
 central differences, relative error < 1e-5) and, where torch is importable, against PyTorch
 (forward values and gradients, float64).
 """
+
 from __future__ import annotations
 
 import sys
@@ -40,12 +41,12 @@ OPS = [
     ("rdiv_number", lambda L, a: 2 / a, [(2, 3)], "pos"),
     ("div_number", lambda L, a: a / 4, [(2, 3)], "any"),
     ("neg", lambda L, a: -a, [(2, 3)], "any"),
-    ("pow_int", lambda L, a: a ** 3, [(2, 3)], "any"),
-    ("pow_frac", lambda L, a: a ** 2.5, [(2, 3)], "pos"),
-    ("pow_negative", lambda L, a: a ** -1.5, [(2, 3)], "pos"),
-    ("rpow_number", lambda L, a: 2 ** a, [(2, 3)], "any"),
-    ("pow_tensor_bcast", lambda L, a, b: a ** b, [(2, 3), (3,)], "pos"),
-    ("pow_tensor_scalar", lambda L, a, b: a ** b, [(2, 3), ()], "pos"),
+    ("pow_int", lambda L, a: a**3, [(2, 3)], "any"),
+    ("pow_frac", lambda L, a: a**2.5, [(2, 3)], "pos"),
+    ("pow_negative", lambda L, a: a**-1.5, [(2, 3)], "pos"),
+    ("rpow_number", lambda L, a: 2**a, [(2, 3)], "any"),
+    ("pow_tensor_bcast", lambda L, a, b: a**b, [(2, 3), (3,)], "pos"),
+    ("pow_tensor_scalar", lambda L, a, b: a**b, [(2, 3), ()], "pos"),
     # matmul in every rank combination
     ("matmul_1d_1d", lambda L, a, b: a @ b, [(4,), (4,)], "any"),
     ("matmul_1d_2d", lambda L, a, b: a @ b, [(3,), (3, 4)], "any"),
@@ -116,8 +117,12 @@ OPS = [
     ("where_bcast", lambda L, a, b: L.where(L.tensor(COND_3x1), a, b), [(3, 4), (4,)], "any"),
     ("where_from_comparison", lambda L, a: L.where(a > 0, a * a, -a), [(3, 4)], "any"),
     ("masked_fill", lambda L, a: a.masked_fill(L.tensor(MASK_3x4), -2.0), [(3, 4)], "any"),
-    ("masked_fill_bcast_mask", lambda L, a: a.masked_fill(L.tensor(np.array([True, False, False, True])), 0.0),
-     [(3, 4)], "any"),
+    (
+        "masked_fill_bcast_mask",
+        lambda L, a: a.masked_fill(L.tensor(np.array([True, False, False, True])), 0.0),
+        [(3, 4)],
+        "any",
+    ),
     # graphs: one input used several times
     ("diamond", lambda L, a, b: (a * b + a.exp()) * a - b / (1 + a * a), [(2, 3), (3,)], "any"),
     ("mlp_like", lambda L, x, w, b: ((x @ w + b).tanh() ** 2).mean(axis=0), [(4, 3), (3, 2), (2,)], "any"),
@@ -165,10 +170,12 @@ def test_max_pair_tie_passes_gradcheck(float64):
 # ---- dropout with a fixed mask and detach/no-gradient paths under gradcheck ----------------------
 def test_dropout_with_fixed_mask_passes_gradcheck(float64):
     import tinytorch.nn.functional as F
+
     x = tt.Tensor(np.linspace(-1, 1, 12).reshape(3, 4), requires_grad=True)
 
     def fn(a):  # a fresh generator with the same seed: the same mask on every evaluation
         return F.dropout(a, 0.4, training=True, rng=np.random.default_rng(7))
+
     assert gradcheck(fn, [x])
     kept = fn(x).data != 0
     assert 0 < kept.sum() < kept.size, "the fixed mask should drop some entries and keep others"
@@ -183,6 +190,7 @@ def _square_with_wrong_backward(x, bad_index):
         grad = 2 * a * g
         grad[bad_index] += 1.0
         return (grad,)
+
     return tt.Tensor._op(a * a, (x,), backward, "bad_square")
 
 
@@ -207,6 +215,7 @@ def test_gradcheck_detects_a_missing_gradient(float64):
 
     def cut(a):  # the graph is cut: backward gives zero, finite differences do not
         return tt.Tensor._op(a.data * 3, (a,), lambda g: (None,), "cut")
+
     with pytest.raises(GradcheckError):
         gradcheck(cut, [x])
 
@@ -220,15 +229,15 @@ def test_gradcheck_refuses_float32_inputs():
 
 def test_numerical_grad_of_a_known_function(float64):
     x = tt.Tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True)
-    (g,) = numerical_grad(lambda a: (a ** 3).sum(), [x])
-    np.testing.assert_allclose(g, 3 * x.data ** 2, rtol=1e-8)
+    (g,) = numerical_grad(lambda a: (a**3).sum(), [x])
+    np.testing.assert_allclose(g, 3 * x.data**2, rtol=1e-8)
     np.testing.assert_array_equal(x.data, [[1.0, -2.0], [0.5, 3.0]], err_msg="nudged inputs must be restored")
 
 
 def test_gradcheck_on_a_non_contiguous_input(float64):
     x = tt.Tensor(np.arange(1.0, 7.0).reshape(2, 3).T, dtype=np.float64, requires_grad=True)
     assert not x.data.flags.c_contiguous
-    assert gradcheck(lambda a: (a ** 3).sum(axis=0), [x])
+    assert gradcheck(lambda a: (a**3).sum(axis=0), [x])
 
 
 # ---- engine semantics ----------------------------------------------------------------------------
@@ -326,6 +335,7 @@ def test_enable_grad_inside_no_grad():
     y.backward()
     np.testing.assert_allclose(x.grad.data, [2, 4])
     from tinytorch import autograd
+
     assert autograd.no_grad is tt.no_grad and autograd.enable_grad is tt.enable_grad
 
 
@@ -393,7 +403,7 @@ def test_deep_chain_does_not_hit_the_recursion_limit():
     for _ in range(depth):
         y = y * 1.0001 + 0.0
     y.backward()
-    assert x.grad.item() == pytest.approx(1.0001 ** depth, rel=1e-3)
+    assert x.grad.item() == pytest.approx(1.0001**depth, rel=1e-3)
     del y  # freeing a long chain must not overflow the C stack either
 
 
@@ -405,6 +415,7 @@ def test_int_tensors_cannot_require_grad():
     with pytest.raises(TypeError):
         tt.Tensor([True, False], requires_grad=True)
     from tinytorch.nn import Parameter
+
     with pytest.raises(TypeError):
         Parameter(np.array([1, 2]))
 

@@ -1,4 +1,5 @@
 """Module 20: the budget logic, the end-to-end flow's report, and (slow) the full digits run."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,15 +25,17 @@ def test_model_templates_shapes():
 
 def _small_digits():
     from tinytorch.datasets import digits
+
     X_train, y_train, X_test, y_test = digits()
     return X_train[:300], y_train[:300], X_test[:100], y_test[:100]
 
 
 def test_optimize_under_budget_reports_every_variant_and_picks_the_smallest_allowed(capsys):
-    report = optimize_under_budget(data=_small_digits(), budget=Budget(5.0), train_epochs=3, finetune_epochs=1,
-                                   batch_size=32, verbose=True)
+    report = optimize_under_budget(
+        data=_small_digits(), budget=Budget(5.0), train_epochs=3, finetune_epochs=1, batch_size=32, verbose=True
+    )
     progress = capsys.readouterr().out
-    assert "[1/6]" in progress and "[6/6]" in progress                 # long work shows progress
+    assert "[1/6]" in progress and "[6/6]" in progress  # long work shows progress
     names = report.table.column("model")
     assert names[0] == "float32 (baseline)" and "int8" in names and "channels -50%" in names
     assert any(n.startswith("student") for n in names)
@@ -52,8 +55,14 @@ def test_optimize_under_budget_reports_every_variant_and_picks_the_smallest_allo
 
 
 def test_an_impossible_budget_chooses_nothing():
-    report = optimize_under_budget(data=_small_digits(), budget=Budget(5.0, max_size_bytes=10), train_epochs=1,
-                                   finetune_epochs=1, batch_size=16, verbose=False)
+    report = optimize_under_budget(
+        data=_small_digits(),
+        budget=Budget(5.0, max_size_bytes=10),
+        train_epochs=1,
+        finetune_epochs=1,
+        batch_size=16,
+        verbose=False,
+    )
     assert report.chosen is None and report.model is None
     assert "no candidate meets the budget" in repr(report)
 

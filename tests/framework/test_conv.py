@@ -1,5 +1,6 @@
 """Module 09 (Spatial): Conv2d / MaxPool2d / AvgPool2d — gradients against finite differences, values
 and gradients against PyTorch, the naive loop reference against the im2col version, and clear errors."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,7 +18,7 @@ CONV_CASES = [
     ((2, 3, 7, 7), (4, 3, 3, 3), 2, 1),
     ((1, 2, 6, 7), (3, 2, 2, 3), (2, 1), (1, 0)),
     ((2, 1, 5, 5), (2, 1, 1, 1), 1, 0),
-    ((1, 2, 4, 4), (2, 2, 5, 5), 1, 2),          # kernel larger than the unpadded input
+    ((1, 2, 4, 4), (2, 2, 5, 5), 1, 2),  # kernel larger than the unpadded input
 ]
 POOL_CASES = [(2, None, 0), (3, 2, 1), (3, 1, 0), ((2, 3), (1, 2), 0), (2, 3, 0)]  # last: windows skip pixels
 
@@ -79,7 +80,8 @@ def test_conv2d_module_matches_torch_module_float32(torch):
     out, expected = ours(tt.Tensor(x)), ref(torch.tensor(x))
     assert out.dtype == np.float32 and out.shape == tuple(expected.shape) == (4, 5, 5, 5)
     np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-5, atol=1e-5)
-    out.sum().backward(); expected.sum().backward()
+    out.sum().backward()
+    expected.sum().backward()
     np.testing.assert_allclose(ours.weight.grad.data, ref.weight.grad.numpy(), rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(ours.bias.grad.data, ref.bias.grad.numpy(), rtol=1e-5, atol=1e-4)
 
@@ -95,7 +97,8 @@ def test_conv2d_init_matches_torch_bounds():
 
 # ---- behaviour ------------------------------------------------------------------------------------
 def test_conv2d_detects_a_vertical_edge_by_hand():
-    img = np.zeros((1, 1, 4, 4)); img[..., 2:] = 1.0           # dark left half, bright right half
+    img = np.zeros((1, 1, 4, 4))
+    img[..., 2:] = 1.0  # dark left half, bright right half
     sobel_x = np.array([[[[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]]], dtype=float)
     out = F.conv2d(tt.Tensor(img), tt.Tensor(sobel_x)).data
     np.testing.assert_array_equal(out[0, 0], [[4, 4], [4, 4]])
@@ -113,10 +116,13 @@ def test_max_pool_routes_gradient_to_the_winner_only():
 
 def test_max_pool_ties_go_to_the_first_element_like_torch(torch):
     """ReLU outputs are full of exact zeros: a tied window must pass its gradient on once, not k*k times."""
-    x = np.zeros((1, 1, 4, 4)); x[0, 0, 3, 3] = 2.0; x[0, 0, 0, 1] = x[0, 0, 1, 0] = 1.0
+    x = np.zeros((1, 1, 4, 4))
+    x[0, 0, 3, 3] = 2.0
+    x[0, 0, 0, 1] = x[0, 0, 1, 0] = 1.0
     ours = tt.Tensor(x, requires_grad=True, dtype=np.float64)
     F.max_pool2d(ours, 2).backward(np.ones((1, 1, 2, 2)))
-    expected = np.zeros((4, 4)); expected[0, 1] = expected[0, 2] = expected[2, 0] = expected[3, 3] = 1
+    expected = np.zeros((4, 4))
+    expected[0, 1] = expected[0, 2] = expected[2, 0] = expected[3, 3] = 1
     np.testing.assert_array_equal(ours.grad.data[0, 0], expected)
     ref = torch.tensor(x, requires_grad=True)
     torch.nn.functional.max_pool2d(ref, 2).sum().backward()
@@ -150,8 +156,16 @@ def test_naive_conv2d_agrees_with_im2col(float64, x_shape, w_shape, stride, padd
 
 def test_conv_stack_trains_without_pixel_loops_on_a_batch():
     """A LeNet-sized forward/backward on a batch works end to end and fills every gradient."""
-    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Conv2d(4, 8, 3), nn.ReLU(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(8, 10))
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(4, 8, 3),
+        nn.ReLU(),
+        nn.AvgPool2d(2),
+        nn.Flatten(),
+        nn.Linear(8, 10),
+    )
     loss = F.cross_entropy(model(tt.randn(16, 1, 8, 8, seed=0)), np.arange(16) % 10)
     loss.backward()
     assert all(p.grad is not None and np.abs(p.grad.data).sum() > 0 for p in model.parameters())

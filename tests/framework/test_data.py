@@ -1,4 +1,5 @@
 """Module 08: Dataset, TensorDataset, DataLoader."""
+
 import numpy as np
 import pytest
 
@@ -9,7 +10,7 @@ N = 10
 
 
 def xy(n=N):
-    X = np.arange(n * 3, dtype=np.float32).reshape(n, 3)   # row i is [3i, 3i+1, 3i+2]
+    X = np.arange(n * 3, dtype=np.float32).reshape(n, 3)  # row i is [3i, 3i+1, 3i+2]
     y = np.arange(n, dtype=np.int64)
     return X, y
 
@@ -49,8 +50,8 @@ def test_every_sample_exactly_once_per_shuffled_epoch():
     orders = [epoch_labels(loader) for _ in range(3)]
     for order in orders:
         assert sorted(order.tolist()) == list(range(37))
-        assert not np.array_equal(order, np.arange(37))      # actually shuffled
-    assert not np.array_equal(orders[0], orders[1])           # a new order each epoch
+        assert not np.array_equal(order, np.arange(37))  # actually shuffled
+    assert not np.array_equal(orders[0], orders[1])  # a new order each epoch
     assert not np.array_equal(orders[1], orders[2])
 
 
@@ -81,6 +82,7 @@ def test_set_epoch_resumes_the_order():
 def test_without_seed_the_global_seed_decides():
     def first_epoch():
         return epoch_labels(DataLoader(TensorDataset(*xy(30)), batch_size=4, shuffle=True))
+
     tt.manual_seed(7)
     a = first_epoch()
     tt.manual_seed(7)
@@ -162,5 +164,6 @@ def test_errors_name_the_problem():
 
         def __getitem__(self, i):
             return np.zeros(i + 1), 0
+
     with pytest.raises(ValueError, match="different shapes"):
         list(DataLoader(Ragged(), batch_size=2))

@@ -42,9 +42,18 @@ def test_digits_as_images_is_nchw_view_of_the_same_pixels():
 def test_digits_match_the_scikit_learn_source():
     raw = load_arrays("digits.npz")
     # first row of sklearn's digits.csv.gz: a zero
-    first = np.array([[0, 0, 5, 13, 9, 1, 0, 0], [0, 0, 13, 15, 10, 15, 5, 0], [0, 3, 15, 2, 0, 11, 8, 0],
-                      [0, 4, 12, 0, 0, 8, 8, 0], [0, 5, 8, 0, 0, 9, 8, 0], [0, 4, 11, 0, 1, 12, 7, 0],
-                      [0, 2, 14, 5, 10, 12, 0, 0], [0, 0, 6, 13, 10, 0, 0, 0]])
+    first = np.array(
+        [
+            [0, 0, 5, 13, 9, 1, 0, 0],
+            [0, 0, 13, 15, 10, 15, 5, 0],
+            [0, 3, 15, 2, 0, 11, 8, 0],
+            [0, 4, 12, 0, 0, 8, 8, 0],
+            [0, 5, 8, 0, 0, 9, 8, 0],
+            [0, 4, 11, 0, 1, 12, 7, 0],
+            [0, 2, 14, 5, 10, 12, 0, 0],
+            [0, 0, 6, 13, 10, 0, 0, 0],
+        ]
+    )
     np.testing.assert_array_equal(raw["X"][0].reshape(8, 8), first)
     assert raw["y"][:5].tolist() == [0, 1, 2, 3, 4]
     assert int(raw["X"].astype(np.int64).sum()) == 561718
@@ -57,6 +66,7 @@ def test_digits_match_the_scikit_learn_source():
     y[raw["train_idx"]], y[raw["test_idx"]] = y_train, y_test
     np.testing.assert_array_equal(X * 16, raw["X"])
     np.testing.assert_array_equal(y, raw["y"])
+
 
 @pytest.mark.parametrize("name, n, test_per_class", [("digits.npz", 1797, 36), ("mnist_5k.npz", 5000, 100)])
 def test_split_is_disjoint_complete_and_stratified(name, n, test_per_class):
@@ -125,7 +135,7 @@ def test_data_files_are_compact():
 @pytest.mark.skipif(sys.platform == "emscripten", reason="needs a subprocess, which Pyodide does not have")
 def test_nothing_is_read_at_import_and_only_package_files_when_loading():
     """Audit hooks see every file open and network call: import reads no data, loaders read only data/."""
-    script = textwrap.dedent(f"""
+    script = textwrap.dedent("""
         import json, sys
         events = []
         def hook(event, args):
@@ -140,20 +150,25 @@ def test_nothing_is_read_at_import_and_only_package_files_when_loading():
         events.clear()
         d.digits(); d.mnist_5k(as_images=True); d.shakespeare(); d.python_docs_text()
         d.linearly_separable(); d.xor(); d.xor_blobs(); d.two_moons(); d.spirals()
-        print(json.dumps({{"at_import": at_import, "loading": events}}))
+        print(json.dumps({"at_import": at_import, "loading": events}))
     """)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                            cwd=str(Path(tinytorch.__file__).parent.parent))
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=str(Path(tinytorch.__file__).parent.parent),
+    )
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["at_import"] == []
     data_dir = str(DATA_DIR.resolve())
     opened = [path for event, path in report["loading"] if event == "open"]
     assert not [e for e in report["loading"] if e[0] != "open"], "no network calls"
-    outside = [p for p in opened if not str(Path(p).resolve()).startswith(data_dir)
-               and not p.endswith((".py", ".pyc"))]
+    outside = [p for p in opened if not str(Path(p).resolve()).startswith(data_dir) and not p.endswith((".py", ".pyc"))]
     assert outside == [], f"files read outside tinytorch/datasets/data: {outside}"
     assert sorted(Path(p).name for p in opened if p.endswith(".bz2")) == sorted(
-        ["digits.npz.bz2", "mnist_5k.npz.bz2", "shakespeare.txt.bz2", "python_docs.txt.bz2"])
+        ["digits.npz.bz2", "mnist_5k.npz.bz2", "shakespeare.txt.bz2", "python_docs.txt.bz2"]
+    )
 
 
 # ---------------------------------------------------------------- toy sets

@@ -4,6 +4,7 @@ A sequence is `d1 .. d6 SEP d6 .. d1`; the model is trained on next-token predic
 half and evaluated by greedy generation on 500 held-out strings (never seen in training), by exact
 match of all six output digits. Target >= 95 % (measured: 100 %; about 10 s natively, single-threaded BLAS).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -29,21 +30,21 @@ def test_gpt_learns_to_reverse_digit_strings():
     as_number = 10 ** np.arange(LENGTH)
     test = rng.integers(0, DIGITS, (500, LENGTH))
     model = nn.GPT(vocab_size=DIGITS + 1, block_size=2 * LENGTH, embed_dim=64, num_heads=4, num_layers=2)
-    steps = 200                                                     # 100 % already after ~60
+    steps = 200  # 100 % already after ~60
     opt = optim.Adam(model.parameters(), lr=3e-3)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
     for step in range(steps):
         d = rng.integers(0, DIGITS, (64, LENGTH))
-        d = d[~np.isin(d @ as_number, test @ as_number)]           # held-out strings stay unseen
+        d = d[~np.isin(d @ as_number, test @ as_number)]  # held-out strings stay unseen
         seq = with_reversal(d)
-        logits = model(seq[:, :-1])[:, LENGTH:, :]                  # predictions after SEP, ... , last-but-one
-        loss = F.cross_entropy(logits.reshape(-1, DIGITS + 1), seq[:, LENGTH + 1:].reshape(-1))
+        logits = model(seq[:, :-1])[:, LENGTH:, :]  # predictions after SEP, ... , last-but-one
+        loss = F.cross_entropy(logits.reshape(-1, DIGITS + 1), seq[:, LENGTH + 1 :].reshape(-1))
         opt.zero_grad()
         loss.backward()
         opt.step()
         sched.step()
-    prompts = with_reversal(test)[:, :LENGTH + 1]
-    out = model.generate(prompts, LENGTH, temperature=0).data[:, LENGTH + 1:]
+    prompts = with_reversal(test)[:, : LENGTH + 1]
+    out = model.generate(prompts, LENGTH, temperature=0).data[:, LENGTH + 1 :]
     exact = float((out == test[:, ::-1]).all(axis=1).mean())
     print(f"GPT digit reversal: exact match {exact:.3f} on 500 held-out strings (final loss {loss.item():.4f})")
     assert exact >= 0.95, f"exact-match accuracy {exact:.3f} < 0.95"

@@ -2,6 +2,7 @@
 
 64 -> 128 -> 10 with ReLU, Adam, cross-entropy, mini-batches of 32: >= 95 % test accuracy in <= 20 epochs.
 """
+
 import pytest
 
 import tinytorch as tt

@@ -1,5 +1,6 @@
 """Module 11 (Embeddings): lookups and their scattered gradients, learned and sinusoidal positions,
 and the errors for ids outside the table and sequences longer than the positional table."""
+
 from __future__ import annotations
 
 import math
@@ -21,7 +22,7 @@ def test_embedding_looks_up_rows():
     assert out.shape == (2, 3, 4)
     np.testing.assert_array_equal(out.data, emb.weight.data[ids])
     np.testing.assert_array_equal(emb(tt.Tensor(ids)).data, out.data)  # ids as a Tensor too
-    assert abs(emb.weight.data.std() - 1) < 0.5                         # N(0, 1) as torch.nn.Embedding
+    assert abs(emb.weight.data.std() - 1) < 0.5  # N(0, 1) as torch.nn.Embedding
 
 
 def test_embedding_gradient_scatters_and_repeated_ids_accumulate():
@@ -32,7 +33,7 @@ def test_embedding_gradient_scatters_and_repeated_ids_accumulate():
     expected = np.zeros((5, 3), dtype=np.float32)
     expected[1] = g[0] + g[2] + g[3]
     expected[3] = g[1]
-    np.testing.assert_array_equal(emb.weight.grad.data, expected)   # unused rows 0, 2, 4 get exactly 0
+    np.testing.assert_array_equal(emb.weight.grad.data, expected)  # unused rows 0, 2, 4 get exactly 0
 
 
 def test_embedding_gradcheck_with_repeated_indices(float64):
@@ -49,7 +50,8 @@ def test_embedding_matches_torch(torch):
     out, expected = F.embedding(ids, ours), torch.nn.functional.embedding(torch.tensor(ids), ref)
     np.testing.assert_array_equal(out.data, expected.detach().numpy())
     g = np.random.default_rng(1).standard_normal(out.shape)
-    out.backward(g); expected.backward(torch.tensor(g))
+    out.backward(g)
+    expected.backward(torch.tensor(g))
     np.testing.assert_allclose(ours.grad.data, ref.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
@@ -74,7 +76,9 @@ def test_learned_positional_embedding_takes_a_length_or_explicit_positions():
 
 def test_sequence_longer_than_the_positional_table_is_a_clear_error():
     for layer in (nn.PositionalEmbedding(8, 4), nn.SinusoidalPositionalEncoding(8, 4)):
-        with pytest.raises(IndexError, match=r"max_len=8 positions: a sequence of length 12 is longer than the table; use at most 8"):
+        with pytest.raises(
+            IndexError, match=r"max_len=8 positions: a sequence of length 12 is longer than the table; use at most 8"
+        ):
             layer(12)
         with pytest.raises(IndexError, match=r"position 9 is outside the table of max_len=8"):
             layer(np.array([9]))
@@ -84,13 +88,13 @@ def test_sinusoidal_encoding_follows_the_formula():
     d = 6
     pe = nn.SinusoidalPositionalEncoding(50, d)
     table = pe(50).data
-    assert table.shape == (50, d) and pe.parameters() == []          # nothing to learn
+    assert table.shape == (50, d) and pe.parameters() == []  # nothing to learn
     for p in (0, 1, 17, 49):
         for i in range(d // 2):
             angle = p / 10000 ** (2 * i / d)
             assert table[p, 2 * i] == pytest.approx(math.sin(angle), abs=1e-6)
             assert table[p, 2 * i + 1] == pytest.approx(math.cos(angle), abs=1e-6)
-    np.testing.assert_allclose((table ** 2).sum(axis=1), d / 2, rtol=1e-5)  # each sin/cos pair has norm 1
+    np.testing.assert_allclose((table**2).sum(axis=1), d / 2, rtol=1e-5)  # each sin/cos pair has norm 1
     assert "table" in pe.state_dict()
 
 
@@ -104,4 +108,4 @@ def test_token_plus_position_embeddings_differ_by_position():
     emb, pos = nn.Embedding(10, 8), nn.PositionalEmbedding(4, 8)
     x = emb(np.array([[3, 3, 3, 3]])) + pos(4)
     assert x.shape == (1, 4, 8)
-    assert not np.allclose(x.data[0, 0], x.data[0, 1])   # same token, different positions
+    assert not np.allclose(x.data[0, 0], x.data[0, 1])  # same token, different positions

@@ -1,5 +1,6 @@
 """Errors a learner hits must say what is wrong with the numbers involved (the shapes, the class
 index, the dtype) and hint at the fix. Each test asserts the facts appear in the message."""
+
 from __future__ import annotations
 
 import operator
@@ -19,9 +20,11 @@ def _message(exc_type, fn):
 
 
 # ---- shape mismatches name both shapes -----------------------------------------------------------
-@pytest.mark.parametrize("a, b", [((2, 3), (4, 5)), ((2, 3), (2, 3)), ((3,), (4,)), ((2, 3), (4,)),
-                                  ((5,), (2, 3)), ((2, 3, 4), (3, 4, 5))],
-                         ids=["2d_2d", "2d_2d_transposable", "1d_1d", "2d_1d", "1d_2d", "batch"])
+@pytest.mark.parametrize(
+    "a, b",
+    [((2, 3), (4, 5)), ((2, 3), (2, 3)), ((3,), (4,)), ((2, 3), (4,)), ((5,), (2, 3)), ((2, 3, 4), (3, 4, 5))],
+    ids=["2d_2d", "2d_2d_transposable", "1d_1d", "2d_1d", "1d_2d", "batch"],
+)
 def test_matmul_mismatch_names_both_shapes(a, b):
     msg = _message(ValueError, lambda: tt.zeros(*a) @ tt.zeros(*b))
     assert str(a) in msg and str(b) in msg, msg

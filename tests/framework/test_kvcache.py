@@ -1,4 +1,5 @@
 """Module 17: cached generation produces exactly the uncached tokens, with allclose logits."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +8,12 @@ import pytest
 import tinytorch as tt
 from tinytorch import nn
 from tinytorch.systems.kvcache import (
-    KVCache, cache_bytes, generate_cached, generate_uncached, make_caches, measure_speedup,
+    KVCache,
+    cache_bytes,
+    generate_cached,
+    generate_uncached,
+    make_caches,
+    measure_speedup,
 )
 
 
@@ -39,7 +45,7 @@ def test_one_token_steps_with_cache_equal_a_full_forward():
         full = model(ids).data
         caches = make_caches(model)
         first = model(ids[:, :5], 0, caches).data
-        steps = [model(ids[:, t:t + 1], t, caches).data for t in range(5, 8)]
+        steps = [model(ids[:, t : t + 1], t, caches).data for t in range(5, 8)]
     np.testing.assert_allclose(first, full[:, :5], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(np.concatenate(steps, axis=1), full[:, 5:], rtol=1e-5, atol=1e-6)
     assert all(c.length == 8 for c in caches)
@@ -80,8 +86,9 @@ def test_cache_changes_the_numbers_if_it_is_wrong():
         def update(self, k_new, v_new):
             k, v = super().update(k_new, v_new)
             stale = k.data.copy()
-            stale[:, :, :-k_new.shape[2]] = 0
+            stale[:, :, : -k_new.shape[2]] = 0
             return tt.Tensor(stale), v
+
     model = gpt().eval()
     ids = np.array([[3, 1, 4, 1, 5]])
     with tt.no_grad():

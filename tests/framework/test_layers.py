@@ -1,6 +1,7 @@
 """Module 03 (Layers): Module/Parameter discovery and naming as in torch, Linear (layout, init,
 F.linear gradients), Dropout, Flatten, train/eval, state_dict round trips, and a small MLP that
 must match PyTorch with the same weights."""
+
 from __future__ import annotations
 
 import math
@@ -125,8 +126,15 @@ class Net(nn.Module):
         return self.head(self.dropout(self.encoder(x).relu())) * self.scale
 
 
-NET_NAMES = ["scale", "encoder.0.weight", "encoder.0.bias", "encoder.2.weight", "encoder.2.bias",
-             "head.weight", "head.bias"]
+NET_NAMES = [
+    "scale",
+    "encoder.0.weight",
+    "encoder.0.bias",
+    "encoder.2.weight",
+    "encoder.2.bias",
+    "head.weight",
+    "head.bias",
+]
 
 
 def test_sequential_names_like_torch():
@@ -181,8 +189,14 @@ def test_module_lists_register_their_modules():
             self.extra = [nn.Linear(2, 1)]  # a plain list of modules is found too
 
     names = [n for n, _ in Stack().named_parameters()]
-    assert names == ["blocks.0.weight", "blocks.0.bias", "blocks.1.weight", "blocks.1.bias",
-                     "extra.0.weight", "extra.0.bias"]
+    assert names == [
+        "blocks.0.weight",
+        "blocks.0.bias",
+        "blocks.1.weight",
+        "blocks.1.bias",
+        "extra.0.weight",
+        "extra.0.bias",
+    ]
 
 
 def test_module_needs_a_forward_and_call_runs_it():
@@ -331,8 +345,9 @@ def test_buffers_are_saved_but_are_not_parameters():
 def test_mlp_matches_pytorch_forward_loss_and_gradients(torch):
     tt.manual_seed(0)
     ours = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 8), nn.Tanh(), nn.Linear(8, 4))
-    ref = torch.nn.Sequential(torch.nn.Linear(6, 16), torch.nn.ReLU(), torch.nn.Linear(16, 8), torch.nn.Tanh(),
-                              torch.nn.Linear(8, 4))
+    ref = torch.nn.Sequential(
+        torch.nn.Linear(6, 16), torch.nn.ReLU(), torch.nn.Linear(16, 8), torch.nn.Tanh(), torch.nn.Linear(8, 4)
+    )
     with torch.no_grad():
         for name, p in ref.named_parameters():
             p.copy_(torch.from_numpy(dict(ours.named_parameters())[name].data))

@@ -1,8 +1,8 @@
 """Module 04 (Losses): functional losses and their modules against finite differences and PyTorch,
 the mean reduction, and the extreme inputs (logits of 1e4, probabilities of exactly 0 and 1)."""
+
 from __future__ import annotations
 
-import sys
 import warnings
 
 import numpy as np
@@ -19,14 +19,24 @@ REGRESSION = np.array([[0.5, -1.0, 2.0, 0.0], [1.5, 0.25, -0.5, 1.0], [0.0, 0.0,
 
 LOSSES = [
     ("cross_entropy", lambda L, x: L.F.cross_entropy(x, L.tensor(CLASSES)), [(4, 3)], "any"),
-    ("cross_entropy_after_linear", lambda L, x, w: L.F.cross_entropy(x @ w, L.tensor(CLASSES)), [(4, 5), (5, 3)], "any"),
+    (
+        "cross_entropy_after_linear",
+        lambda L, x, w: L.F.cross_entropy(x @ w, L.tensor(CLASSES)),
+        [(4, 5), (5, 3)],
+        "any",
+    ),
     ("nll_of_log_softmax", lambda L, x: L.F.nll_loss(L.F.log_softmax(x, dim=1), L.tensor(CLASSES)), [(4, 3)], "any"),
     ("mse_loss", lambda L, x: L.F.mse_loss(x, L.tensor(REGRESSION)), [(3, 4)], "any"),
     ("bce_hard_targets", lambda L, p: L.F.binary_cross_entropy(p, L.tensor(HARD)), [(2, 3)], "unit"),
     ("bce_soft_targets", lambda L, p: L.F.binary_cross_entropy(p, L.tensor(SOFT)), [(2, 3)], "unit"),
     ("bce_of_sigmoid", lambda L, x: L.F.binary_cross_entropy(x.sigmoid(), L.tensor(SOFT)), [(2, 3)], "any"),
     ("bce_with_logits", lambda L, x: L.F.binary_cross_entropy_with_logits(x, L.tensor(SOFT)), [(2, 3)], "any"),
-    ("bce_with_logits_large", lambda L, x: L.F.binary_cross_entropy_with_logits(x * 20, L.tensor(HARD)), [(2, 3)], "any"),
+    (
+        "bce_with_logits_large",
+        lambda L, x: L.F.binary_cross_entropy_with_logits(x * 20, L.tensor(HARD)),
+        [(2, 3)],
+        "any",
+    ),
 ]
 
 
@@ -93,10 +103,12 @@ def test_loss_modules_match_torch_float32(torch):
     probs = rng.uniform(0.05, 0.95, (6, 4)).astype(np.float32)
     soft = rng.uniform(0, 1, (6, 4)).astype(np.float32)
     tn = torch.nn
-    cases = [(nn.CrossEntropyLoss(), tn.CrossEntropyLoss(), logits, y),
-             (nn.MSELoss(), tn.MSELoss(), logits, soft),
-             (nn.BCELoss(), tn.BCELoss(), probs, soft),
-             (nn.BCEWithLogitsLoss(), tn.BCEWithLogitsLoss(), logits, soft)]
+    cases = [
+        (nn.CrossEntropyLoss(), tn.CrossEntropyLoss(), logits, y),
+        (nn.MSELoss(), tn.MSELoss(), logits, soft),
+        (nn.BCELoss(), tn.BCELoss(), probs, soft),
+        (nn.BCEWithLogitsLoss(), tn.BCEWithLogitsLoss(), logits, soft),
+    ]
     for ours, ref, x, t in cases:
         a, b = tt.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
         la, lb = ours(a, tt.Tensor(t)), ref(b, torch.tensor(t))
@@ -142,7 +154,10 @@ def test_bce_at_probabilities_0_and_1_is_finite_and_clamped_like_torch():
 
 
 def test_bce_at_0_and_1_matches_torch(torch):
-    a, tgt = np.array([0.0, 1.0, 0.0, 1.0, 0.5], dtype=np.float32), np.array([1.0, 0.0, 0.0, 1.0, 1.0], dtype=np.float32)
+    a, tgt = (
+        np.array([0.0, 1.0, 0.0, 1.0, 0.5], dtype=np.float32),
+        np.array([1.0, 0.0, 0.0, 1.0, 1.0], dtype=np.float32),
+    )
     x, t = tt.Tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

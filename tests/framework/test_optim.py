@@ -3,6 +3,7 @@
 Parity: 20 steps of every optimizer variant on the same parameters and the same gradients as PyTorch.
 Without PyTorch (the `torch` fixture skips with a reason): single steps worked out by hand.
 """
+
 import math
 
 import numpy as np
@@ -63,8 +64,12 @@ CONFIGS = [
     ("RMSprop", dict(lr=0.002, centered=True, momentum=0.5, eps=1e-4)),
 ]
 # tinytorch state names are PyTorch's
-STATE_KEYS = {"SGD": ["momentum_buffer"], "Adam": ["exp_avg", "exp_avg_sq"], "AdamW": ["exp_avg", "exp_avg_sq"],
-              "RMSprop": ["square_avg", "momentum_buffer", "grad_avg"]}
+STATE_KEYS = {
+    "SGD": ["momentum_buffer"],
+    "Adam": ["exp_avg", "exp_avg_sq"],
+    "AdamW": ["exp_avg", "exp_avg_sq"],
+    "RMSprop": ["square_avg", "momentum_buffer", "grad_avg"],
+}
 
 
 @pytest.mark.parametrize("name,kwargs", CONFIGS, ids=[f"{n}-{k}" for n, k in CONFIGS])
@@ -89,8 +94,9 @@ def test_matches_pytorch_for_20_steps(name, kwargs, torch):
         ts = topt.state[tp]
         for key in STATE_KEYS[name]:
             if key in ts and ts[key] is not None:
-                np.testing.assert_allclose(opt.state[p][key], ts[key].numpy(), rtol=1e-5, atol=1e-7,
-                                           err_msg=f"{key} of parameter {i}")
+                np.testing.assert_allclose(
+                    opt.state[p][key], ts[key].numpy(), rtol=1e-5, atol=1e-7, err_msg=f"{key} of parameter {i}"
+                )
         if "step" in ts:
             assert opt.state[p]["step"] == int(ts["step"])
     # the parameter without a gradient on odd steps took exactly 10 steps
@@ -121,12 +127,15 @@ def tt_lrs(sched, kwargs, epochs, lr=0.1):
     return out
 
 
-@pytest.mark.parametrize("cls,kwargs", [
-    (StepLR, dict(step_size=3)),
-    (StepLR, dict(step_size=4, gamma=0.5)),
-    (CosineAnnealingLR, dict(T_max=10)),
-    (CosineAnnealingLR, dict(T_max=7, eta_min=0.01)),  # runs past T_max: the rate climbs back
-])
+@pytest.mark.parametrize(
+    "cls,kwargs",
+    [
+        (StepLR, dict(step_size=3)),
+        (StepLR, dict(step_size=4, gamma=0.5)),
+        (CosineAnnealingLR, dict(T_max=10)),
+        (CosineAnnealingLR, dict(T_max=7, eta_min=0.01)),  # runs past T_max: the rate climbs back
+    ],
+)
 def test_scheduler_matches_pytorch(cls, kwargs, torch):
     ours = tt_lrs(cls, kwargs, 30)
     theirs = torch_lrs(torch, cls.__name__, kwargs, 30)
@@ -154,10 +163,10 @@ def test_sgd_by_hand():
 def test_sgd_momentum_buffer_starts_at_first_gradient():
     p = one_param([0.0], [1.0])
     opt = optim.SGD([p], lr=0.1, momentum=0.9)
-    opt.step()                      # buf = 1            -> p = -0.1
+    opt.step()  # buf = 1            -> p = -0.1
     np.testing.assert_allclose(p.data, [-0.1], rtol=1e-6)
     p.grad = tt.Tensor(np.array([2.0], np.float32))
-    opt.step()                      # buf = 0.9 + 2 = 2.9 -> p = -0.39
+    opt.step()  # buf = 0.9 + 2 = 2.9 -> p = -0.39
     np.testing.assert_allclose(p.data, [-0.39], rtol=1e-6)
     np.testing.assert_allclose(opt.state[p]["momentum_buffer"], [2.9], rtol=1e-6)
 
@@ -165,7 +174,7 @@ def test_sgd_momentum_buffer_starts_at_first_gradient():
 def test_sgd_nesterov_by_hand():
     p = one_param([0.0], [1.0])
     opt = optim.SGD([p], lr=0.1, momentum=0.9, nesterov=True)
-    opt.step()                      # buf = 1, g = 1 + 0.9 * 1 = 1.9 -> p = -0.19
+    opt.step()  # buf = 1, g = 1 + 0.9 * 1 = 1.9 -> p = -0.19
     np.testing.assert_allclose(p.data, [-0.19], rtol=1e-6)
 
 
@@ -186,9 +195,9 @@ def test_adam_second_step_bias_correction():
     opt.step()
     p.grad = tt.Tensor(np.array([3.0], np.float32))
     opt.step()
-    m = 0.9 * 0.1 + 0.1 * 3                 # 0.39
-    v = 0.999 * 0.001 + 0.001 * 9           # 0.009999
-    m_hat, v_hat = m / (1 - 0.9 ** 2), v / (1 - 0.999 ** 2)
+    m = 0.9 * 0.1 + 0.1 * 3  # 0.39
+    v = 0.999 * 0.001 + 0.001 * 9  # 0.009999
+    m_hat, v_hat = m / (1 - 0.9**2), v / (1 - 0.999**2)
     expected = -0.1 - 0.1 * m_hat / (math.sqrt(v_hat) + 1e-8)
     np.testing.assert_allclose(p.data, [expected], rtol=1e-5)
 
@@ -233,8 +242,15 @@ def test_updates_are_in_place():
     assert p.data is before
 
 
-@pytest.mark.parametrize("cls,kwargs", [(optim.SGD, dict(lr=0.1, momentum=0.9)), (optim.Adam, dict(lr=0.01)),
-                                        (optim.AdamW, dict(lr=0.01)), (optim.RMSprop, dict(momentum=0.5, centered=True))])
+@pytest.mark.parametrize(
+    "cls,kwargs",
+    [
+        (optim.SGD, dict(lr=0.1, momentum=0.9)),
+        (optim.Adam, dict(lr=0.01)),
+        (optim.AdamW, dict(lr=0.01)),
+        (optim.RMSprop, dict(momentum=0.5, centered=True)),
+    ],
+)
 def test_state_dict_round_trip_continues_identically(cls, kwargs):
     params, grads = make_params(), make_grads()
     ps = [nn.Parameter(p.copy()) for p in params]
@@ -250,7 +266,7 @@ def test_state_dict_round_trip_continues_identically(cls, kwargs):
     saved = opt.state_dict()
     saved_copy = {i: {k: np.copy(v) for k, v in s.items()} for i, s in saved["state"].items()}
     ps2 = [nn.Parameter(p.data.copy()) for p in ps]
-    opt2 = cls(ps2, lr=123.0)          # different hyper-parameters: loading must restore them
+    opt2 = cls(ps2, lr=123.0)  # different hyper-parameters: loading must restore them
     opt2.load_state_dict(saved)
     assert opt2.lr == opt.lr
     steps(opt, ps, grads[7:])

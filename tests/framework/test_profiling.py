@@ -1,5 +1,6 @@
 """Module 14: counting formulae against hand counts and against the ops actually executed; the
 per-layer and op-level profilers' bookkeeping (not their timings)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,8 +10,18 @@ import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
 from tinytorch.systems.profiling import (
-    _ORIGINAL_OP, OpProfiler, attention_core_flops, attention_flops, conv2d_flops, conv2d_output_size, count_flops,
-    count_parameters, linear_flops, module_flops, parameter_bytes, profile_layers,
+    _ORIGINAL_OP,
+    OpProfiler,
+    attention_core_flops,
+    attention_flops,
+    conv2d_flops,
+    conv2d_output_size,
+    count_flops,
+    count_parameters,
+    linear_flops,
+    module_flops,
+    parameter_bytes,
+    profile_layers,
 )
 from tinytorch.systems.table import Table
 from tinytorch.tensor import Tensor
@@ -101,8 +112,8 @@ def test_profile_layers_rows_and_counts():
     assert rows["total"]["params"] == count_parameters(m)
     for r in table.rows:
         assert r["fwd ms"] >= 0 and r["bwd ms"] >= 0
-    assert m.parameters()[0].grad is None                # the profile leaves no gradients behind
-    assert "forward" not in vars(m.layers[0])            # nor wrapped methods
+    assert m.parameters()[0].grad is None  # the profile leaves no gradients behind
+    assert "forward" not in vars(m.layers[0])  # nor wrapped methods
     assert Tensor.__dict__["_op"] is _ORIGINAL_OP
     text = str(table)
     assert "Linear" in text and "total" in text
@@ -132,17 +143,17 @@ def test_op_profiler_counts_ops_of_a_training_step_and_keeps_gradients_exact():
         with prof.region("sgd update"):
             for p in m.parameters():
                 p.data = p.data - 0.0 * p.grad.data
-    assert Tensor.__dict__["_op"] is original                      # the core is restored
+    assert Tensor.__dict__["_op"] is original  # the core is restored
     for p, g in zip(m.parameters(), expected):
-        np.testing.assert_allclose(p.grad.data, g, rtol=1e-6)     # profiling changes no number
+        np.testing.assert_allclose(p.grad.data, g, rtol=1e-6)  # profiling changes no number
     calls = {name: s[0] for name, s in prof.stats.items()}
     assert calls == {"linear": 2, "relu": 1, "cross_entropy": 1, "sgd update": 1}
     table = prof.table()
     names = table.column("op")
     assert names[-2:] == ["(autograd engine)", "(untracked)"]
     assert all(r["total ms"] >= 0 for r in table.rows)
-    assert abs(sum(r["%"] for r in table.rows) - 100) < 1.0        # every microsecond is accounted for
-    assert prof.stats["linear"][2] > 0                             # backward of linear was timed
+    assert abs(sum(r["%"] for r in table.rows) - 100) < 1.0  # every microsecond is accounted for
+    assert prof.stats["linear"][2] > 0  # backward of linear was timed
 
 
 def test_op_profiler_restores_core_after_an_error_and_refuses_nesting():
@@ -165,7 +176,7 @@ def test_table_columns_align():
     header, rule, first, second = lines[1:]
     # the last column is numeric, so right-aligned: every line ends at the same place
     assert len(header) == len(rule) == len(first) == len(second)
-    assert first.startswith("a ") and second.startswith("longer")         # text left-aligned
-    assert first.endswith("0.5") and second.endswith("-")                 # missing values print as '-'
+    assert first.startswith("a ") and second.startswith("longer")  # text left-aligned
+    assert first.endswith("0.5") and second.endswith("-")  # missing values print as '-'
     assert first.index("1") + 1 == second.index("12,345") + len("12,345")  # digits line up on the right
     assert t.column("n") == [1, 12345] and len(t) == 2

@@ -1,5 +1,6 @@
 """Module 16: sparsity exactly as requested, the smallest weights go first, masks survive
 fine-tuning, removed channels change no output, the distillation loss and its T^2 scaling."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,8 +11,15 @@ import tinytorch.nn.functional as F
 from tinytorch import nn
 from tinytorch.optim import AdamW
 from tinytorch.systems.pruning import (
-    MaskedOptimizer, apply_masks, channel_prune, distill, distillation_loss, magnitude_prune, remove_pruned_channels,
-    sparsity, sparsity_report,
+    MaskedOptimizer,
+    apply_masks,
+    channel_prune,
+    distill,
+    distillation_loss,
+    magnitude_prune,
+    remove_pruned_channels,
+    sparsity,
+    sparsity_report,
 )
 
 
@@ -34,7 +42,7 @@ def test_global_magnitude_pruning_is_exact_and_drops_the_smallest(amount):
     if dropped.size and kept.size:
         assert dropped.max() <= kept.min()
     assert list(masks) == ["0.weight", "2.weight", "4.weight"]
-    assert model[0].bias.data.all()                    # biases are not pruned
+    assert model[0].bias.data.all()  # biases are not pruned
 
 
 def test_layer_scope_prunes_each_layer_exactly():
@@ -68,7 +76,7 @@ def test_channel_pruning_zeroes_whole_rows_with_the_smallest_norm():
     assert set(np.flatnonzero(dead)) == set(np.argsort(norms)[:5])
     assert np.all(model[0].bias.data[dead] == 0)
     assert (~model[2].weight.data.any(axis=1)).sum() == round(0.25 * 7)
-    assert model[4].weight.data.all()                  # the output layer keeps every class
+    assert model[4].weight.data.all()  # the output layer keeps every class
     assert "4.weight" not in masks and "0.bias" in masks
 
 
@@ -84,8 +92,8 @@ def test_masked_optimizer_keeps_pruned_weights_at_zero_through_training():
         opt.step()
     assert sparsity(model) == pytest.approx(round(0.7 * (12 * 20 + 20 * 7 + 7 * 4)) / (12 * 20 + 20 * 7 + 7 * 4))
     changed = [not np.array_equal(p.data, b) for p, b in zip(model.parameters(), before)]
-    assert all(changed)                                # the kept weights did train
-    assert opt.param_groups[0]["lr"] == 1e-2           # it is still the wrapped optimizer underneath
+    assert all(changed)  # the kept weights did train
+    assert opt.param_groups[0]["lr"] == 1e-2  # it is still the wrapped optimizer underneath
     # without the wrapper, the same optimizer revives pruned weights (so the test can fail)
     plain = mlp()
     magnitude_prune(plain, 0.7)
@@ -125,13 +133,20 @@ def test_removing_pruned_channels_changes_no_output():
     assert small[4].weight.shape == (4, 3) and small[4].in_features == 3
     with tt.no_grad():
         np.testing.assert_allclose(small(x).data, model(x).data, rtol=1e-5, atol=1e-6)
-    assert model[0].weight.shape == (20, 12)           # the original is untouched
+    assert model[0].weight.shape == (20, 12)  # the original is untouched
 
 
 def test_removing_conv_channels_through_flatten():
     tt.manual_seed(0)
-    cnn = nn.Sequential(nn.Conv2d(1, 6, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 4, 3, padding=1),
-                        nn.ReLU(), nn.Flatten(), nn.Linear(4 * 4 * 4, 3))
+    cnn = nn.Sequential(
+        nn.Conv2d(1, 6, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(6, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(4 * 4 * 4, 3),
+    )
     channel_prune(cnn, 0.5)
     x = tt.randn(2, 1, 8, 8)
     small = remove_pruned_channels(cnn, x)
@@ -184,6 +199,7 @@ def test_distillation_mixes_soft_and_hard_terms_and_t_squared_keeps_gradients_co
         x = tt.Tensor(s_data, requires_grad=True)
         distillation_loss(x, t, y, T, alpha=1.0).backward()
         return np.linalg.norm(x.grad.data)
+
     # with T^2 the soft gradient stays of the same order as T grows (without it: ~1/T^2 smaller)
     assert 0.2 < soft_grad_norm(8.0) / soft_grad_norm(2.0) < 5
 
@@ -216,6 +232,7 @@ def test_80_percent_sparse_digits_mlp_within_two_points_after_fine_tuning():
     from tinytorch.systems.benchmarking import accuracy
     from tinytorch.systems.capstone import digits_mlp
     from tinytorch.systems.pruning import fine_tune
+
     X_train, y_train, X_test, y_test = digits()
     model = digits_mlp(seed=0)
     train_classifier(model, X_train, y_train, epochs=20, lr=3e-3, seed=0)
@@ -224,4 +241,6 @@ def test_80_percent_sparse_digits_mlp_within_two_points_after_fine_tuning():
     fine_tune(model, masks, X_train, y_train, epochs=8, seed=1)
     assert sparsity(model) == pytest.approx(round(0.8 * (64 * 128 + 128 * 10)) / (64 * 128 + 128 * 10))
     sparse = accuracy(model, X_test, y_test)
-    assert sparse >= dense - 0.02, f"80% sparsity lost {100 * (dense - sparse):.2f} points ({dense:.4f} -> {sparse:.4f})"
+    assert sparse >= dense - 0.02, (
+        f"80% sparsity lost {100 * (dense - sparse):.2f} points ({dense:.4f} -> {sparse:.4f})"
+    )

@@ -1,5 +1,6 @@
 """Module 15: quantization parameters by hand, round-trip error <= scale/2, the integer inference
 path against a float reference on the same quantized values, model sizes; the digits target (slow)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,8 +11,21 @@ import tinytorch.nn.functional as F
 from tinytorch import nn
 from tinytorch.systems.benchmarking import accuracy, model_size_bytes
 from tinytorch.systems.quantization import (
-    Observer, QuantizedConv2d, QuantizedLinear, calibrate, compute_qparams, dequantize, fake_quantize, fp16_model,
-    integer_matmul, qparams_for, quantization_error, quantize, quantize_model, size_report, to_fp16,
+    Observer,
+    QuantizedConv2d,
+    QuantizedLinear,
+    calibrate,
+    compute_qparams,
+    dequantize,
+    fake_quantize,
+    fp16_model,
+    integer_matmul,
+    qparams_for,
+    quantization_error,
+    quantize,
+    quantize_model,
+    size_report,
+    to_fp16,
 )
 
 
@@ -68,7 +82,7 @@ def test_fp16_relative_error():
     x = np.random.default_rng(0).standard_normal(1000).astype(np.float32) * 100
     h = to_fp16(x)
     assert h.dtype == np.float16 and h.nbytes == x.nbytes // 2
-    assert np.max(np.abs(h.astype(np.float32) - x) / np.abs(x)) <= 2 ** -11
+    assert np.max(np.abs(h.astype(np.float32) - x) / np.abs(x)) <= 2**-11
 
 
 def test_observer_tracks_range_over_batches_and_percentile_ignores_outliers():
@@ -91,10 +105,10 @@ def test_integer_matmul_is_exact_in_both_float_paths():
     rng = np.random.default_rng(0)
     a = rng.integers(-255, 256, (5, 40)).astype(np.int16)
     b = rng.integers(-127, 128, (40, 7)).astype(np.int8)
-    assert np.array_equal(integer_matmul(a, b), a.astype(np.int64) @ b.astype(np.int64))   # float32 path
+    assert np.array_equal(integer_matmul(a, b), a.astype(np.int64) @ b.astype(np.int64))  # float32 path
     a = rng.integers(-255, 256, (3, 2000)).astype(np.int16)
     b = rng.integers(-127, 128, (2000, 4)).astype(np.int8)
-    assert 2000 * 255 * 127 > 2 ** 24                                                       # float64 path
+    assert 2000 * 255 * 127 > 2**24  # float64 path
     assert np.array_equal(integer_matmul(a, b), a.astype(np.int64) @ b.astype(np.int64))
 
 
@@ -124,8 +138,13 @@ def test_quantized_conv_equals_float_conv_on_the_quantized_values(stride, paddin
     in_qp = qparams_for(x, "asymmetric")
     q = QuantizedConv2d(conv, in_qp)
     w_hat = fake_quantize(conv.weight.data, qparams_for(conv.weight.data, "symmetric", axis=0))
-    ref = F.conv2d(tt.Tensor(fake_quantize(x, in_qp).astype(np.float64)), tt.Tensor(w_hat.astype(np.float64)),
-                   tt.Tensor(conv.bias.data.astype(np.float64)), stride, padding).data
+    ref = F.conv2d(
+        tt.Tensor(fake_quantize(x, in_qp).astype(np.float64)),
+        tt.Tensor(w_hat.astype(np.float64)),
+        tt.Tensor(conv.bias.data.astype(np.float64)),
+        stride,
+        padding,
+    ).data
     np.testing.assert_allclose(q(tt.Tensor(x)).data, ref, rtol=1e-5, atol=1e-5)
 
 
@@ -142,7 +161,9 @@ def test_weight_only_mode_uses_dequantized_weights_and_float_inputs():
 # ---- whole models ---------------------------------------------------------------------------------
 def small_cnn():
     tt.manual_seed(0)
-    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 10))
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 10)
+    )
 
 
 def test_quantize_model_replaces_layers_and_leaves_the_original_alone():
@@ -192,8 +213,9 @@ def test_quantized_state_dict_round_trips():
 @pytest.mark.slow
 def test_int8_digits_mlp_is_4x_smaller_within_one_point():
     from tinytorch.datasets import digits
-    from tinytorch.systems.capstone import digits_mlp
     from tinytorch.systems._training import train_classifier
+    from tinytorch.systems.capstone import digits_mlp
+
     X_train, y_train, X_test, y_test = digits()
     model = digits_mlp(seed=0)
     train_classifier(model, X_train, y_train, epochs=20, lr=3e-3, seed=0)
@@ -208,8 +230,9 @@ def test_int8_digits_mlp_is_4x_smaller_within_one_point():
 @pytest.mark.slow
 def test_int8_digits_cnn_within_one_point():
     from tinytorch.datasets import digits
-    from tinytorch.systems.capstone import digits_cnn
     from tinytorch.systems._training import train_classifier
+    from tinytorch.systems.capstone import digits_cnn
+
     X_train, y_train, X_test, y_test = digits(as_images=True)
     model = digits_cnn(seed=0)
     train_classifier(model, X_train, y_train, epochs=15, lr=3e-3, seed=0)

@@ -1,5 +1,6 @@
 """Module 01 (Tensor): construction, dtype policy, properties, creation helpers, seeding, and the
 forward values of every op (gradients are in test_autograd.py)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,18 +10,28 @@ import tinytorch as tt
 
 
 # ---- construction and the dtype policy -----------------------------------------------------------
-@pytest.mark.parametrize("data", [1.5, [1.0, 2.0], [[1.0], [2.5]], np.array([1.0, 2.0]),
-                                  np.array([1.0], dtype=np.float16), np.float64(3.0)],
-                         ids=["float", "list", "nested", "float64_ndarray", "float16_ndarray", "np_float64"])
+@pytest.mark.parametrize(
+    "data",
+    [1.5, [1.0, 2.0], [[1.0], [2.5]], np.array([1.0, 2.0]), np.array([1.0], dtype=np.float16), np.float64(3.0)],
+    ids=["float", "list", "nested", "float64_ndarray", "float16_ndarray", "np_float64"],
+)
 def test_float_data_is_float32_by_default(data):
     x = tt.Tensor(data)
     assert x.dtype == np.float32
     np.testing.assert_allclose(x.data, np.asarray(data, dtype=np.float64), rtol=1e-3)
 
 
-@pytest.mark.parametrize("data, dtype", [(3, np.int64), ([1, 2], np.int64), (np.array([1, 2], dtype=np.int32), np.int32),
-                                          (np.array([7], dtype=np.uint8), np.uint8), ([True, False], np.bool_)],
-                         ids=["int", "int_list", "int32_ndarray", "uint8_ndarray", "bool"])
+@pytest.mark.parametrize(
+    "data, dtype",
+    [
+        (3, np.int64),
+        ([1, 2], np.int64),
+        (np.array([1, 2], dtype=np.int32), np.int32),
+        (np.array([7], dtype=np.uint8), np.uint8),
+        ([True, False], np.bool_),
+    ],
+    ids=["int", "int_list", "int32_ndarray", "uint8_ndarray", "bool"],
+)
 def test_integer_and_bool_data_keep_their_kind(data, dtype):
     x = tt.Tensor(data)
     assert x.dtype == dtype
@@ -74,8 +85,18 @@ def test_dtype_conversions():
 
 
 def test_dtypes_match_torch(torch):
-    cases = ["T([1.0, 2.0])", "T([1, 2])", "T([True])", "T([1, 2]) / 2", "T([1, 2]) * 2.5", "T([1, 2]) * 2",
-             "T([1, 2]).sqrt()", "T([1.0]).double() * 2", "T([1, 2]).float()", "T([1, 2]) > 1"]
+    cases = [
+        "T([1.0, 2.0])",
+        "T([1, 2])",
+        "T([True])",
+        "T([1, 2]) / 2",
+        "T([1, 2]) * 2.5",
+        "T([1, 2]) * 2",
+        "T([1, 2]).sqrt()",
+        "T([1.0]).double() * 2",
+        "T([1, 2]).float()",
+        "T([1, 2]) > 1",
+    ]
     for expr in cases:
         ours = eval(expr, {"T": tt.Tensor}).dtype
         ref = eval(expr, {"T": torch.tensor}).dtype
@@ -159,22 +180,43 @@ A = np.array([[1.0, -2.0, 3.0], [0.5, 4.0, -1.5]])
 B = np.array([2.0, -1.0, 0.5])
 
 
-@pytest.mark.parametrize("expr, expected", [
-    (lambda a, b: a + b, A + B), (lambda a, b: a - b, A - B), (lambda a, b: a * b, A * B),
-    (lambda a, b: a / b, A / B), (lambda a, b: 2 * a, 2 * A), (lambda a, b: 1 - a, 1 - A),
-    (lambda a, b: 2 / b, 2 / B), (lambda a, b: a ** 2, A ** 2), (lambda a, b: 2 ** a, 2 ** A),
-    (lambda a, b: -a, -A), (lambda a, b: a @ b, A @ B), (lambda a, b: a.T @ a, A.T @ A),
-    (lambda a, b: a.abs().sqrt(), np.sqrt(np.abs(A))), (lambda a, b: a.exp(), np.exp(A)),
-    (lambda a, b: a.abs().log(), np.log(np.abs(A))), (lambda a, b: a.tanh(), np.tanh(A)),
-    (lambda a, b: a.sigmoid(), 1 / (1 + np.exp(-A))), (lambda a, b: a.relu(), np.maximum(A, 0)),
-    (lambda a, b: a.clip(-1, 1), np.clip(A, -1, 1)),
-    (lambda a, b: a.sum(axis=0), A.sum(0)), (lambda a, b: a.mean(dim=1, keepdims=True), A.mean(1, keepdims=True)),
-    (lambda a, b: a.max(), A.max()), (lambda a, b: a.min(axis=-1), A.min(-1)),
-    (lambda a, b: a.reshape(3, 2), A.reshape(3, 2)), (lambda a, b: a.reshape(-1), A.reshape(-1)),
-    (lambda a, b: a.transpose(), A.T), (lambda a, b: a.permute(1, 0), A.T),
-    (lambda a, b: a[1], A[1]), (lambda a, b: a[:, ::2], A[:, ::2]), (lambda a, b: a[[1, 1, 0]], A[[1, 1, 0]]),
-    (lambda a, b: a[a > 0], A[A > 0]),
-], ids=lambda v: "" if callable(v) or isinstance(v, np.ndarray) else str(v))
+@pytest.mark.parametrize(
+    "expr, expected",
+    [
+        (lambda a, b: a + b, A + B),
+        (lambda a, b: a - b, A - B),
+        (lambda a, b: a * b, A * B),
+        (lambda a, b: a / b, A / B),
+        (lambda a, b: 2 * a, 2 * A),
+        (lambda a, b: 1 - a, 1 - A),
+        (lambda a, b: 2 / b, 2 / B),
+        (lambda a, b: a**2, A**2),
+        (lambda a, b: 2**a, 2**A),
+        (lambda a, b: -a, -A),
+        (lambda a, b: a @ b, A @ B),
+        (lambda a, b: a.T @ a, A.T @ A),
+        (lambda a, b: a.abs().sqrt(), np.sqrt(np.abs(A))),
+        (lambda a, b: a.exp(), np.exp(A)),
+        (lambda a, b: a.abs().log(), np.log(np.abs(A))),
+        (lambda a, b: a.tanh(), np.tanh(A)),
+        (lambda a, b: a.sigmoid(), 1 / (1 + np.exp(-A))),
+        (lambda a, b: a.relu(), np.maximum(A, 0)),
+        (lambda a, b: a.clip(-1, 1), np.clip(A, -1, 1)),
+        (lambda a, b: a.sum(axis=0), A.sum(0)),
+        (lambda a, b: a.mean(dim=1, keepdims=True), A.mean(1, keepdims=True)),
+        (lambda a, b: a.max(), A.max()),
+        (lambda a, b: a.min(axis=-1), A.min(-1)),
+        (lambda a, b: a.reshape(3, 2), A.reshape(3, 2)),
+        (lambda a, b: a.reshape(-1), A.reshape(-1)),
+        (lambda a, b: a.transpose(), A.T),
+        (lambda a, b: a.permute(1, 0), A.T),
+        (lambda a, b: a[1], A[1]),
+        (lambda a, b: a[:, ::2], A[:, ::2]),
+        (lambda a, b: a[[1, 1, 0]], A[[1, 1, 0]]),
+        (lambda a, b: a[a > 0], A[A > 0]),
+    ],
+    ids=lambda v: "" if callable(v) or isinstance(v, np.ndarray) else str(v),
+)
 def test_forward_values_match_numpy(expr, expected):
     out = expr(tt.Tensor(A, dtype=np.float64), tt.Tensor(B, dtype=np.float64))
     assert out.shape == np.shape(expected)

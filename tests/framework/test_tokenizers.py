@@ -20,9 +20,19 @@ def random_unicode_strings(count: int, seed: int):
     """Seeded strings mixing ASCII, accents, combining marks, CJK, emoji (incl. ZWJ sequences) and odd whitespace."""
     rng = random.Random(seed)
     pools = [
-        (0x20, 0x7E), (0x00, 0x1F), (0xA0, 0x17F), (0x300, 0x36F), (0x391, 0x3C9), (0x400, 0x44F),
-        (0x4E00, 0x4E80), (0x1F600, 0x1F64F), (0x1F3FB, 0x1F3FF), (0x2000, 0x200D), (0x10000, 0x1007F),
-        (0xFFF0, 0xFFFF), (0x10FFF0, 0x10FFFF),
+        (0x20, 0x7E),
+        (0x00, 0x1F),
+        (0xA0, 0x17F),
+        (0x300, 0x36F),
+        (0x391, 0x3C9),
+        (0x400, 0x44F),
+        (0x4E00, 0x4E80),
+        (0x1F600, 0x1F64F),
+        (0x1F3FB, 0x1F3FF),
+        (0x2000, 0x200D),
+        (0x10000, 0x1007F),
+        (0xFFF0, 0xFFFF),
+        (0x10FFF0, 0x10FFFF),
     ]
     for _ in range(count):
         chars = []
@@ -101,7 +111,9 @@ def test_bpe_hand_computed_merges():
 def naive_bpe_merges(text: str, n_merges: int):
     """Reference: recount every pair from scratch before each merge (slow, obviously right)."""
     from collections import Counter
+
     from tinytorch.text.bpe import _merge
+
     words = [tuple(chunk.encode("utf-8")) for chunk in re.findall(SPLIT_PATTERN, text)]
     merges = []
     for k in range(n_merges):
@@ -150,6 +162,7 @@ def test_bpe_round_trips_seeded_random_unicode(bpe):
 
 
 if given is not None:
+
     @settings(max_examples=300, deadline=None)
     @given(st.text())
     def test_bpe_round_trips_any_unicode_hypothesis(text):
@@ -159,8 +172,15 @@ if given is not None:
 
 
 def test_bpe_round_trips_unseen_scripts_and_emoji(bpe):
-    for text in ["Schrödinger's 🐈‍⬛ ate 寿司 🍣!", "👩🏽‍💻\u200d\n\r\n\t", "x" * 1000, "", " ", "   leading",
-                 "ﬁ ligature, e\u0301 combining, 𝔘𝔫𝔦𝔠𝔬𝔡𝔢"]:
+    for text in [
+        "Schrödinger's 🐈‍⬛ ate 寿司 🍣!",
+        "👩🏽‍💻\u200d\n\r\n\t",
+        "x" * 1000,
+        "",
+        " ",
+        "   leading",
+        "ﬁ ligature, e\u0301 combining, 𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+    ]:
         assert bpe.decode(bpe.encode(text)) == text
 
 

@@ -1,4 +1,5 @@
 """Module 07: Trainer, gradient clipping, checkpoints that resume bit for bit."""
+
 import math
 
 import numpy as np
@@ -52,8 +53,8 @@ def test_evaluate_uses_eval_mode_and_restores_training_mode():
     trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss(), verbose=False)
     _, val = loaders()
     a, b = trainer.evaluate(val), trainer.evaluate(val)
-    assert a == b                 # dropout is off while evaluating: deterministic
-    assert model.training         # and training mode is back afterwards
+    assert a == b  # dropout is off while evaluating: deterministic
+    assert model.training  # and training mode is back afterwards
 
 
 def run(epochs, resume_from=None, save_after=None, path=None):
@@ -61,8 +62,14 @@ def run(epochs, resume_from=None, save_after=None, path=None):
     tt.manual_seed(0 if resume_from is None else 123)  # a resumed run starts from different weights
     model = mlp(dropout=0.2)
     opt = optim.Adam(model.parameters(), lr=0.02)
-    trainer = Trainer(model, opt, nn.CrossEntropyLoss(), scheduler=StepLR(opt, step_size=3, gamma=0.7),
-                      clip_grad_norm=1.0, verbose=False)
+    trainer = Trainer(
+        model,
+        opt,
+        nn.CrossEntropyLoss(),
+        scheduler=StepLR(opt, step_size=3, gamma=0.7),
+        clip_grad_norm=1.0,
+        verbose=False,
+    )
     train, val = loaders(seed=11)
     if resume_from is not None:
         trainer.load_checkpoint(resume_from)
@@ -109,7 +116,7 @@ def test_checkpoint_holds_everything_and_checks_the_optimizer(tmp_path):
 
 def test_nan_loss_stops_with_epoch_and_step():
     X, y = blobs(64)
-    X[40] = np.nan                        # sample 40 is in batch 3 (batch size 16, no shuffling)
+    X[40] = np.nan  # sample 40 is in batch 3 (batch size 16, no shuffling)
     tt.manual_seed(0)
     model = mlp()
     trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss(), verbose=False)
@@ -118,15 +125,15 @@ def test_nan_loss_stops_with_epoch_and_step():
     with pytest.raises(FloatingPointError, match=r"epoch 1, step 3 of 4.*learning rate.*inputs"):
         trainer.fit(loader, 3)
     after = model.state_dict()
-    assert not np.array_equal(before["0.weight"], after["0.weight"])   # steps 1 and 2 ran
-    assert np.isfinite(after["0.weight"]).all()                         # step 3 did not touch the weights
+    assert not np.array_equal(before["0.weight"], after["0.weight"])  # steps 1 and 2 ran
+    assert np.isfinite(after["0.weight"]).all()  # step 3 did not touch the weights
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # overflow on the way to inf is the point
 def test_divergence_from_a_huge_learning_rate_is_reported():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((64, 4)).astype(np.float32) * 10
-    y = (X @ np.ones((4, 1), np.float32))
+    y = X @ np.ones((4, 1), np.float32)
     tt.manual_seed(0)
     model = nn.Linear(4, 1)
     trainer = Trainer(model, optim.SGD(model.parameters(), lr=10.0), nn.MSELoss(), verbose=False)
@@ -144,10 +151,10 @@ def grads_of(values):
 
 
 def test_clip_grad_norm_caps_the_joint_norm():
-    ps = grads_of([[3.0, 4.0], [12.0]])               # joint norm sqrt(9 + 16 + 144) = 13
+    ps = grads_of([[3.0, 4.0], [12.0]])  # joint norm sqrt(9 + 16 + 144) = 13
     total = clip_grad_norm_(ps, max_norm=1.0)
     assert isinstance(total, tt.Tensor) and total.item() == pytest.approx(13.0)
-    np.testing.assert_allclose(ps[0].grad.data, np.array([3, 4]) / 13, rtol=1e-5)   # direction kept
+    np.testing.assert_allclose(ps[0].grad.data, np.array([3, 4]) / 13, rtol=1e-5)  # direction kept
     np.testing.assert_allclose(ps[1].grad.data, [12 / 13], rtol=1e-5)
     ps = grads_of([[0.3, 0.4]])
     assert clip_grad_norm_(ps, max_norm=1.0).item() == pytest.approx(0.5)
@@ -175,11 +182,12 @@ def test_clip_grad_norm_matches_pytorch(torch):
 def test_trainer_clips_every_step():
     tt.manual_seed(0)
     model = mlp()
-    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss(), clip_grad_norm=0.01,
-                      verbose=False)
+    trainer = Trainer(
+        model, optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss(), clip_grad_norm=0.01, verbose=False
+    )
     trainer.fit(loaders()[0], 1)
     # the gradients of the last step are still on the parameters, after clipping
-    norm = math.sqrt(sum(float((p.grad.data ** 2).sum()) for p in model.parameters()))
+    norm = math.sqrt(sum(float((p.grad.data**2).sum()) for p in model.parameters()))
     assert 0.009 < norm <= 0.01 * (1 + 1e-4)
 
 
@@ -192,7 +200,7 @@ def test_one_compact_line_per_epoch(capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2
     assert lines[0].startswith("epoch 1/2") and "val_acc" in lines[0] and "loss" in lines[0]
-    trainer.fit(train, 1)                          # numbering continues
+    trainer.fit(train, 1)  # numbering continues
     assert capsys.readouterr().out.startswith("epoch 3/3")
 
 
@@ -203,6 +211,7 @@ def test_custom_metric_and_binary_accuracy():
 
     def top_score(out, y):
         return float(out.max(axis=1).mean())
+
     tt.manual_seed(0)
     model = mlp()
     trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss(), verbose=False)
@@ -215,6 +224,7 @@ def test_custom_metric_and_binary_accuracy():
 
 def test_accuracy_reads_n_by_1_scores_as_binary_and_names_mismatched_shapes():
     from tinytorch.training import accuracy
+
     assert accuracy(np.array([[0.9], [0.2], [0.7], [0.1]]), np.array([1, 0, 1, 0])) == 1.0
     with pytest.raises(ValueError, match=r"\(4, 3\).*\(5,\)"):
         accuracy(np.zeros((4, 3)), np.zeros(5, int))

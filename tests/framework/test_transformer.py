@@ -1,5 +1,6 @@
 """Module 13 (Transformers): LayerNorm (fused op), the pre-norm TransformerBlock and the GPT decoder:
 finite differences, PyTorch parity, causality, weight tying, generation, the KV-cache seam, errors."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -40,15 +41,19 @@ def test_layer_norm_module_normalises_each_row():
 def test_layer_norm_module_matches_torch_float32(torch):
     ours, ref = nn.LayerNorm(10), torch.nn.LayerNorm(10)
     rng = np.random.default_rng(1)
-    ours.weight.data[:] = rng.standard_normal(10); ours.bias.data[:] = rng.standard_normal(10)
+    ours.weight.data[:] = rng.standard_normal(10)
+    ours.bias.data[:] = rng.standard_normal(10)
     with torch.no_grad():
-        ref.weight.copy_(torch.tensor(ours.weight.data)); ref.bias.copy_(torch.tensor(ours.bias.data))
+        ref.weight.copy_(torch.tensor(ours.weight.data))
+        ref.bias.copy_(torch.tensor(ours.bias.data))
     x = rng.standard_normal((3, 4, 10)).astype(np.float32)
     np.testing.assert_allclose(ours(tt.Tensor(x)).data, ref(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-5)
 
 
 def test_layer_norm_shape_mismatch_is_clear():
-    with pytest.raises(ValueError, match=r"trailing shape \(8,\) \(input shape \(2, 8\)\) must equal normalized_shape \(6,\)"):
+    with pytest.raises(
+        ValueError, match=r"trailing shape \(8,\) \(input shape \(2, 8\)\) must equal normalized_shape \(6,\)"
+    ):
         nn.LayerNorm(6)(tt.randn(2, 8))
 
 
@@ -57,7 +62,7 @@ def test_transformer_block_layout():
     block = nn.TransformerBlock(16, 4)
     names = [n for n, _ in block.named_parameters()]
     assert names[:2] == ["ln1.weight", "ln1.bias"] and "attn.q_proj.weight" in names and "ln2.bias" in names
-    assert block.mlp[0].weight.shape == (64, 16) and block.mlp[2].weight.shape == (16, 64)   # mlp_ratio=4
+    assert block.mlp[0].weight.shape == (64, 16) and block.mlp[2].weight.shape == (16, 64)  # mlp_ratio=4
     assert isinstance(block.mlp[1], nn.GELU)
     assert nn.TransformerBlock(16, 4, mlp_ratio=2).mlp[0].out_features == 32
     assert block(tt.randn(2, 5, 16)).shape == (2, 5, 16)
@@ -82,19 +87,25 @@ def test_transformer_block_matches_torch_composition(torch, float64):
         return tf.layer_norm(h, (E,), tw[f"{name}.weight"], tw[f"{name}.bias"], 1e-5)
 
     def attn(h):
-        q, k, v = (tf.linear(h, tw[f"attn.{p}_proj.weight"], tw[f"attn.{p}_proj.bias"]).reshape(2, T, 2, 4).transpose(1, 2)
-                   for p in "qkv")
+        q, k, v = (
+            tf.linear(h, tw[f"attn.{p}_proj.weight"], tw[f"attn.{p}_proj.bias"]).reshape(2, T, 2, 4).transpose(1, 2)
+            for p in "qkv"
+        )
         mask = torch.tensor(causal_mask(T).data)
         o = tf.scaled_dot_product_attention(q, k, v, attn_mask=mask).transpose(1, 2).reshape(2, T, E)
         return tf.linear(o, tw["attn.out_proj.weight"], tw["attn.out_proj.bias"])
 
     h = xt + attn(ln(xt, "ln1"))
-    m = tf.linear(tf.gelu(tf.linear(ln(h, "ln2"), tw["mlp.0.weight"], tw["mlp.0.bias"]), approximate="tanh"),
-                  tw["mlp.2.weight"], tw["mlp.2.bias"])
+    m = tf.linear(
+        tf.gelu(tf.linear(ln(h, "ln2"), tw["mlp.0.weight"], tw["mlp.0.bias"]), approximate="tanh"),
+        tw["mlp.2.weight"],
+        tw["mlp.2.bias"],
+    )
     expected = h + m
     out = block(tt.Tensor(xn), causal_mask(T))
     np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-10, atol=1e-12)
-    out.sum().backward(); expected.sum().backward()
+    out.sum().backward()
+    expected.sum().backward()
     for name, p in block.named_parameters():
         np.testing.assert_allclose(p.grad.data, tw[name].grad.numpy(), rtol=1e-9, atol=1e-11, err_msg=name)
 
@@ -102,7 +113,7 @@ def test_transformer_block_matches_torch_composition(torch, float64):
 def test_transformer_block_dropout_only_in_training():
     block = nn.TransformerBlock(8, 2, dropout=0.5)
     x = tt.randn(2, 3, 8, seed=0)
-    assert not np.allclose(block(x).data, block(x).data)           # training: random masks
+    assert not np.allclose(block(x).data, block(x).data)  # training: random masks
     block.eval()
     np.testing.assert_array_equal(block(x).data, block(x).data)
     block.dropout.p = 0.0
@@ -132,7 +143,7 @@ def test_gpt_tied_weight_gets_both_gradients():
     ids = np.array([[1, 2, 3]])
     F.cross_entropy(model(ids).reshape(-1, 13), np.array([2, 3, 4])).backward()
     g = model.tok_emb.weight.grad.data
-    assert np.all(g[[0, 5, 12]] != 0)      # unused as input, still trained through the head
+    assert np.all(g[[0, 5, 12]] != 0)  # unused as input, still trained through the head
     assert not np.allclose(g[1], 0)
 
 
@@ -171,9 +182,9 @@ def test_generate_shapes_modes_and_reproducibility():
     model = small_gpt()
     out = model.generate([1, 2, 3], max_new_tokens=10, seed=0)
     assert isinstance(out, tt.Tensor) and out.shape == (13,) and out.tolist()[:3] == [1, 2, 3]
-    assert out.data.min() >= 0 and out.data.max() < 13             # longer than block_size: context is cropped
+    assert out.data.min() >= 0 and out.data.max() < 13  # longer than block_size: context is cropped
     assert model.generate([1, 2, 3], 10, seed=0).tolist() == out.tolist()
-    assert model.training                                            # mode restored
+    assert model.training  # mode restored
     batch = model.generate(np.array([[1, 2], [3, 4]]), 4, seed=1)
     assert batch.shape == (2, 6)
     greedy = model.generate([1, 2, 3], 6, temperature=0)
@@ -181,7 +192,7 @@ def test_generate_shapes_modes_and_reproducibility():
     # greedy == argmax of the model's own next-token logits
     ids = greedy.data[None, :3]
     assert greedy.data[3] == model(ids).data[0, -1].argmax()
-    assert tt.is_grad_enabled()                                      # no_grad only inside generate
+    assert tt.is_grad_enabled()  # no_grad only inside generate
 
 
 def test_generate_top_k_restricts_the_choices():
@@ -211,8 +222,8 @@ def test_kv_cache_seam_incremental_forward_equals_full_forward():
     full = model(ids).data
     caches = [ListCache() for _ in model.blocks]
     with tt.no_grad():
-        first = model(ids[:, :4], start_pos=0, caches=caches).data       # the prompt at once
-        steps = [model(ids[:, t:t + 1], start_pos=t, caches=caches).data for t in range(4, 7)]  # one token each
+        first = model(ids[:, :4], start_pos=0, caches=caches).data  # the prompt at once
+        steps = [model(ids[:, t : t + 1], start_pos=t, caches=caches).data for t in range(4, 7)]  # one token each
     np.testing.assert_allclose(first, full[:, :4], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(np.concatenate(steps, axis=1), full[:, 4:], rtol=1e-5, atol=1e-6)
     assert caches[0].k.shape == (2, 2, 7, 8)

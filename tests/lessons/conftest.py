@@ -1,5 +1,6 @@
 """Isolation for the lesson tests: the learner's work folder, progress file and check log live in a
 temporary directory, and no learner code stays installed over the package after a test."""
+
 from __future__ import annotations
 
 import pytest

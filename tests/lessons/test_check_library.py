@@ -1,5 +1,6 @@
 """The check library itself: reports, robustness against the learner's code, gradient cases, hints,
 progress, and the learner's code flowing on (install, save, use_my_work)."""
+
 from __future__ import annotations
 
 import json
@@ -9,9 +10,18 @@ import types
 import numpy as np
 import pytest
 
-import tinytorch as tt
-from tinytorch.checks import Case, Lesson, Piece, Raises, grad_case, implement, run_case, use_my_work, use_reference
-from tinytorch.checks import mine
+from tinytorch.checks import (
+    Case,
+    Lesson,
+    Piece,
+    Raises,
+    grad_case,
+    implement,
+    mine,
+    run_case,
+    use_my_work,
+    use_reference,
+)
 from tinytorch.checks.compare import describe, mismatch
 from tinytorch.tensor import Tensor, _shape_error
 
@@ -26,9 +36,11 @@ def piece(cases, name="Tensor.__add__"):
 def test_mismatch_names_shape_nan_value_type_and_none():
     exp = np.zeros((2, 3), np.float32)
     assert mismatch(Tensor(np.zeros(3)), exp) == "shape (3,), expected shape (2, 3)"
-    nan = np.zeros((2, 3)); nan[1, 2] = np.nan
+    nan = np.zeros((2, 3))
+    nan[1, 2] = np.nan
     assert "NaN at index (1, 2)" in mismatch(nan, exp)
-    off = np.zeros((2, 3)); off[0, 1] = 5
+    off = np.zeros((2, 3))
+    off[0, 1] = 5
     assert mismatch(off, exp) == "value at index (0, 1) is 5, expected 0 (1 of 6 elements differ)"
     assert "returned None" in mismatch(None, exp)
     assert "expected a Tensor, got a ndarray" in mismatch(exp, exp, returns=Tensor)
@@ -43,14 +55,17 @@ def test_describe_is_one_short_line():
 
 
 # ---- running a case against the learner's code never crashes ----------------------------------------
-@pytest.mark.parametrize("impl, needle", [
-    (lambda a, b: 1 / 0, "ZeroDivisionError: division by zero"),
-    (lambda a, b: None, "returned None"),
-    (lambda a, b: Tensor(np.full((2, 2), np.nan)), "NaN at index (0, 0)"),
-    (lambda a, b: Tensor(np.zeros(4)), "shape (4,), expected shape (2, 2)"),
-    (lambda a, b: object(), "expected a Tensor, got a object"),
-    (lambda a, b: sys.setrecursionlimit(100) or (_ for _ in ()).throw(RecursionError("deep")), "RecursionError"),
-])
+@pytest.mark.parametrize(
+    "impl, needle",
+    [
+        (lambda a, b: 1 / 0, "ZeroDivisionError: division by zero"),
+        (lambda a, b: None, "returned None"),
+        (lambda a, b: Tensor(np.full((2, 2), np.nan)), "NaN at index (0, 0)"),
+        (lambda a, b: Tensor(np.zeros(4)), "shape (4,), expected shape (2, 2)"),
+        (lambda a, b: object(), "expected a Tensor, got a object"),
+        (lambda a, b: sys.setrecursionlimit(100) or (_ for _ in ()).throw(RecursionError("deep")), "RecursionError"),
+    ],
+)
 def test_learner_failures_are_failing_cases_with_messages(impl, needle):
     limit = sys.getrecursionlimit()
     case = Case("ones + ones", (Tensor(np.ones((2, 2))), Tensor(np.ones((2, 2)))), np.full((2, 2), 2.0), returns=Tensor)
@@ -68,18 +83,24 @@ def test_raises_requires_the_error_and_the_names_in_its_message():
 
     def raw_numpy(a, b):
         return Tensor(a.data + b.data)
+
     result = run_case(p, case, raw_numpy)
     assert not result.passed and "does not name (2, 3)" in result.message
 
     def silent(a, b):
         return Tensor(np.zeros(1))
-    assert "no error was raised" in run_case(p, case, silent).message or "but it returned" in run_case(p, case, silent).message
+
+    assert (
+        "no error was raised" in run_case(p, case, silent).message
+        or "but it returned" in run_case(p, case, silent).message
+    )
 
 
 def test_where_points_at_the_learners_line():
     def add(self, other):
         data = self.data + undefined_name  # noqa: F821
         return data
+
     case = Case("x + x", (Tensor([1.0]), Tensor([1.0])), np.array([2.0]))
     result = run_case(piece([case]), case, add)
     assert "NameError" in result.message and "undefined_name" in result.where and "of add" in result.where
@@ -96,17 +117,20 @@ def test_grad_case_passes_a_correct_backward_and_names_the_first_wrong_element()
     p = piece([case], "Tensor.__mul__")
     assert run_case(p, case, _mul).passed
 
-    def wrong_mul(a, b):    # gradient for b is wrong at [1, 0] only
+    def wrong_mul(a, b):  # gradient for b is wrong at [1, 0] only
         def backward(g):
             gb = g * a.data
             gb[1, 0] *= 3
             return g * b.data, gb
+
         return Tensor._op(a.data * b.data, (a, b), backward, "mul")
+
     result = run_case(p, case, wrong_mul)
     assert not result.passed and "d/dy[1, 0]" in result.message and "1 of 4" in result.message
 
     def no_backward(a, b):
         return Tensor._op(a.data * b.data, (a, b), None, "mul")
+
     result = run_case(p, case, no_backward)
     assert not result.passed and "x.grad is None" in result.message
 
@@ -119,9 +143,10 @@ def test_lesson_grades_the_learners_code_and_it_flows_on(learner_files, capsys):
     assert "not defined yet" in out and "@implement(Tensor)" in out
 
     @implement(Tensor)
-    class _:                 # the name does not matter; the methods do
+    class _:  # the name does not matter; the methods do
         def __add__(self, other):
             raise NotImplementedError("TODO: add")
+
     assert Tensor.__add__ is REFERENCE_ADD, "registering must not install a stub"
     lesson.check("Tensor.__add__")
     out = capsys.readouterr().out
@@ -141,11 +166,12 @@ def test_lesson_grades_the_learners_code_and_it_flows_on(learner_files, capsys):
             except ValueError as e:
                 raise _shape_error("add", self.data, o, e) from None
             return Tensor._op(data, (self,), None, "add")
+
     lesson.check("Tensor.__add__")
     out = capsys.readouterr().out
     assert "✅ Tensor.__add__" in out and "all 5 checks pass" in out
     mine_add = Tensor.__dict__["__add__"]
-    assert mine_add is not REFERENCE_ADD and Tensor.__dict__["__radd__"] is mine_add   # installed, alias too
+    assert mine_add is not REFERENCE_ADD and Tensor.__dict__["__radd__"] is mine_add  # installed, alias too
     assert (Tensor([1.0]) + 1).tolist() == [2.0]
 
     saved = (learner_files / "my_tinytorch" / "01_tensor.py").read_text()
@@ -166,6 +192,7 @@ def test_lesson_grades_the_learners_code_and_it_flows_on(learner_files, capsys):
     class Broken:
         def __add__(self, other):
             return self
+
     lesson.check("Tensor.__add__")
     assert Tensor.__dict__["__add__"] is REFERENCE_ADD, "a failing piece goes back to the reference"
     assert "Tensor.__add__" not in (learner_files / "my_tinytorch" / "01_tensor.py").read_text()
@@ -185,9 +212,11 @@ def test_module_functions_are_installed_where_other_modules_imported_them(learne
     user.helper = home.helper
     sys.modules[home.__name__], sys.modules[user.__name__] = home, user
     try:
+
         @implement(home.__name__)
         def helper(x):
             return x + 2
+
         mine.install(mine.REGISTRY["tinytorch._fake_home:helper"])
         assert home.helper(0) == 2 and user.helper(0) == 2
         mine.uninstall("tinytorch._fake_home:helper")
@@ -209,6 +238,7 @@ def test_super_works_inside_an_implement_block():
     class Child_:
         def describe(self):
             return "my child of " + super().describe()
+
     entry = mine.REGISTRY[f"{Child.__module__}:{Child.__qualname__}.describe"]
     mine.install(entry)
     assert Child().describe() == "my child of base"
@@ -227,6 +257,7 @@ def test_helpers_in_an_implement_block_are_added_and_saved(learner_files):
             except ValueError as e:
                 raise _shape_error("add", self.data, o, e) from None
             return Tensor._op(data, (self,), None, "add")
+
     assert Tensor([1.0])._my_operand(3) == 3, "a new helper method is added at once"
     assert all(r.passed for r in Lesson("01_tensor").run("Tensor.__add__"))
     text = (learner_files / "my_tinytorch" / "01_tensor.py").read_text()
@@ -238,7 +269,8 @@ def test_use_my_work_skips_a_piece_a_later_lesson_revisits(learner_files, monkey
     folder.mkdir()
     (folder / "01_tensor.py").write_text(
         "# %% piece tinytorch.tensor:Tensor.__add__ (test)\n@implement(Tensor)\nclass Tensor:\n"
-        "    def __add__(self, other):\n        return 'mine'\n")
+        "    def __add__(self, other):\n        return 'mine'\n"
+    )
     monkeypatch.setattr(mine, "_declaring_lessons", lambda: {"tinytorch.tensor:Tensor.__add__": [1, 5]})
     assert use_my_work() == [] and "lesson 05 revisits it" in capsys.readouterr().out
     assert Tensor.__dict__["__add__"] is REFERENCE_ADD
@@ -255,6 +287,6 @@ def test_a_broken_saved_block_is_reported_not_raised(learner_files, capsys):
 
 
 def test_progress_is_optional(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "tinytorch.progress", None)      # import fails: no progress module
+    monkeypatch.setitem(sys.modules, "tinytorch.progress", None)  # import fails: no progress module
     Lesson("01_tensor").check("Tensor.sum")
     assert "Tensor.sum" in capsys.readouterr().out

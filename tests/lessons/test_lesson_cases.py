@@ -4,6 +4,7 @@ These are the same cases the notebooks run against the learner's code; here they
 package itself (so a case that the reference fails is a bug in the case or in the package), and a
 case that a `NotImplementedError` stub passes would be vacuous.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -26,8 +27,12 @@ def _case_file(item):
 
 
 WRITTEN = [item for item in LESSONS if _case_file(item) is not None]
-CASES = [pytest.param(item.id, piece, case, id=f"{item.id}-{piece.name}-{case.name}")
-         for item in WRITTEN for piece in load_pieces(item.id) for case in piece.build_cases()]
+CASES = [
+    pytest.param(item.id, piece, case, id=f"{item.id}-{piece.name}-{case.name}")
+    for item in WRITTEN
+    for piece in load_pieces(item.id)
+    for case in piece.build_cases()
+]
 
 
 @pytest.mark.parametrize("lesson_id, piece, case", CASES)
@@ -59,4 +64,4 @@ def test_case_file_has_a_lesson_source_and_sound_pieces(item):
     for piece in pieces:
         assert piece.todo.strip(), f"{piece.key} needs a `todo` (the stub's message)"
         assert piece.build_cases(), f"{piece.key} has no cases"
-        piece.reference()        # raises LookupError naming the piece if the package lacks it
+        piece.reference()  # raises LookupError naming the piece if the package lacks it

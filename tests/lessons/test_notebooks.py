@@ -7,6 +7,7 @@
 - lessons/README.md's table is what the sources say.
 Check results are read from the JSON lines the check library writes to $TINYTORCH_CHECK_LOG.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,16 @@ from nbclient import NotebookClient
 
 from tinytorch.checks import load_pieces
 from tools.build_notebooks import (
-    LessonError, build_lesson, build_milestone, lesson_sources, lessons_table, milestone_sources,
-    reference_source, stub_source, TABLE_BEGIN, TABLE_END,
+    TABLE_BEGIN,
+    TABLE_END,
+    LessonError,
+    build_lesson,
+    build_milestone,
+    lesson_sources,
+    lessons_table,
+    milestone_sources,
+    reference_source,
+    stub_source,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,8 +50,7 @@ def execute(path: Path, kind: str, workdir: Path, monkeypatch) -> tuple:
         monkeypatch.setenv("TINYTORCH_CHECK_LOG", str(log))
         monkeypatch.setenv("TINYTORCH_WORK", str(run / "my_tinytorch"))
         monkeypatch.setenv("TINYTORCH_PROGRESS", str(run / "progress.json"))
-        NotebookClient(nb, kernel_name="python3", timeout=600,
-                       resources={"metadata": {"path": str(run)}}).execute()
+        NotebookClient(nb, kernel_name="python3", timeout=600, resources={"metadata": {"path": str(run)}}).execute()
         records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
         _EXECUTED[key] = (nb, records, run)
     return _EXECUTED[key]
@@ -100,20 +108,26 @@ def test_notebooks_are_valid_and_learner_has_no_solution(path):
         stub = stub_source(piece, number)
         assert stub in text or textwrap.indent(stub, "    ").rstrip() in text, f"{piece.name}: stub missing"
         stub_lines = {line.strip() for line in stub.splitlines()}
-        body = [line.strip() for line in reference_source(piece).splitlines()
-                if line.strip() and line.strip() not in stub_lines and not line.strip().startswith("#")]
+        body = [
+            line.strip()
+            for line in reference_source(piece).splitlines()
+            if line.strip() and line.strip() not in stub_lines and not line.strip().startswith("#")
+        ]
         leaked = [line for line in body if len(line) > 12 and line in text]
         assert not leaked, f"{piece.name}: solution lines in the learner notebook: {leaked}"
-        assert any(len(line) > 12 and line in ref_text for line in body), \
+        assert any(len(line) > 12 and line in ref_text for line in body), (
             f"{piece.name}: the leak test sees no solution line even in the reference notebook"
-    assert "NotImplementedError(\"TODO" not in ref_text
+        )
+    assert 'NotImplementedError("TODO' not in ref_text
 
 
 @pytest.mark.parametrize("readme, prefix", [("lessons/README.md", ""), ("README.md", "lessons/")])
 def test_lessons_table_is_current(readme, prefix):
     text = (REPO / readme).read_text()
     current = text.split(TABLE_BEGIN, 1)[1].split(TABLE_END, 1)[0].strip()
-    assert current == lessons_table(REPO, prefix), f"{readme}'s lessons table is stale: run `python -m tools.build_notebooks`"
+    assert current == lessons_table(REPO, prefix), (
+        f"{readme}'s lessons table is stale: run `python -m tools.build_notebooks`"
+    )
 
 
 @pytest.mark.parametrize("path", milestone_sources(REPO), ids=[p.stem for p in milestone_sources(REPO)])

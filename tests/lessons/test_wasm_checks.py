@@ -7,6 +7,7 @@
 Uses what `make site` builds (site/_output/static/pyodide, .cache/pyodide-wheels) via
 site/run_in_pyodide.mjs.
 """
+
 from __future__ import annotations
 
 import json
@@ -82,13 +83,26 @@ def test_checks_run_in_pyodide(tmp_path, capsys):
         notebooks[f"{path.stem}-learner"] = _code_cells(learner)
         expected[path.stem] = sum(len(p.build_cases()) for p in load_pieces(path.stem))
     code = f"NOTEBOOKS = {json.dumps(json.dumps(notebooks))}\n" + INNER
-    job = {"dist": str(DIST), "packages": ["numpy", "micropip", "packaging"], "wheels": [str(w) for w in wheels],
-           "mounts": {"/repo": str(REPO)}, "code": code}
+    job = {
+        "dist": str(DIST),
+        "packages": ["numpy", "micropip", "packaging"],
+        "wheels": [str(w) for w in wheels],
+        "mounts": {"/repo": str(REPO)},
+        "code": code,
+    }
     (tmp_path / "job.json").write_text(json.dumps(job))
-    prefix = ["unshare", "-n"] if shutil.which("unshare") and subprocess.run(
-        ["unshare", "-n", "true"], capture_output=True).returncode == 0 else []
-    result = subprocess.run(prefix + ["node", "--experimental-wasm-stack-switching", "site/run_in_pyodide.mjs",
-                                      str(tmp_path / "job.json")], cwd=REPO, capture_output=True, text=True, timeout=1800)
+    prefix = (
+        ["unshare", "-n"]
+        if shutil.which("unshare") and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+        else []
+    )
+    result = subprocess.run(
+        prefix + ["node", "--experimental-wasm-stack-switching", "site/run_in_pyodide.mjs", str(tmp_path / "job.json")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     marker = next((l for l in result.stdout.splitlines() if l.startswith("WASM_CHECKS ")), None)
     with capsys.disabled():
         print(f"\n[pyodide checks] {marker}\n{result.stderr.strip()[-1500:]}")

@@ -1,4 +1,5 @@
 """Each milestone runs in its reduced ("quick") mode and must reach its historical target."""
+
 from __future__ import annotations
 
 import runpy
@@ -41,7 +42,7 @@ def test_1969_xor_one_layer_fails_two_layers_solve_it():
 def test_1986_mlp_digits():
     r = run_milestone("1986_mlp")
     assert r["digits_test_accuracy"] >= 0.95
-    assert r["mnist_test_accuracy"] >= 0.85          # 2 quick epochs on the 28x28 MNIST subset
+    assert r["mnist_test_accuracy"] >= 0.85  # 2 quick epochs on the 28x28 MNIST subset
 
 
 @pytest.mark.slow
@@ -49,7 +50,7 @@ def test_1998_cnn_digits():
     r = run_milestone("1998_cnn")
     assert r["cnn_test_accuracy"] >= 0.97
     assert r["cnn_parameters"] > 0 and r["mlp_parameters"] > 0
-    assert r["cnn_flops"] > r["mlp_flops"] > 0       # weight sharing: each CNN weight is used many times
+    assert r["cnn_flops"] > r["mlp_flops"] > 0  # weight sharing: each CNN weight is used many times
 
 
 @pytest.mark.slow
@@ -65,6 +66,8 @@ def test_2018_mlperf():
     r = run_milestone("2018_mlperf")
     # every weight 1 byte instead of 4; biases and per-channel scales stay float32 (see the README)
     assert r["int8_weight_ratio"] == 4.0 and r["int8_size_ratio"] >= 3.75 and r["int8_meets_quality"]
-    assert r["kv_cache_same_tokens"]  # the speed-up is a timing: printed by the milestone and `make bench`, not asserted
+    assert r[
+        "kv_cache_same_tokens"
+    ]  # the speed-up is a timing: printed by the milestone and `make bench`, not asserted
     assert len(r["table"]) >= 6
     assert all(row["accuracy %"] is not None for row in r["table"])

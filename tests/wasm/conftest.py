@@ -5,6 +5,7 @@ They use what the site ships: the Pyodide dist in site/_output/static/pyodide (b
 same target). Node runs inside `unshare -n` (no network at all) when the system permits it, which
 proves nothing is fetched at test time.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,7 @@ RUNNER = REPO / "site" / "run_in_pyodide.mjs"
 
 
 def _offline_prefix() -> list[str]:
-    if shutil.which("unshare") and subprocess.run(["unshare", "-n", "true"],
-                                                  capture_output=True).returncode == 0:
+    if shutil.which("unshare") and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
         return ["unshare", "-n"]
     return []
 
@@ -52,15 +52,21 @@ def run_in_pyodide(pyodide_dist, tmp_path_factory):
     prefix = _offline_prefix()
 
     def run(code: str, packages=(), wheels=(), mounts=None, timeout=900):
-        job = {"dist": str(pyodide_dist), "packages": list(packages),
-               "wheels": [str(w) for w in wheels], "mounts": mounts or {}, "code": code}
+        job = {
+            "dist": str(pyodide_dist),
+            "packages": list(packages),
+            "wheels": [str(w) for w in wheels],
+            "mounts": mounts or {},
+            "code": code,
+        }
         job_file = tmp_path_factory.mktemp("pyodide") / "job.json"
         job_file.write_text(json.dumps(job))
         # stack switching (JSPI) is on by default in Chromium, behind this flag in Node 20: without it
         # Pyodide cannot run asyncio.run() / run_sync(), which work in the browser
         node = ["node", "--experimental-wasm-stack-switching"]
-        return subprocess.run(prefix + node + [str(RUNNER), str(job_file)], cwd=REPO,
-                              capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            prefix + node + [str(RUNNER), str(job_file)], cwd=REPO, capture_output=True, text=True, timeout=timeout
+        )
 
     return run
 
@@ -68,8 +74,9 @@ def run_in_pyodide(pyodide_dist, tmp_path_factory):
 @pytest.fixture(scope="session")
 def inner_pytest_wheels() -> list[Path]:
     """pytest and its pure deps for Pyodide (packaging comes from the Pyodide lock)."""
-    wheels = [next(iter(sorted(PYODIDE_WHEELS.glob(f"{name}-*.whl"))), None)
-              for name in ("pytest", "pluggy", "iniconfig")]
+    wheels = [
+        next(iter(sorted(PYODIDE_WHEELS.glob(f"{name}-*.whl"))), None) for name in ("pytest", "pluggy", "iniconfig")
+    ]
     if None in wheels:
         pytest.fail(f"pytest/pluggy/iniconfig wheels missing in {PYODIDE_WHEELS}: run `make site`")
     return wheels

@@ -4,6 +4,7 @@ The repository is mounted into Pyodide (NODEFS, read in place) with its root fir
 the tests exercise the current source. Tests that need native-only packages (torch, nbclient) must
 skip themselves when those cannot be imported.
 """
+
 import json
 
 import pytest
@@ -31,8 +32,9 @@ rc
 
 
 def test_framework_suite_passes_in_pyodide(run_in_pyodide, inner_pytest_wheels, repo_root, capsys):
-    result = run_in_pyodide(INNER, packages=["numpy", "micropip", "packaging"],
-                            wheels=inner_pytest_wheels, mounts={"/repo": str(repo_root)})
+    result = run_in_pyodide(
+        INNER, packages=["numpy", "micropip", "packaging"], wheels=inner_pytest_wheels, mounts={"/repo": str(repo_root)}
+    )
     lines = result.stdout.splitlines()
     marker = next((line for line in lines if line.startswith("WASM_PYTEST ")), None)
     summary = "\n".join(line for line in lines[-15:] if not line.startswith("WASM_PYTEST "))
@@ -42,4 +44,5 @@ def test_framework_suite_passes_in_pyodide(run_in_pyodide, inner_pytest_wheels, 
     inner = json.loads(marker.removeprefix("WASM_PYTEST "))
     assert inner["collected"] > 0, f"no framework tests collected under Pyodide:\n{result.stdout[-4000:]}"
     assert inner["exit"] == 0 and result.returncode == 0, (
-        f"framework tests failed under Pyodide (exit {inner['exit']}):\n{result.stdout[-6000:]}")
+        f"framework tests failed under Pyodide (exit {inner['exit']}):\n{result.stdout[-6000:]}"
+    )

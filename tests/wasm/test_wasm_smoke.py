@@ -1,4 +1,5 @@
 """The site's Pyodide ships numpy 2.0.2 and the tinytorch wheel from its own lock."""
+
 import pytest
 
 pytestmark = pytest.mark.wasm

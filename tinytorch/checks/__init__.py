@@ -19,10 +19,23 @@ Case files: `tinytorch/checks/lessonNN.py` declares `HOME` (the module holding t
 and `PIECES` (a list of `Piece`s, each with a function yielding its `Case`s). The same cases run
 natively under pytest against the package's reference (tests/lessons/).
 """
+
 from .cases import Case, Piece, Raises, construct
 from .gradients import grad_case
 from .mine import implement, use_my_work, use_reference, work_dir
 from .runner import Lesson, load_pieces, run_case
 
-__all__ = ["Case", "Piece", "Raises", "construct", "grad_case", "implement", "use_my_work", "use_reference", "work_dir",
-           "Lesson", "load_pieces", "run_case"]
+__all__ = [
+    "Case",
+    "Piece",
+    "Raises",
+    "construct",
+    "grad_case",
+    "implement",
+    "use_my_work",
+    "use_reference",
+    "work_dir",
+    "Lesson",
+    "load_pieces",
+    "run_case",
+]

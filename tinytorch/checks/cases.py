@@ -11,11 +11,13 @@ A *case* is one call and its expectation, e.g. "broadcast (2, 3) + (3,)": argume
 value (NumPy computes it), `Raises(...)` for an error the learner must raise, or a function that
 inspects the result. Cases are built fresh for every run (a learner's code may modify its inputs).
 """
+
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 
 @dataclass
@@ -91,12 +93,12 @@ class Piece:
 
     @property
     def key(self) -> str:
-        """"tinytorch.tensor:Tensor.__add__": the piece's unique name across the course."""
+        """ "tinytorch.tensor:Tensor.__add__": the piece's unique name across the course."""
         return f"{self.home}:{self.name}"
 
     @property
     def owner_name(self) -> str | None:
-        """"Tensor" for a method, None for a module-level function."""
+        """ "Tensor" for a method, None for a module-level function."""
         return self.name.rpartition(".")[0] or None
 
     @property
@@ -117,6 +119,7 @@ class Piece:
         """The package's own implementation (the raw class attribute: function, property, ...),
         even while the learner's version is installed in its place."""
         from .mine import original
+
         owner = self.owner()
         value = original(self.key)
         if value is None:

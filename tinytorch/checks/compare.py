@@ -3,6 +3,7 @@
 Everything here works on NumPy arrays (a Tensor is read through `.data`), never on the learner's
 Tensor operations: a check must not depend on the code it is checking.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -11,11 +12,12 @@ import numpy as np
 
 from .cases import Raises
 
-MAX_SHOWN = 12     # elements shown before an array is abbreviated
+MAX_SHOWN = 12  # elements shown before an array is abbreviated
 
 
 def _is_tensor(value) -> bool:
     from tinytorch.tensor import Tensor
+
     return isinstance(value, Tensor)
 
 
@@ -31,8 +33,9 @@ def as_array(value):
 
 
 def _values(arr: np.ndarray) -> str:
-    text = np.array2string(arr, precision=4, separator=", ", threshold=MAX_SHOWN, edgeitems=3,
-                           max_line_width=10_000, suppress_small=True)
+    text = np.array2string(
+        arr, precision=4, separator=", ", threshold=MAX_SHOWN, edgeitems=3, max_line_width=10_000, suppress_small=True
+    )
     return " ".join(text.split())
 
 
@@ -72,7 +75,7 @@ def mismatch(got, expected, *, returns=None, dtype=None, rtol=1e-5, atol=1e-6, p
                 return problem
         return None
     exp = as_array(expected)
-    if exp is None:        # not array-like: plain equality (strings, shapes, dicts, ...)
+    if exp is None:  # not array-like: plain equality (strings, shapes, dicts, ...)
         return None if got == expected else f"{where}expected {expected!r}, got {got!r}"
     arr = as_array(got)
     if arr is None:
@@ -93,15 +96,19 @@ def mismatch(got, expected, *, returns=None, dtype=None, rtol=1e-5, atol=1e-6, p
         nan = np.isnan(got_f) & ~np.isnan(exp_f)
         if nan.any():
             idx = _first(nan)
-            return f"{where}NaN at index {idx} (expected {exp_f[idx]:.6g}); a division by zero, or log/sqrt of a negative?"
+            return (
+                f"{where}NaN at index {idx} (expected {exp_f[idx]:.6g}); a division by zero, or log/sqrt of a negative?"
+            )
         bad = ~np.isclose(got_f, exp_f, rtol=rtol, atol=atol, equal_nan=True)
     else:
         bad = arr != exp
     if np.any(bad):
         idx = _first(bad)
         count = int(np.sum(bad))
-        return (f"{where}value at index {idx} is {_scalar(arr, idx)}, expected {_scalar(exp, idx)} "
-                f"({count} of {exp.size} element{'s' if exp.size != 1 else ''} differ)")
+        return (
+            f"{where}value at index {idx} is {_scalar(arr, idx)}, expected {_scalar(exp, idx)} "
+            f"({count} of {exp.size} element{'s' if exp.size != 1 else ''} differ)"
+        )
     return None
 
 
@@ -114,7 +121,11 @@ def _first(mask) -> tuple:
 
 def _scalar(arr, idx) -> str:
     value = np.asarray(arr)[idx] if idx else np.asarray(arr).item()
-    return f"{value:.6g}" if isinstance(value, (float, np.floating)) else repr(value.item() if hasattr(value, "item") else value)
+    return (
+        f"{value:.6g}"
+        if isinstance(value, (float, np.floating))
+        else repr(value.item() if hasattr(value, "item") else value)
+    )
 
 
 def raises_mismatch(error: BaseException | None, expected: Raises) -> str | None:

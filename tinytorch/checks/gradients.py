@@ -9,6 +9,7 @@
    differences give 3".
 Keep inputs small (a dozen elements): each element costs two forward passes, and the browser is slow.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,6 +20,7 @@ from .compare import describe
 
 def _leaf(array, requires_grad):
     from tinytorch.tensor import Tensor
+
     return Tensor(np.array(array, dtype=np.float64), dtype=np.float64, requires_grad=requires_grad)
 
 
@@ -61,8 +63,10 @@ def grad_case(name, fn, *inputs, names=None, hint="", eps=1e-6, rtol=1e-4, atol=
         numeric = numerical_gradients(fn, impl, arrays, weights, eps)
         for label, leaf, num in zip(labels, leaves, numeric):
             if leaf.grad is None:
-                return (f"{label}.grad is None: the backward pass never reached {label} (is it passed as a parent "
-                        f"to Tensor._op, and does your backward return a gradient for it?)")
+                return (
+                    f"{label}.grad is None: the backward pass never reached {label} (is it passed as a parent "
+                    f"to Tensor._op, and does your backward return a gradient for it?)"
+                )
             ana = np.asarray(leaf.grad.data, dtype=np.float64)
             if ana.shape != num.shape:
                 return f"{label}.grad has shape {ana.shape}, expected {num.shape} (the shape of {label})"
@@ -72,11 +76,13 @@ def grad_case(name, fn, *inputs, names=None, hint="", eps=1e-6, rtol=1e-4, atol=
             bad = ~np.isclose(ana, num, rtol=rtol, atol=atol)
             if bad.any():
                 idx = tuple(int(i) for i in np.argwhere(bad)[0])
-                return (f"d/d{label}{list(idx)}: your backward gives {ana[idx]:.6g}, finite differences give "
-                        f"{num[idx]:.6g} ({int(bad.sum())} of {bad.size} elements of {label}.grad are off)")
+                return (
+                    f"d/d{label}{list(idx)}: your backward gives {ana[idx]:.6g}, finite differences give "
+                    f"{num[idx]:.6g} ({int(bad.sum())} of {bad.size} elements of {label}.grad are off)"
+                )
         return None
 
-    def expected(problem):          # `call` already compared; it returns None or the problem
+    def expected(problem):  # `call` already compared; it returns None or the problem
         return problem
 
     show = ", ".join(f"{label} = {describe(a)}" for label, a in zip(labels, arrays))

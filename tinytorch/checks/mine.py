@@ -18,6 +18,7 @@ runner *installs* it (the package's class/module now runs the learner's code, in
 `use_my_work()` installs every saved piece again: the learner's framework, not the reference, runs.
 `use_reference()` switches back.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -30,8 +31,17 @@ import types
 from datetime import datetime, timezone
 from pathlib import Path
 
-_CLASS_NOISE = {"__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__firstlineno__",
-                "__static_attributes__", "__annotations__", "__classcell__"}
+_CLASS_NOISE = {
+    "__module__",
+    "__qualname__",
+    "__doc__",
+    "__dict__",
+    "__weakref__",
+    "__firstlineno__",
+    "__static_attributes__",
+    "__annotations__",
+    "__classcell__",
+}
 
 # key "home:Qual.name" -> Entry; what the learner defined most recently
 REGISTRY: dict = {}
@@ -63,6 +73,7 @@ def _module(target):
 
 def _source_of(value) -> str | None:
     from .cases import callable_of
+
     fn = callable_of(value)
     try:
         return textwrap.dedent(inspect.getsource(fn))
@@ -103,11 +114,14 @@ def implement(target, *, _globals=None):
     Returns the package's class (so `Tensor` keeps naming the real class) or the function itself.
     New names, i.e. helpers that the package does not have, are added to the class at once.
     """
+
     def decorate(obj):
         if isinstance(target, type):
             if not isinstance(obj, type):
-                raise TypeError(f"@implement({target.__name__}) goes on a `class {target.__name__}:` block "
-                                f"holding the methods, got {type(obj).__name__} {getattr(obj, '__name__', '')}")
+                raise TypeError(
+                    f"@implement({target.__name__}) goes on a `class {target.__name__}:` block "
+                    f"holding the methods, got {type(obj).__name__} {getattr(obj, '__name__', '')}"
+                )
             home = target.__module__
             owner_name = target.__qualname__
             for attr, value in vars(obj).items():
@@ -124,6 +138,7 @@ def implement(target, *, _globals=None):
         value = obj if _globals is None else _rebind_globals(obj, _globals)
         _register(Entry(module.__name__, module, None, obj.__name__, value, _source_of(obj)))
         return obj
+
     return decorate
 
 
@@ -248,7 +263,7 @@ def _read_blocks(path: Path) -> dict:
     blocks = {}
     for i, m in enumerate(marks):
         end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
-        blocks[m.group(1)] = text[m.start():end].rstrip() + "\n"
+        blocks[m.group(1)] = text[m.start() : end].rstrip() + "\n"
     return blocks
 
 
@@ -260,8 +275,11 @@ def _block(entry: Entry, note: str) -> str | None:
     lines = [f"# %% piece {entry.key} {note}".rstrip()]
     lines += imports
     if entry.owner_name:
-        lines += [f"@implement({entry.owner_name})", f"class {entry.owner_name.rpartition('.')[2]}:",
-                  textwrap.indent(entry.source.rstrip(), "    ")]
+        lines += [
+            f"@implement({entry.owner_name})",
+            f"class {entry.owner_name.rpartition('.')[2]}:",
+            textwrap.indent(entry.source.rstrip(), "    "),
+        ]
     else:
         lines += [f"@implement({entry.home!r})", entry.source.rstrip()]
     return "\n".join(lines) + "\n"
@@ -278,6 +296,7 @@ def _code_names(code) -> set:
 def _notebook_imports(entry: Entry) -> list:
     """`import x as y` lines for modules the learner's code uses by a name its home module lacks."""
     from .cases import callable_of
+
     fn = callable_of(entry.value)
     if not isinstance(fn, types.FunctionType):
         return []
@@ -309,11 +328,12 @@ def save(lesson_id: str, passing: list, failing: list, order: list) -> Path | No
             blocks[entry.key] = text
     ranked = sorted(blocks, key=lambda k: (order.index(k) if k in order else -1, k))
     if not blocks and not path.exists():
-        return None                      # nothing passes yet: no empty file
+        return None  # nothing passes yet: no empty file
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(_HEADER.format(lesson=lesson_id) + "\n" + "\n\n".join(blocks[k] for k in ranked),
-                        encoding="utf-8")
+        path.write_text(
+            _HEADER.format(lesson=lesson_id) + "\n" + "\n\n".join(blocks[k] for k in ranked), encoding="utf-8"
+        )
     except OSError as err:
         print(f"(could not save your code to {path}: {err})")
         return None
@@ -326,7 +346,9 @@ def use_my_work(before=None, quiet: bool = False) -> list:
     `before` is a lesson (number, id or `Lesson`); a lesson notebook passes itself, so it runs on the
     learner's earlier lessons while its own pieces are still being written. Returns the installed keys.
     """
-    from tinytorch.course import LESSONS, lesson as find_lesson
+    from tinytorch.course import LESSONS
+    from tinytorch.course import lesson as find_lesson
+
     limit = None
     if before is not None:
         limit = find_lesson(getattr(before, "id", before)).number
@@ -350,12 +372,16 @@ def use_my_work(before=None, quiet: bool = False) -> list:
     if not quiet:
         if keys:
             pieces = ", ".join(k.partition(":")[2] for k in keys)
-            print(f"Using your own code for {len(keys)} piece{'s' if len(keys) != 1 else ''} "
-                  f"(from {folder}): {pieces}. `tinytorch.checks.use_reference()` switches back.")
+            print(
+                f"Using your own code for {len(keys)} piece{'s' if len(keys) != 1 else ''} "
+                f"(from {folder}): {pieces}. `tinytorch.checks.use_reference()` switches back."
+            )
         elif not problems:
             scope = f" from lessons before {limit:02d}" if limit is not None else ""
-            print(f"No saved work of yours{scope} in {folder}: using tinytorch's reference code. "
-                  "(A lesson saves each piece there once its checks pass.)")
+            print(
+                f"No saved work of yours{scope} in {folder}: using tinytorch's reference code. "
+                "(A lesson saves each piece there once its checks pass.)"
+            )
         for problem in problems:
             print(f"Could not use your saved {problem}")
         if superseded:
@@ -366,6 +392,7 @@ def use_my_work(before=None, quiet: bool = False) -> list:
 def _declaring_lessons() -> dict:
     """piece key -> the lesson numbers whose case files declare it (written lessons only)."""
     from tinytorch.course import LESSONS
+
     declared: dict = {}
     for item in LESSONS:
         try:
@@ -386,7 +413,7 @@ def _load_block(key: str, block: str, filename: str) -> list:
     previous = {k: REGISTRY[k] for k in REGISTRY}
     namespace["implement"] = lambda target: implement(target, _globals=vars(home))
     exec(compile(block, filename, "exec"), namespace)
-    for name, value in namespace.items():   # modules the block imports must be visible to its code
+    for name, value in namespace.items():  # modules the block imports must be visible to its code
         if isinstance(value, types.ModuleType) and name not in vars(home):
             setattr(home, name, value)
     loaded = [k for k in REGISTRY if k not in before or REGISTRY[k] is not previous.get(k)]

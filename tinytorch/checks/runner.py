@@ -9,6 +9,7 @@ Whatever the learner's code does (raises, returns None, NaN, the wrong shape), a
 message; the kernel never crashes. A piece whose cases all pass is switched on in this kernel and
 saved to the learner's work folder (see `mine.py`); progress goes to `tinytorch.progress`.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -32,14 +33,15 @@ class Result:
     piece: str
     case: str
     passed: bool
-    message: str = ""          # why it failed (one line)
+    message: str = ""  # why it failed (one line)
     error: BaseException | None = None
-    where: str = ""            # "line 4 of your Tensor.__add__" for an unexpected exception
+    where: str = ""  # "line 4 of your Tensor.__add__" for an unexpected exception
 
 
 def load_pieces(lesson_id: str) -> list:
     """The pieces of a lesson, from its case file `tinytorch/checks/lessonNN.py`."""
     from tinytorch.course import lesson as find
+
     item = find(lesson_id)
     module = importlib.import_module(f"tinytorch.checks.lesson{item.number:02d}")
     pieces = list(module.PIECES)
@@ -52,9 +54,9 @@ def run_case(piece: Piece, case: Case, impl) -> Result:
     """Run one case; every outcome, including the learner's exceptions, becomes a Result."""
     expected = case.expected
     try:
-        with np.errstate(all="ignore"):    # NaN/inf are reported by the comparison, not as warnings
+        with np.errstate(all="ignore"):  # NaN/inf are reported by the comparison, not as warnings
             got = case.run(impl)
-    except Exception as err:              # the learner's bug must never crash the notebook
+    except Exception as err:  # the learner's bug must never crash the notebook
         if isinstance(expected, Raises):
             problem = raises_mismatch(err, expected)
             return Result(piece.name, case.name, problem is None, problem or "", err)
@@ -66,7 +68,7 @@ def run_case(piece: Piece, case: Case, impl) -> Result:
             problem = expected(got)
         else:
             problem = mismatch(got, expected, returns=case.returns, dtype=case.dtype, rtol=case.rtol, atol=case.atol)
-    except Exception as err:   # comparing a strange result (a learner's own object) must not crash either
+    except Exception as err:  # comparing a strange result (a learner's own object) must not crash either
         problem = f"could not compare the result ({type(err).__name__}: {err}): got {describe(got)}"
     return Result(piece.name, case.name, problem is None, problem or "")
 
@@ -78,7 +80,9 @@ def _is_value(expected) -> bool:
 
 def _where(err: BaseException) -> str:
     """The last traceback frame outside tinytorch.checks: where the learner's code failed."""
-    frames = [f for f in traceback.extract_tb(err.__traceback__) if "tinytorch/checks" not in f.filename.replace("\\", "/")]
+    frames = [
+        f for f in traceback.extract_tb(err.__traceback__) if "tinytorch/checks" not in f.filename.replace("\\", "/")
+    ]
     if not frames:
         return ""
     f = frames[-1]
@@ -93,12 +97,13 @@ class Lesson:
 
     def __init__(self, lesson_id):
         from tinytorch.course import lesson as find
+
         self.info = find(lesson_id)
         self.id = self.info.id
         self.pieces = load_pieces(self.id)
-        self.results: dict = {}            # piece name -> [Result] of its latest run
-        self._hints_shown: dict = {}       # piece name -> how many hints were revealed
-        self._saved: dict = {}             # piece name -> file its passing code was saved to
+        self.results: dict = {}  # piece name -> [Result] of its latest run
+        self._hints_shown: dict = {}  # piece name -> how many hints were revealed
+        self._saved: dict = {}  # piece name -> file its passing code was saved to
         self.total = sum(len(p.build_cases()) for p in self.pieces)
 
     def __repr__(self):
@@ -109,8 +114,9 @@ class Lesson:
         for p in self.pieces:
             if name in (p.name, p.key, p.attr):
                 return p
-        raise KeyError(f"lesson {self.id} has no piece {name!r}; its pieces are: "
-                       + ", ".join(p.name for p in self.pieces))
+        raise KeyError(
+            f"lesson {self.id} has no piece {name!r}; its pieces are: " + ", ".join(p.name for p in self.pieces)
+        )
 
     def implementation(self, piece: Piece):
         """The learner's function for this piece, or a reason why there is none."""
@@ -169,10 +175,13 @@ class Lesson:
         if len(pieces) > 1:
             passed = self.passed()
             mark = PASS if passed == self.total else FAIL
-            lines.append(f"{mark} Lesson {self.info.number:02d} ({self.info.title}): {passed} of {self.total} checks pass.")
+            lines.append(
+                f"{mark} Lesson {self.info.number:02d} ({self.info.title}): {passed} of {self.total} checks pass."
+            )
             if passed == self.total:
-                lines.append("   All done: your pieces are saved; later lessons run them after "
-                             "`tinytorch.checks.use_my_work()`.")
+                lines.append(
+                    "   All done: your pieces are saved; later lessons run them after `tinytorch.checks.use_my_work()`."
+                )
         return "\n".join(lines)
 
     def _piece_report(self, piece: Piece, detailed: bool) -> list:
@@ -183,20 +192,28 @@ class Lesson:
         title = f" ({piece.title})" if piece.title else ""
         if results and ok == len(results):
             saved = self._saved.get(piece.name)
-            where = (f"; saved to {saved} for later lessons" if saved else
-                     "; its source could not be read, so it is not saved for later lessons")
+            where = (
+                f"; saved to {saved} for later lessons"
+                if saved
+                else "; its source could not be read, so it is not saved for later lessons"
+            )
             return [f"{PASS} {piece.name}{title}: all {ok} checks pass. Your code now runs inside tinytorch{where}."]
         header = f"{FAIL} {piece.name}{title}: {ok} of {len(results)} checks pass"
         failed = [r for r in results if not r.passed]
-        if all(r.error is None and r.message == failed[0].message for r in failed) and "not defined yet" in failed[0].message:
+        if (
+            all(r.error is None and r.message == failed[0].message for r in failed)
+            and "not defined yet" in failed[0].message
+        ):
             return [f"{header}: {failed[0].message}."]
         stubbed = all(isinstance(r.error, NotImplementedError) for r in failed)
         if stubbed and not detailed:
             return [f"{header}: not written yet (its stub raises NotImplementedError)."]
         if stubbed:
-            lines = [f"{header}: not written yet.",
-                     "   Replace `raise NotImplementedError(...)` in its code cell with your code, run that cell, "
-                     "then this one. It is checked on:"]
+            lines = [
+                f"{header}: not written yet.",
+                "   Replace `raise NotImplementedError(...)` in its code cell with your code, run that cell, "
+                "then this one. It is checked on:",
+            ]
             lines += [f"   {PASS if r.passed else FAIL} {r.case}" for r in results]
             return lines + self._stuck(piece)
         lines = [header + "."]
@@ -234,7 +251,7 @@ class Lesson:
             elif _is_value(exp):
                 text = describe(exp)
                 if case.returns is not None and text.startswith("array "):
-                    text = case.returns.__name__ + text[len("array"):]
+                    text = case.returns.__name__ + text[len("array") :]
                 lines.append(f"        expected  {text}")
         if r.error is not None and not (case is not None and isinstance(case.expected, Raises)):
             lines.append(f"        got       {type(r.error).__name__}: {r.error}")
@@ -251,6 +268,7 @@ class Lesson:
         if case.show is not None:
             return case.show
         import inspect
+
         try:
             bound = inspect.signature(callable_of(piece.reference())).bind(*case.args, **case.kwargs)
             pairs = list(bound.arguments.items())
@@ -258,7 +276,7 @@ class Lesson:
             pairs = [(f"arg{i}", a) for i, a in enumerate(case.args)] + list(case.kwargs.items())
         parts = []
         for name, value in pairs:
-            if isinstance(value, dict) and name not in case.kwargs:      # **kwargs collected by bind
+            if isinstance(value, dict) and name not in case.kwargs:  # **kwargs collected by bind
                 parts += [f"{k} = {describe(v)}" for k, v in value.items()]
             else:
                 parts.append(f"{name} = {describe(value)}")
@@ -305,7 +323,7 @@ class Lesson:
             return
         try:
             progress.record(self.id, self.passed(), self.total)
-        except Exception as err:          # progress is a convenience: never fail a check run
+        except Exception as err:  # progress is a convenience: never fail a check run
             print(f"(progress not recorded: {type(err).__name__}: {err})")
 
     def _log(self, results) -> None:
@@ -315,5 +333,16 @@ class Lesson:
             return
         with Path(path).open("a", encoding="utf-8") as f:
             for r in results:
-                f.write(json.dumps({"lesson": self.id, "piece": r.piece, "case": r.case, "passed": r.passed,
-                                    "message": r.message, "error": type(r.error).__name__ if r.error else None}) + "\n")
+                f.write(
+                    json.dumps(
+                        {
+                            "lesson": self.id,
+                            "piece": r.piece,
+                            "case": r.case,
+                            "passed": r.passed,
+                            "message": r.message,
+                            "error": type(r.error).__name__ if r.error else None,
+                        }
+                    )
+                    + "\n"
+                )

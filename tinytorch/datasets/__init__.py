@@ -16,7 +16,15 @@ from .images import Split, digits, mnist_5k
 from .toy import linearly_separable, spirals, two_moons, xor, xor_blobs
 
 __all__ = [
-    "Split", "digits", "mnist_5k",
-    "shakespeare", "python_docs_text", "SHAKESPEARE_PLAYS",
-    "linearly_separable", "xor", "xor_blobs", "two_moons", "spirals",
+    "Split",
+    "digits",
+    "mnist_5k",
+    "shakespeare",
+    "python_docs_text",
+    "SHAKESPEARE_PLAYS",
+    "linearly_separable",
+    "xor",
+    "xor_blobs",
+    "two_moons",
+    "spirals",
 ]

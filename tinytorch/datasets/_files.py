@@ -26,7 +26,7 @@ def read_packaged(name: str) -> bytes:
     return bz2.decompress(compressed)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_arrays(name: str) -> dict[str, np.ndarray]:
     """The arrays of a packaged `.npz` (cached: decompressing MNIST takes a moment in the browser).
 
@@ -39,7 +39,7 @@ def load_arrays(name: str) -> dict[str, np.ndarray]:
     return arrays
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_text(name: str) -> str:
     """A packaged UTF-8 text file as one string (cached)."""
     return read_packaged(name).decode("utf-8")

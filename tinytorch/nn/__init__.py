@@ -1,4 +1,5 @@
 """tinytorch.nn: layers, activations, losses (and, from module 09 on, conv, attention, transformers)."""
+
 from . import functional, init
 from .activations import GELU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .linear import Dropout, Flatten, Identity, Linear

@@ -1,4 +1,5 @@
 """Module 02 (Activations) as layers, so they can sit inside Sequential."""
+
 from __future__ import annotations
 
 from . import functional as F

@@ -9,6 +9,7 @@ A cache is any object whose `update(k_new, v_new)` appends the new positions' ke
 (batch, heads, t_new, head_dim) along axis 2 and returns all keys/values so far; queries are then
 only the new positions, and `causal_mask(t_new, t_total)` lines the mask up with absolute positions.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -44,7 +45,8 @@ class MultiHeadAttention(Module):
             raise ValueError(
                 f"MultiHeadAttention: embed_dim={embed_dim} is not divisible by num_heads={num_heads}; "
                 f"each head gets embed_dim // num_heads features, so pick e.g. num_heads in "
-                f"{[h for h in range(1, embed_dim + 1) if embed_dim % h == 0][:6]}")
+                f"{[h for h in range(1, embed_dim + 1) if embed_dim % h == 0][:6]}"
+            )
         self.embed_dim, self.num_heads, self.head_dim = embed_dim, num_heads, embed_dim // num_heads
         self.q_proj = Linear(embed_dim, embed_dim, bias=bias)
         self.k_proj = Linear(embed_dim, embed_dim, bias=bias)
@@ -73,7 +75,8 @@ class MultiHeadAttention(Module):
         if x.ndim != 3 or x.shape[-1] != self.embed_dim:
             raise ValueError(
                 f"MultiHeadAttention(embed_dim={self.embed_dim}) expects input (batch, seq, {self.embed_dim}), "
-                f"got shape {tuple(x.shape)}" + (" (add a batch axis: x.reshape(1, *x.shape))" if x.ndim == 2 else ""))
+                f"got shape {tuple(x.shape)}" + (" (add a batch axis: x.reshape(1, *x.shape))" if x.ndim == 2 else "")
+            )
         q, k, v = self.project_qkv(x)
         if cache is not None:  # module 17: keys/values of earlier positions come from the cache
             k, v = cache.update(k, v)

@@ -5,6 +5,7 @@ Layout is NCHW (batch, channels, height, width) as in PyTorch. The layers are th
 every kernel window, then one matrix product). `naive_conv2d` computes exactly the same thing with
 Python loops over every output pixel: the reference the acceleration lesson measures against.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,16 +35,20 @@ class Conv2d(Module):
         if x.ndim != 4:
             hint = " (a single image? add a batch axis: x.reshape(1, *x.shape))" if x.ndim == 3 else ""
             raise ValueError(
-                f"Conv2d expects a 4-D input (batch, channels, height, width), got shape {tuple(x.shape)}{hint}")
+                f"Conv2d expects a 4-D input (batch, channels, height, width), got shape {tuple(x.shape)}{hint}"
+            )
         if x.shape[1] != self.in_channels:
             raise ValueError(
                 f"Conv2d(in_channels={self.in_channels}) got an input with {x.shape[1]} channels "
-                f"(shape {tuple(x.shape)}); inputs are NCHW, so axis 1 must hold the {self.in_channels} channels")
+                f"(shape {tuple(x.shape)}); inputs are NCHW, so axis 1 must hold the {self.in_channels} channels"
+            )
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
 
     def extra_repr(self):
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None}")
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None}"
+        )
 
 
 class MaxPool2d(Module):
@@ -108,6 +113,7 @@ def naive_conv2d(x, weight, bias=None, stride: int = 1, padding: int = 0) -> Ten
         if bias is None:
             return gx, gw
         return gx, gw, g.sum(axis=(0, 2, 3))
+
     parents = (x, weight) if bias is None else (x, weight, bias)
     return Tensor._op(out, parents, backward, "naive_conv2d")
 

@@ -5,6 +5,7 @@ per position: either learned (`PositionalEmbedding`, as GPT does) or fixed sines
 (`SinusoidalPositionalEncoding`, "Attention Is All You Need"). Both take *explicit* positions,
 so a model generating one token at a time can ask for position t without recomputing 0..t-1.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,7 +33,9 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings: int, embedding_dim: int):
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.weight = Parameter(default_rng().standard_normal((num_embeddings, embedding_dim)).astype(get_default_dtype()))
+        self.weight = Parameter(
+            default_rng().standard_normal((num_embeddings, embedding_dim)).astype(get_default_dtype())
+        )
 
     def forward(self, ids):
         return F.embedding(ids, self.weight)  # checks dtype and range, naming the bad id
@@ -50,7 +53,9 @@ class PositionalEmbedding(Module):
 
     def __init__(self, max_len: int, embedding_dim: int):
         self.max_len, self.embedding_dim = max_len, embedding_dim
-        self.weight = Parameter((default_rng().standard_normal((max_len, embedding_dim)) * 0.02).astype(get_default_dtype()))
+        self.weight = Parameter(
+            (default_rng().standard_normal((max_len, embedding_dim)) * 0.02).astype(get_default_dtype())
+        )
 
     def forward(self, positions):
         pos = _positions(positions)
@@ -93,7 +98,8 @@ def _check_positions(pos, max_len, what):
         raise IndexError(
             f"{what}: position {int(pos.max() if pos.max() >= max_len else pos.min())} is outside the table of "
             f"max_len={max_len} positions: a sequence of length {int(pos.max()) + 1} is longer than the table; "
-            f"use at most {max_len} tokens or build the layer with a larger max_len")
+            f"use at most {max_len} tokens or build the layer with a larger max_len"
+        )
 
 
 __all__ = ["Embedding", "PositionalEmbedding", "SinusoidalPositionalEncoding"]

@@ -3,6 +3,7 @@
 Each function is one op with its own backward where that is cheaper or more stable than composing
 smaller ops (softmax, log_softmax, cross-entropy, GELU); the rest compose Tensor methods.
 """
+
 from __future__ import annotations
 
 import math
@@ -42,6 +43,7 @@ def gelu(x: Tensor) -> Tensor:
     def backward(g):
         d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * a * a)
         return (g * (0.5 * (1 + th) + 0.5 * a * (1 - th * th) * d_inner),)
+
     return Tensor._op(data, (x,), backward, "gelu")
 
 
@@ -55,6 +57,7 @@ def softmax(x: Tensor, axis: int = -1, *, dim=None) -> Tensor:
 
     def backward(g):
         return (s * (g - (g * s).sum(axis=axis, keepdims=True)),)
+
     return Tensor._op(s, (x,), backward, "softmax")
 
 
@@ -67,6 +70,7 @@ def log_softmax(x: Tensor, axis: int = -1, *, dim=None) -> Tensor:
 
     def backward(g):
         return (g - np.exp(out) * g.sum(axis=axis, keepdims=True),)
+
     return Tensor._op(out, (x,), backward, "log_softmax")
 
 
@@ -75,7 +79,8 @@ def _check_same_shape(name, pred, target):
     if pred.shape != target.shape:
         raise ValueError(
             f"{name}: prediction shape {pred.shape} and target shape {target.shape} differ; "
-            "they must match (e.g. reshape the target with .reshape(-1, 1) or the prediction with .reshape(-1))")
+            "they must match (e.g. reshape the target with .reshape(-1, 1) or the prediction with .reshape(-1))"
+        )
 
 
 def mse_loss(pred: Tensor, target) -> Tensor:
@@ -98,9 +103,13 @@ def cross_entropy(logits: Tensor, targets) -> Tensor:
     if y.shape != (n,):
         raise ValueError(f"cross_entropy: targets must have shape ({n},) to match logits {logits.shape}, got {y.shape}")
     if y.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy: targets must be integer class indices, got dtype {y.dtype}; use targets.astype(np.int64)")
+        raise TypeError(
+            f"cross_entropy: targets must be integer class indices, got dtype {y.dtype}; use targets.astype(np.int64)"
+        )
     if n and (y.min() < 0 or y.max() >= c):
-        raise IndexError(f"cross_entropy: target class {int(y.max() if y.max() >= c else y.min())} is out of range for {c} classes")
+        raise IndexError(
+            f"cross_entropy: target class {int(y.max() if y.max() >= c else y.min())} is out of range for {c} classes"
+        )
     z = logits.data - logits.data.max(axis=1, keepdims=True)
     logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
     rows = np.arange(n)
@@ -110,6 +119,7 @@ def cross_entropy(logits: Tensor, targets) -> Tensor:
         grad = np.exp(logp)
         grad[rows, y] -= 1
         return (grad * (g / n),)
+
     return Tensor._op(np.asarray(loss, dtype=logits.dtype), (logits,), backward, "cross_entropy")
 
 
@@ -132,6 +142,7 @@ def binary_cross_entropy(prob: Tensor, target) -> Tensor:
 
     def backward(g):
         return (g * (p - t) / np.maximum(p * (1 - p), eps) / p.size,)
+
     return Tensor._op(np.asarray(loss, dtype=p.dtype), (prob,), backward, "bce")
 
 
@@ -146,6 +157,7 @@ def binary_cross_entropy_with_logits(logits: Tensor, target) -> Tensor:
         e = np.exp(-np.abs(x))
         sig = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
         return (g * (sig - t) / x.size,)
+
     return Tensor._op(np.asarray(loss, dtype=x.dtype), (logits,), backward, "bce_logits")
 
 
@@ -187,7 +199,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if a.shape[-1] != w.shape[1]:
         raise ValueError(
             f"Linear: input has {a.shape[-1]} features (shape {a.shape}) but the layer expects {w.shape[1]} "
-            f"(weight shape {w.shape}); check in_features or flatten the input")
+            f"(weight shape {w.shape}); check in_features or flatten the input"
+        )
     out = a @ w.T
     if bias is not None:
         out += bias.data
@@ -207,6 +220,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             return gx, gw
         gb = g.sum(axis=tuple(range(g.ndim - 1)))
         return gx, gw, gb
+
     return Tensor._op(out, parents, backward, "linear")
 
 
@@ -225,7 +239,8 @@ def _out_size(size, kernel, stride, pad, what, shape):
     if out < 1:
         raise ValueError(
             f"{what}: the {kernel}-wide kernel does not fit an input of size {size} (padding {pad}, input shape {shape}); "
-            "use a smaller kernel, more padding, or a larger input")
+            "use a smaller kernel, more padding, or a larger input"
+        )
     return out
 
 
@@ -241,8 +256,11 @@ def _window_offsets(kh, kw, sh, sw, oh, ow):
     x[offset] is a strided (N, C, oh, ow) view: element [n, c, r, q] is pixel (i + r*sh, j + q*sw),
     the (i, j)-th entry of window (r, q). Pooling loops over these kh*kw views (never over pixels).
     """
-    return [(slice(None), slice(None), slice(i, i + (oh - 1) * sh + 1, sh), slice(j, j + (ow - 1) * sw + 1, sw))
-            for i in range(kh) for j in range(kw)]
+    return [
+        (slice(None), slice(None), slice(i, i + (oh - 1) * sh + 1, sh), slice(j, j + (ow - 1) * sw + 1, sw))
+        for i in range(kh)
+        for j in range(kw)
+    ]
 
 
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0) -> Tensor:
@@ -265,17 +283,18 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     if a.shape[1] != c:
         raise ValueError(
             f"conv2d: the input has {a.shape[1]} channels (shape {a.shape}) but the weight expects {c} "
-            f"(weight shape {w.shape}); set in_channels={a.shape[1]} or fix the input's channel axis (NCHW)")
+            f"(weight shape {w.shape}); set in_channels={a.shape[1]} or fix the input's channel axis (NCHW)"
+        )
     (sh, sw), (ph, pw) = _pair(stride, "stride"), _pair(padding, "padding")
     n, _, h, wd = a.shape
     oh = _out_size(h, kh, sh, ph, "conv2d", a.shape)
     ow = _out_size(wd, kw, sw, pw, "conv2d", a.shape)
-    xp = np.pad(a.transpose(1, 2, 3, 0), ((0, 0), (ph, ph), (pw, pw), (0, 0)))   # (C, H+2p, W+2p, N)
+    xp = np.pad(a.transpose(1, 2, 3, 0), ((0, 0), (ph, ph), (pw, pw), (0, 0)))  # (C, H+2p, W+2p, N)
     win = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(1, 2))
-    win = win[:, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw]           # (C, oh, ow, N, kh, kw) view
-    cols = win.transpose(0, 4, 5, 1, 2, 3).reshape(c * kh * kw, oh * ow * n)    # im2col: the one copy
+    win = win[:, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw]  # (C, oh, ow, N, kh, kw) view
+    cols = win.transpose(0, 4, 5, 1, 2, 3).reshape(c * kh * kw, oh * ow * n)  # im2col: the one copy
     wmat = w.reshape(o, c * kh * kw)
-    out = wmat @ cols                                                          # (O, oh*ow*N)
+    out = wmat @ cols  # (O, oh*ow*N)
     if bias is not None:
         out += bias.data[:, None]
     data = np.ascontiguousarray(out.reshape(o, oh, ow, n).transpose(3, 0, 1, 2))
@@ -287,13 +306,14 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
         if x.requires_grad:
             gcols = (wmat.T @ gmat).reshape(c, kh, kw, oh, ow, n)
             gxp = np.zeros(xp.shape, dtype=gcols.dtype)
-            for i in range(kh):          # col2im: loop over kernel offsets only, never over pixels
+            for i in range(kh):  # col2im: loop over kernel offsets only, never over pixels
                 for j in range(kw):
                     gxp[:, i : i + (oh - 1) * sh + 1 : sh, j : j + (ow - 1) * sw + 1 : sw] += gcols[:, i, j]
             gx = gxp[:, ph : ph + h, pw : pw + wd].transpose(3, 0, 1, 2)
         if bias is None:
             return gx, gw
         return gx, gw, g.sum(axis=(0, 2, 3))
+
     parents = (x, weight) if bias is None else (x, weight, bias)
     return Tensor._op(data, parents, backward, "conv2d")
 
@@ -330,12 +350,13 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
 
     def backward(g):
         gx = np.zeros(xp.shape, dtype=g.dtype)
-        unclaimed = np.ones(data.shape, dtype=bool)      # windows whose winner is not yet found
+        unclaimed = np.ones(data.shape, dtype=bool)  # windows whose winner is not yet found
         for idx in offsets:
             won = (xp[idx] == data) & unclaimed
             unclaimed &= ~won
             gx[idx] += g * won
         return (gx[:, :, ph : ph + a.shape[2], pw : pw + a.shape[3]],)
+
     return Tensor._op(data, (x,), backward, "max_pool2d")
 
 
@@ -360,6 +381,7 @@ def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
         for idx in offsets:
             gx[idx] += share
         return (gx[:, :, ph : ph + a.shape[2], pw : pw + a.shape[3]],)
+
     return Tensor._op(data, (x,), backward, "avg_pool2d")
 
 
@@ -372,7 +394,8 @@ def _index_array(ids, num_rows, what):
         bad = int(idx.max() if idx.max() >= num_rows else idx.min())
         raise IndexError(
             f"{what}: token id {bad} is out of range for num_embeddings={num_rows} (valid ids are "
-            f"0..{num_rows - 1}); is the vocabulary size right?")
+            f"0..{num_rows - 1}); is the vocabulary size right?"
+        )
     return idx
 
 
@@ -389,12 +412,14 @@ def embedding(ids, weight: Tensor) -> Tensor:
         gw = np.zeros_like(w)
         np.add.at(gw, idx.reshape(-1), g.reshape(-1, w.shape[1]))
         return (gw,)
+
     return Tensor._op(w[idx], (weight,), backward, "embedding")
 
 
 # ---- normalisation (module 13) -----------------------------------------------------------------
-def layer_norm(x: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
-               eps: float = 1e-5) -> Tensor:
+def layer_norm(
+    x: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None, eps: float = 1e-5
+) -> Tensor:
     """Normalise over the trailing `normalized_shape` axes to mean 0, variance 1, then scale and shift.
 
     One op with the analytic backward (instead of ~10 small ops): with x̂ = (x - mean) / std and
@@ -406,10 +431,11 @@ def layer_norm(x: Tensor, normalized_shape, weight: Tensor | None = None, bias: 
         normalized_shape = (normalized_shape,)
     normalized_shape = tuple(normalized_shape)
     k = len(normalized_shape)
-    if a.shape[a.ndim - k:] != normalized_shape:
+    if a.shape[a.ndim - k :] != normalized_shape:
         raise ValueError(
-            f"layer_norm: the input's trailing shape {a.shape[a.ndim - k:]} (input shape {a.shape}) "
-            f"must equal normalized_shape {normalized_shape}")
+            f"layer_norm: the input's trailing shape {a.shape[a.ndim - k :]} (input shape {a.shape}) "
+            f"must equal normalized_shape {normalized_shape}"
+        )
     axes = tuple(range(a.ndim - k, a.ndim))
     mu = a.mean(axis=axes, keepdims=True)
     d = a - mu
@@ -429,8 +455,9 @@ def layer_norm(x: Tensor, normalized_shape, weight: Tensor | None = None, bias: 
         gx = rstd * (gh - gh.mean(axis=axes, keepdims=True) - xhat * (gh * xhat).mean(axis=axes, keepdims=True))
         grads = [gx]
         if weight is not None:
-            grads.append(g * xhat)   # broadcast shape: the engine sums it down to weight's shape
+            grads.append(g * xhat)  # broadcast shape: the engine sums it down to weight's shape
         if bias is not None:
             grads.append(g)
         return tuple(grads)
+
     return Tensor._op(data.astype(a.dtype, copy=False), tuple(parents), backward, "layer_norm")

@@ -2,6 +2,7 @@
 
 All draw from tinytorch's global generator, so `tt.manual_seed(n)` makes a model reproducible.
 """
+
 from __future__ import annotations
 
 import math

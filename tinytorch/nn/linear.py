@@ -1,4 +1,5 @@
 """Module 03 (Layers): Linear, Dropout, Flatten, Identity."""
+
 from __future__ import annotations
 
 from . import functional as F

@@ -1,4 +1,5 @@
 """Module 04 (Losses) as modules; each returns the mean over the batch, like PyTorch's default."""
+
 from __future__ import annotations
 
 from . import functional as F

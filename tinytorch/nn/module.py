@@ -3,6 +3,7 @@
 A Module holds Parameters and child Modules as plain attributes; `parameters()` finds them by
 walking those attributes, so a model is declared simply by assigning layers in `__init__`.
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -23,7 +24,7 @@ class Parameter(Tensor):
         super().__init__(np.array(src, copy=True), requires_grad=requires_grad)
 
     def __repr__(self):
-        return "Parameter(" + super().__repr__()[len("Tensor("):]
+        return "Parameter(" + super().__repr__()[len("Tensor(") :]
 
 
 class Module:
@@ -86,7 +87,7 @@ class Module:
             p.grad = None
 
     # ---- persistence ----------------------------------------------------------------------------
-    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
         """Copies of every parameter (and registered buffer) array, by dotted name."""
         state = OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
         for mod_name, mod in self.named_modules():
@@ -109,7 +110,9 @@ class Module:
             if name in own:
                 p = own[name]
                 if value.shape != p.shape:
-                    raise ValueError(f"load_state_dict: {name} has shape {value.shape} in the checkpoint but {p.shape} in the model")
+                    raise ValueError(
+                        f"load_state_dict: {name} has shape {value.shape} in the checkpoint but {p.shape} in the model"
+                    )
                 p.data = value.astype(p.data.dtype, copy=True)
             elif name in buffers:
                 mod, attr = buffers[name]

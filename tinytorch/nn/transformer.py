@@ -14,6 +14,7 @@ The KV-cache seam (module 17) — what a cached generator needs is already here:
     `.attend(q, k, v, mask)`, `TransformerBlock.ln1/attn/ln2/mlp`, `GPT.embed(ids, start_pos)` and
     `GPT.logits(x)`.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -76,8 +77,17 @@ class GPT(Module):
     the token-embedding matrix (GPT-2 does this: fewer parameters, often better small models).
     """
 
-    def __init__(self, vocab_size: int, block_size: int, embed_dim: int, num_heads: int, num_layers: int,
-                 tie_weights: bool = True, mlp_ratio: int = 4, dropout: float = 0.0):
+    def __init__(
+        self,
+        vocab_size: int,
+        block_size: int,
+        embed_dim: int,
+        num_heads: int,
+        num_layers: int,
+        tie_weights: bool = True,
+        mlp_ratio: int = 4,
+        dropout: float = 0.0,
+    ):
         self.vocab_size, self.block_size = vocab_size, block_size
         self.tok_emb = Embedding(vocab_size, embed_dim)
         self.tok_emb.weight.data *= 0.02  # GPT-2's scale: keeps the tied head's first logits near 0
@@ -93,13 +103,16 @@ class GPT(Module):
         """Token + position embeddings of ids (batch, T) at positions start_pos .. start_pos+T-1."""
         idx = ids.data if isinstance(ids, Tensor) else np.asarray(ids)
         if idx.ndim != 2:
-            raise ValueError(f"GPT expects token ids of shape (batch, seq), got shape {idx.shape}"
-                             + (" (one sequence? use ids.reshape(1, -1))" if idx.ndim == 1 else ""))
+            raise ValueError(
+                f"GPT expects token ids of shape (batch, seq), got shape {idx.shape}"
+                + (" (one sequence? use ids.reshape(1, -1))" if idx.ndim == 1 else "")
+            )
         t = idx.shape[1]
         if start_pos + t > self.block_size:
             raise ValueError(
                 f"GPT: a sequence of length {start_pos + t} is longer than block_size={self.block_size} "
-                f"(the positional table has {self.block_size} rows); feed at most the last {self.block_size} tokens")
+                f"(the positional table has {self.block_size} rows); feed at most the last {self.block_size} tokens"
+            )
         return self.drop(self.tok_emb(idx) + self.pos_emb(np.arange(start_pos, start_pos + t)))
 
     def logits(self, x: Tensor) -> Tensor:
@@ -114,8 +127,14 @@ class GPT(Module):
             x = block(x, mask, None if caches is None else caches[i])
         return self.logits(x)
 
-    def generate(self, prompt_ids, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None,
-                 seed: int | None = None) -> Tensor:
+    def generate(
+        self,
+        prompt_ids,
+        max_new_tokens: int,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        seed: int | None = None,
+    ) -> Tensor:
         """Extend prompt_ids ((T,) or (batch, T) ints) by max_new_tokens sampled tokens.
 
         Each step feeds the last block_size tokens, takes the last position's logits, divides them by
@@ -129,7 +148,7 @@ class GPT(Module):
         try:
             with no_grad():
                 for _ in range(max_new_tokens):
-                    logits = self(ids[:, -self.block_size:]).data[:, -1, :].astype(np.float64)
+                    logits = self(ids[:, -self.block_size :]).data[:, -1, :].astype(np.float64)
                     ids = np.concatenate([ids, _sample(logits, temperature, top_k, rng)[:, None]], axis=1)
         finally:
             self.train(was_training)

@@ -1,8 +1,9 @@
 """tinytorch.optim (module 06): optimizers that update parameters from their gradients, and LR schedules.
 
-    opt = optim.Adam(model.parameters(), lr=1e-3)
-    loss.backward(); opt.step(); opt.zero_grad()
+opt = optim.Adam(model.parameters(), lr=1e-3)
+loss.backward(); opt.step(); opt.zero_grad()
 """
+
 from . import lr_scheduler
 from .adam import Adam, AdamW
 from .optimizer import Optimizer

@@ -8,9 +8,8 @@ The update, exactly as torch.optim.Adam (t counts this parameter's steps from 1)
     p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 The bias corrections undo the zero initialisation of m and v during the first steps.
 """
-from __future__ import annotations
 
-import math
+from __future__ import annotations
 
 import numpy as np
 
@@ -20,8 +19,9 @@ from .optimizer import Optimizer, check_hyper
 class Adam(Optimizer):
     _decoupled = False
 
-    def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0):
+    def __init__(
+        self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0
+    ):
         who = type(self).__name__
         check_hyper("lr", lr, who=who)
         check_hyper("betas[0]", betas[0], 0.0, 1.0, who=who)
@@ -41,8 +41,11 @@ class Adam(Optimizer):
                 g = p.grad.data
                 state = self.state.get(p)
                 if state is None:
-                    state = self.state[p] = {"step": 0, "exp_avg": np.zeros_like(p.data),
-                                             "exp_avg_sq": np.zeros_like(p.data)}
+                    state = self.state[p] = {
+                        "step": 0,
+                        "exp_avg": np.zeros_like(p.data),
+                        "exp_avg_sq": np.zeros_like(p.data),
+                    }
                 state["step"] = t = state["step"] + 1
                 if weight_decay:
                     if decoupled:
@@ -53,9 +56,9 @@ class Adam(Optimizer):
                 m += (1 - beta1) * (g - m)
                 v *= beta2
                 v += (1 - beta2) * (g * g)
-                step_size = lr / (1 - beta1 ** t)
+                step_size = lr / (1 - beta1**t)
                 denom = np.sqrt(v)
-                denom /= (1 - beta2 ** t) ** 0.5
+                denom /= (1 - beta2**t) ** 0.5
                 denom += eps
                 p.data -= step_size * (m / denom)
 
@@ -65,6 +68,7 @@ class AdamW(Adam):
 
     _decoupled = True
 
-    def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2):
+    def __init__(
+        self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2
+    ):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)

@@ -7,6 +7,7 @@ Same recurrences as torch.optim.lr_scheduler, so the learning-rate sequences agr
         train_one_epoch(...)
         sched.step()
 """
+
 from __future__ import annotations
 
 import math
@@ -84,7 +85,10 @@ class CosineAnnealingLR(LRScheduler):
         t, T, eta_min = self.last_epoch, self.T_max, self.eta_min
         groups = self.optimizer.param_groups
         if (t - 1 - T) % (2 * T) == 0:
-            return [g["lr"] + (base - eta_min) * (1 - math.cos(math.pi / T)) / 2
-                    for base, g in zip(self.base_lrs, groups)]
-        return [(1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T)) * (g["lr"] - eta_min) + eta_min
-                for g in groups]
+            return [
+                g["lr"] + (base - eta_min) * (1 - math.cos(math.pi / T)) / 2 for base, g in zip(self.base_lrs, groups)
+            ]
+        return [
+            (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T)) * (g["lr"] - eta_min) + eta_min
+            for g in groups
+        ]

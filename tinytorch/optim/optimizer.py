@@ -7,6 +7,7 @@ PyTorch: `opt.param_groups[0]["lr"]` is what a learning-rate scheduler changes) 
 Updates run on the raw NumPy arrays (`p.data`), in place and outside the autograd graph: an update is
 bookkeeping, not part of the model's computation.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,19 +22,22 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError(
                 f"{type(self).__name__} expects an iterable of parameters, got a single Tensor of shape "
-                f"{params.shape}; wrap it in a list: {type(self).__name__}([w], ...)")
+                f"{params.shape}; wrap it in a list: {type(self).__name__}([w], ...)"
+            )
         if hasattr(params, "parameters") and callable(params.parameters):
             raise TypeError(
                 f"{type(self).__name__} got the model itself; pass its parameters: "
-                f"{type(self).__name__}(model.parameters(), ...)")
+                f"{type(self).__name__}(model.parameters(), ...)"
+            )
         self.defaults = dict(defaults)
-        self.state: dict = {}          # parameter -> dict of its buffers (keyed by identity)
+        self.state: dict = {}  # parameter -> dict of its buffers (keyed by identity)
         self.param_groups: list = []
         groups = list(params)
         if not groups:
             raise ValueError(
                 f"{type(self).__name__} got an empty parameter list: does the model have any parameters? "
-                "(layers must be assigned as attributes in __init__, e.g. self.fc = Linear(4, 2))")
+                "(layers must be assigned as attributes in __init__, e.g. self.fc = Linear(4, 2))"
+            )
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
         for group in groups:
@@ -96,20 +100,26 @@ class Optimizer:
             index[id(p)]: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
             for p, s in self.state.items()
         }
-        groups = [dict({k: v for k, v in g.items() if k != "params"}, params=[index[id(p)] for p in g["params"]])
-                  for g in self.param_groups]
+        groups = [
+            dict({k: v for k, v in g.items() if k != "params"}, params=[index[id(p)] for p in g["params"]])
+            for g in self.param_groups
+        ]
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore buffers, step counts and hyper-parameters saved by `state_dict()` (exact copies)."""
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
-            raise ValueError(f"load_state_dict: the saved optimizer has {len(groups)} parameter groups, this one "
-                             f"has {len(self.param_groups)}")
+            raise ValueError(
+                f"load_state_dict: the saved optimizer has {len(groups)} parameter groups, this one "
+                f"has {len(self.param_groups)}"
+            )
         for i, (saved, own) in enumerate(zip(groups, self.param_groups)):
             if len(saved["params"]) != len(own["params"]):
-                raise ValueError(f"load_state_dict: parameter group {i} has {len(saved['params'])} parameters in the "
-                                 f"saved state but {len(own['params'])} here; was it saved from another model?")
+                raise ValueError(
+                    f"load_state_dict: parameter group {i} has {len(saved['params'])} parameters in the "
+                    f"saved state but {len(own['params'])} here; was it saved from another model?"
+                )
         by_index = {}
         for saved, own in zip(groups, self.param_groups):
             for i, p in zip(saved["params"], own["params"]):
@@ -121,8 +131,10 @@ class Optimizer:
             for name, value in buffers.items():
                 if isinstance(value, np.ndarray) and value.ndim > 0:
                     if value.shape != p.shape:
-                        raise ValueError(f"load_state_dict: {name} of parameter {i} has shape {value.shape} but the "
-                                         f"parameter has shape {p.shape}")
+                        raise ValueError(
+                            f"load_state_dict: {name} of parameter {i} has shape {value.shape} but the "
+                            f"parameter has shape {p.shape}"
+                        )
                     value = value.astype(p.data.dtype, copy=True)
                 elif isinstance(value, np.ndarray) or isinstance(value, np.generic):
                     value = value.item()
@@ -136,8 +148,10 @@ class Optimizer:
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for i, g in enumerate(self.param_groups):
-            lines.append(f"  group {i}: {len(g['params'])} parameters, " +
-                         ", ".join(f"{k}={v}" for k, v in g.items() if k not in ("params", "initial_lr")))
+            lines.append(
+                f"  group {i}: {len(g['params'])} parameters, "
+                + ", ".join(f"{k}={v}" for k, v in g.items() if k not in ("params", "initial_lr"))
+            )
         return "\n".join(lines) + "\n)"
 
 

@@ -7,6 +7,7 @@ The update, exactly as torch.optim.RMSprop:
     buf = momentum buf + g / avg;  p = p - lr * buf      (momentum > 0)
     p = p - lr * g / avg                                 (otherwise)
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,15 +16,24 @@ from .optimizer import Optimizer, check_hyper
 
 
 class RMSprop(Optimizer):
-    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False):
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ):
         check_hyper("lr", lr, who="RMSprop")
         check_hyper("alpha", alpha, who="RMSprop")
         check_hyper("eps", eps, who="RMSprop")
         check_hyper("weight_decay", weight_decay, who="RMSprop")
         check_hyper("momentum", momentum, who="RMSprop")
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered))
+        super().__init__(
+            params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered)
+        )
 
     def step(self) -> None:
         """One update: divide each gradient by the root of its running mean square."""

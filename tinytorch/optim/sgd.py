@@ -7,22 +7,33 @@ The update, exactly as torch.optim.SGD:
     g = g + momentum * buf  if nesterov  else  buf
     p = p - lr * g
 """
+
 from __future__ import annotations
 
 from .optimizer import Optimizer, check_hyper
 
 
 class SGD(Optimizer):
-    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False):
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ):
         check_hyper("lr", lr, who="SGD")
         check_hyper("momentum", momentum, who="SGD")
         check_hyper("weight_decay", weight_decay, who="SGD")
         if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError(f"SGD: Nesterov momentum needs momentum > 0 and dampening = 0, "
-                             f"got momentum={momentum}, dampening={dampening}")
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov))
+            raise ValueError(
+                f"SGD: Nesterov momentum needs momentum > 0 and dampening = 0, "
+                f"got momentum={momentum}, dampening={dampening}"
+            )
+        super().__init__(
+            params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
+        )
 
     def step(self) -> None:
         """One update: p -= lr * (gradient + weight decay, through the momentum buffer if any)."""

@@ -13,6 +13,7 @@ claim is measured on your machine rather than asserted:
 
 Timings use `benchmarking.benchmark` (warm-up, repeats, median).
 """
+
 from __future__ import annotations
 
 import math
@@ -24,9 +25,18 @@ from ..tensor import Tensor
 from .benchmarking import benchmark
 
 __all__ = [
-    "im2col", "matmul_loops", "matmul_row_loop", "measure_vectorization", "measure_conv",
-    "row_sums_loop", "measure_layout", "gelu_unfused", "cross_entropy_unfused", "linear_unfused",
-    "measure_fusion", "measure_precision",
+    "im2col",
+    "matmul_loops",
+    "matmul_row_loop",
+    "measure_vectorization",
+    "measure_conv",
+    "row_sums_loop",
+    "measure_layout",
+    "gelu_unfused",
+    "cross_entropy_unfused",
+    "linear_unfused",
+    "measure_fusion",
+    "measure_precision",
 ]
 
 
@@ -63,8 +73,14 @@ def measure_vectorization(n: int = 64, repeats: int = 5, seed: int = 0) -> dict:
     loops = benchmark(lambda: matmul_loops(a, b), warmup=1, repeats=max(1, repeats // 2)).median
     rows = benchmark(lambda: matmul_row_loop(a, b), warmup=1, repeats=repeats).median
     vec = benchmark(lambda: a @ b, warmup=3, repeats=repeats * 4).median
-    return {"n": n, "loops s": loops, "row loop s": rows, "vectorized s": vec,
-            "speed-up loops -> vectorized": _speedup(loops, vec), "speed-up row loop -> vectorized": _speedup(rows, vec)}
+    return {
+        "n": n,
+        "loops s": loops,
+        "row loop s": rows,
+        "vectorized s": vec,
+        "speed-up loops -> vectorized": _speedup(loops, vec),
+        "speed-up row loop -> vectorized": _speedup(rows, vec),
+    }
 
 
 # ---- im2col --------------------------------------------------------------------------------------
@@ -92,18 +108,31 @@ def im2col(x: np.ndarray, kernel_size, stride=1, padding=0, pad_value=0) -> tupl
     return cols, (oh, ow)
 
 
-def measure_conv(batch: int = 8, in_channels: int = 3, out_channels: int = 8, size: int = 16, kernel: int = 3,
-                 padding: int = 1, repeats: int = 5, seed: int = 0) -> dict:
+def measure_conv(
+    batch: int = 8,
+    in_channels: int = 3,
+    out_channels: int = 8,
+    size: int = 16,
+    kernel: int = 3,
+    padding: int = 1,
+    repeats: int = 5,
+    seed: int = 0,
+) -> dict:
     """Forward time of `naive_conv2d` (Python loops over output pixels) vs im2col `F.conv2d`."""
     from ..nn.conv import naive_conv2d
+
     rng = np.random.default_rng(seed)
     x = Tensor(rng.standard_normal((batch, in_channels, size, size)).astype(np.float32))
     w = Tensor(rng.standard_normal((out_channels, in_channels, kernel, kernel)).astype(np.float32))
     b = Tensor(rng.standard_normal(out_channels).astype(np.float32))
     naive = benchmark(lambda: naive_conv2d(x, w, b, 1, padding), warmup=1, repeats=max(1, repeats // 2)).median
     fast = benchmark(lambda: F.conv2d(x, w, b, 1, padding), warmup=3, repeats=repeats * 4).median
-    return {"input": (batch, in_channels, size, size), "naive s": naive, "im2col s": fast,
-            "speed-up": _speedup(naive, fast)}
+    return {
+        "input": (batch, in_channels, size, size),
+        "naive s": naive,
+        "im2col s": fast,
+        "speed-up": _speedup(naive, fast),
+    }
 
 
 # ---- memory layout -------------------------------------------------------------------------------
@@ -121,9 +150,14 @@ def measure_layout(n: int = 1024, repeats: int = 5, seed: int = 0) -> dict:
     contiguous = benchmark(lambda: row_sums_loop(a), warmup=1, repeats=repeats).median
     across = benchmark(lambda: row_sums_loop(strided), warmup=1, repeats=repeats).median
     copy_first = benchmark(lambda: row_sums_loop(np.ascontiguousarray(strided)), warmup=1, repeats=repeats).median
-    return {"n": n, "contiguous rows s": contiguous, "strided rows s": across, "copy then rows s": copy_first,
-            "speed-up strided -> contiguous": _speedup(across, contiguous),
-            "speed-up strided -> copy then rows": _speedup(across, copy_first)}
+    return {
+        "n": n,
+        "contiguous rows s": contiguous,
+        "strided rows s": across,
+        "copy then rows s": copy_first,
+        "speed-up strided -> contiguous": _speedup(across, contiguous),
+        "speed-up strided -> copy then rows": _speedup(across, copy_first),
+    }
 
 
 # ---- operator fusion -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ Reproducible from a seed: `seed=` reseeds tinytorch's generator and hands the sa
 to `setup`, so inputs, weights and every non-timing figure (accuracy, bytes) repeat exactly; times
 vary by nature, which is why the spread is reported next to the median.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -21,8 +22,17 @@ import numpy as np
 from ..tensor import Tensor, manual_seed, no_grad
 from .table import Table, format_bytes
 
-__all__ = ["BenchmarkResult", "benchmark", "peak_memory", "compare", "results_table", "compare_models",
-           "accuracy", "model_size_bytes", "plot_results"]
+__all__ = [
+    "BenchmarkResult",
+    "benchmark",
+    "peak_memory",
+    "compare",
+    "results_table",
+    "compare_models",
+    "accuracy",
+    "model_size_bytes",
+    "plot_results",
+]
 
 
 class BenchmarkResult:
@@ -78,8 +88,13 @@ class BenchmarkResult:
         return self.items / self.median if self.median > 0 else float("inf")
 
     def row(self) -> dict:
-        row = {"name": self.name, "median ms": self.latency_ms, "IQR ms": 1e3 * self.iqr,
-               "MAD ms": 1e3 * self.mad, "runs": len(self.times)}
+        row = {
+            "name": self.name,
+            "median ms": self.latency_ms,
+            "IQR ms": 1e3 * self.iqr,
+            "MAD ms": 1e3 * self.mad,
+            "runs": len(self.times),
+        }
         if self.items is not None:
             row["items/s"] = self.throughput
         if self.peak_bytes is not None:
@@ -88,8 +103,10 @@ class BenchmarkResult:
         return row
 
     def __repr__(self):
-        return (f"BenchmarkResult({self.name!r}: median {self.latency_ms:.4g} ms, IQR {1e3 * self.iqr:.3g} ms, "
-                f"{len(self.times)} runs)")
+        return (
+            f"BenchmarkResult({self.name!r}: median {self.latency_ms:.4g} ms, IQR {1e3 * self.iqr:.3g} ms, "
+            f"{len(self.times)} runs)"
+        )
 
 
 def peak_memory(fn, *args, **kwargs) -> tuple[object, int | None]:
@@ -116,8 +133,18 @@ def peak_memory(fn, *args, **kwargs) -> tuple[object, int | None]:
     return result, max(int(peak), 0)
 
 
-def benchmark(fn, *, name: str | None = None, warmup: int = 3, repeats: int = 20, items: int | None = None,
-              setup=None, seed: int | None = None, memory: bool = False, clock=time.perf_counter) -> BenchmarkResult:
+def benchmark(
+    fn,
+    *,
+    name: str | None = None,
+    warmup: int = 3,
+    repeats: int = 20,
+    items: int | None = None,
+    setup=None,
+    seed: int | None = None,
+    memory: bool = False,
+    clock=time.perf_counter,
+) -> BenchmarkResult:
     """Time `fn` `repeats` times after `warmup` untimed calls.
 
     fn:     called as fn() or, with `setup`, as fn(*setup(rng)) where setup's work is not timed
@@ -165,8 +192,9 @@ def results_table(results, baseline: str | None = None, title: str | None = None
     columns = []
     for row in rows:
         columns += [k for k in row if k not in columns]
-    return Table(rows, columns, formats={"median ms": ".4g", "IQR ms": ".3g", "MAD ms": ".3g", "speed-up": ".2f"},
-                 title=title)
+    return Table(
+        rows, columns, formats={"median ms": ".4g", "IQR ms": ".3g", "MAD ms": ".3g", "speed-up": ".2f"}, title=title
+    )
 
 
 def compare(candidates: dict, *, baseline: str | None = None, progress: bool = False, title=None, **kwargs) -> Table:
@@ -194,8 +222,8 @@ def accuracy(model, X, y, batch_size: int = 512) -> float:
     correct = 0
     with no_grad():
         for i in range(0, len(X), batch_size):
-            logits = model(Tensor(X[i:i + batch_size]))
-            correct += int((logits.data.argmax(axis=-1) == np.asarray(y[i:i + batch_size])).sum())
+            logits = model(Tensor(X[i : i + batch_size]))
+            correct += int((logits.data.argmax(axis=-1) == np.asarray(y[i : i + batch_size])).sum())
     if was_training and hasattr(model, "train"):
         model.train()
     return correct / len(X)
@@ -208,12 +236,24 @@ def model_size_bytes(model) -> int:
     measures float and quantized models alike.
     """
     from .profiling import parameter_bytes
+
     return parameter_bytes(model)
 
 
-def compare_models(models: dict, X, y=None, *, batch_size: int = 256, baseline: str | None = None,
-                   warmup: int = 2, repeats: int = 10, seed: int | None = 0, progress: bool = False,
-                   memory: bool = True, title: str | None = None) -> Table:
+def compare_models(
+    models: dict,
+    X,
+    y=None,
+    *,
+    batch_size: int = 256,
+    baseline: str | None = None,
+    warmup: int = 2,
+    repeats: int = 10,
+    seed: int | None = 0,
+    progress: bool = False,
+    memory: bool = True,
+    title: str | None = None,
+) -> Table:
     """Latency, throughput, size and (with labels y) accuracy of model variants on the same data.
 
     Each model runs inference on one batch of `batch_size` rows of X (no graph recorded). Columns:
@@ -234,6 +274,7 @@ def compare_models(models: dict, X, y=None, *, batch_size: int = 256, baseline: 
         def run(m=model):
             with no_grad():
                 m(batch)
+
         extra = {"size": model_size_bytes(model)}
         if y is not None:
             extra["accuracy"] = accuracy(model, X, y)
@@ -246,14 +287,29 @@ def compare_models(models: dict, X, y=None, *, batch_size: int = 256, baseline: 
         row = {"model": r.name, "size": r.extra["size"], "size ratio": base.extra["size"] / r.extra["size"]}
         if y is not None:
             row["accuracy %"] = 100 * r.extra["accuracy"]
-        row.update({"median ms": r.latency_ms, "IQR ms": 1e3 * r.iqr, "samples/s": r.throughput,
-                    "speed-up": base.median / r.median})
+        row.update(
+            {
+                "median ms": r.latency_ms,
+                "IQR ms": 1e3 * r.iqr,
+                "samples/s": r.throughput,
+                "speed-up": base.median / r.median,
+            }
+        )
         if memory:
             row["peak bytes"] = r.peak_bytes
         rows.append(row)
-    table = Table(rows, formats={"size ratio": ".2f", "accuracy %": ".2f", "median ms": ".3f", "IQR ms": ".3f",
-                                 "samples/s": ",.0f", "speed-up": ".2f"},
-                  title=title or f"model variants on a batch of {len(batch.data)} (baseline: {baseline})")
+    table = Table(
+        rows,
+        formats={
+            "size ratio": ".2f",
+            "accuracy %": ".2f",
+            "median ms": ".3f",
+            "IQR ms": ".3f",
+            "samples/s": ",.0f",
+            "speed-up": ".2f",
+        },
+        title=title or f"model variants on a batch of {len(batch.data)} (baseline: {baseline})",
+    )
     table.results = results
     return table
 
@@ -266,6 +322,7 @@ def plot_results(results, path: str | None = None, title: str = "benchmark"):
     """
     results = getattr(results, "results", results)
     from ..viz import _finish, _pyplot  # one place picks the backend (Agg outside notebooks)
+
     plt = _pyplot()
     if plt is None:
         return None

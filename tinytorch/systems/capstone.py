@@ -14,6 +14,7 @@ digits MLP) and measures every candidate the same way:
 and picks, among the candidates within the budget (accuracy drop, optionally size and latency),
 the smallest (ties: the fastest). Returns a `CapstoneReport` whose `table` prints the comparison.
 """
+
 from __future__ import annotations
 
 import copy
@@ -40,19 +41,32 @@ def digits_mlp(hidden: int = 128, seed: int = 0) -> Sequential:
 def digits_cnn(channels: int = 8, seed: int = 0) -> Sequential:
     """(1, 8, 8) images -> conv 3x3 -> ReLU -> pool -> conv 3x3 -> ReLU -> pool -> Linear(10)."""
     from ..nn import Conv2d, MaxPool2d
+
     manual_seed(seed)
-    return Sequential(Conv2d(1, channels, 3, padding=1), ReLU(), MaxPool2d(2),
-                      Conv2d(channels, 2 * channels, 3, padding=1), ReLU(), MaxPool2d(2),
-                      Flatten(), Linear(2 * channels * 2 * 2, 10))
+    return Sequential(
+        Conv2d(1, channels, 3, padding=1),
+        ReLU(),
+        MaxPool2d(2),
+        Conv2d(channels, 2 * channels, 3, padding=1),
+        ReLU(),
+        MaxPool2d(2),
+        Flatten(),
+        Linear(2 * channels * 2 * 2, 10),
+    )
 
 
 class Budget:
     """Constraints a candidate must meet: accuracy drop in percentage points (vs the baseline),
     and optionally a maximum size in bytes and a maximum latency in ms per benchmark batch."""
 
-    def __init__(self, max_accuracy_drop: float = 1.0, max_size_bytes: int | None = None,
-                 max_latency_ms: float | None = None):
-        self.max_accuracy_drop, self.max_size_bytes, self.max_latency_ms = max_accuracy_drop, max_size_bytes, max_latency_ms
+    def __init__(
+        self, max_accuracy_drop: float = 1.0, max_size_bytes: int | None = None, max_latency_ms: float | None = None
+    ):
+        self.max_accuracy_drop, self.max_size_bytes, self.max_latency_ms = (
+            max_accuracy_drop,
+            max_size_bytes,
+            max_latency_ms,
+        )
 
     def allows(self, row: dict, baseline_accuracy: float) -> bool:
         if row["accuracy %"] < baseline_accuracy - self.max_accuracy_drop - 1e-9:
@@ -89,17 +103,29 @@ class CapstoneReport:
     def __repr__(self):
         if self.chosen:
             row = self.row(self.chosen)
-            pick = (f"chosen: {self.chosen} (the smallest within the budget): {row['size ratio']:.2f}x smaller than "
-                    f"the baseline, {row['speed-up']:.2f}x its speed, accuracy {row['accuracy %']:.2f} %")
+            pick = (
+                f"chosen: {self.chosen} (the smallest within the budget): {row['size ratio']:.2f}x smaller than "
+                f"the baseline, {row['speed-up']:.2f}x its speed, accuracy {row['accuracy %']:.2f} %"
+            )
         else:
             pick = "no candidate meets the budget"
         return f"{self.table}\n{self.budget}\n{pick}"
 
 
-def optimize_under_budget(model=None, data=None, budget: Budget | None = None, *, train_epochs: int = 30,
-                          finetune_epochs: int = 8, prune_amount: float = 0.8, channel_amount: float = 0.5,
-                          student_hidden: int = 32, batch_size: int = 256, seed: int = 0,
-                          verbose: bool = True) -> CapstoneReport:
+def optimize_under_budget(
+    model=None,
+    data=None,
+    budget: Budget | None = None,
+    *,
+    train_epochs: int = 30,
+    finetune_epochs: int = 8,
+    prune_amount: float = 0.8,
+    channel_amount: float = 0.5,
+    student_hidden: int = 32,
+    batch_size: int = 256,
+    seed: int = 0,
+    verbose: bool = True,
+) -> CapstoneReport:
     """Optimize a trained classifier (default: the digits MLP, trained here) under `budget`.
 
     data: (X_train, y_train, X_test, y_test) arrays (default: `tinytorch.datasets.digits()`).
@@ -109,6 +135,7 @@ def optimize_under_budget(model=None, data=None, budget: Budget | None = None, *
     say = print if verbose else (lambda *a, **k: None)
     if data is None:
         from ..datasets import digits
+
         data = digits()
     X_train, y_train, X_test, y_test = data
     if model is None:
@@ -117,8 +144,10 @@ def optimize_under_budget(model=None, data=None, budget: Budget | None = None, *
         train_classifier(model, X_train, y_train, train_epochs, lr=3e-3, seed=seed)
     model.eval()
     base_acc = 100 * accuracy(model, X_test, y_test)
-    say(f"[2/6] profiling the baseline ({count_parameters(model):,} parameters, test accuracy {base_acc:.2f} %) ...",
-        flush=True)
+    say(
+        f"[2/6] profiling the baseline ({count_parameters(model):,} parameters, test accuracy {base_acc:.2f} %) ...",
+        flush=True,
+    )
     profile = profile_layers(model, X_test[:batch_size], runs=3)
 
     models = {"float32 (baseline)": model}
@@ -126,7 +155,10 @@ def optimize_under_budget(model=None, data=None, budget: Budget | None = None, *
     models["fp16"] = quantization.fp16_model(model)
     models["int8"] = quantization.quantize_model(model, X_train[:500])
 
-    say(f"[4/6] pruning: {prune_amount:.0%} of weights, {channel_amount:.0%} of channels, each fine-tuned ...", flush=True)
+    say(
+        f"[4/6] pruning: {prune_amount:.0%} of weights, {channel_amount:.0%} of channels, each fine-tuned ...",
+        flush=True,
+    )
     sparse = copy.deepcopy(model)
     masks = pruning.magnitude_prune(sparse, prune_amount)
     pruning.fine_tune(sparse, masks, X_train, y_train, finetune_epochs, seed=seed + 1)
@@ -153,8 +185,18 @@ def optimize_under_budget(model=None, data=None, budget: Budget | None = None, *
     for row in table.rows:
         row["nonzeros"] = nonzero[row["model"]]
         row["within budget"] = budget.allows(row, base_acc)
-    table.columns = ["model", "accuracy %", "size", "size ratio", "nonzeros", "median ms", "IQR ms", "speed-up",
-                     "peak bytes", "within budget"]
+    table.columns = [
+        "model",
+        "accuracy %",
+        "size",
+        "size ratio",
+        "nonzeros",
+        "median ms",
+        "IQR ms",
+        "speed-up",
+        "peak bytes",
+        "within budget",
+    ]
     table.title = f"optimizing the {type(model).__name__} under {budget} (accuracy on {len(X_test)} test images)"
     ok = [r for r in table.rows if r["within budget"]]
     chosen = min(ok, key=lambda r: (r["size"], r["median ms"]))["model"] if ok else None
@@ -162,8 +204,11 @@ def optimize_under_budget(model=None, data=None, budget: Budget | None = None, *
 
 
 def _is_mlp(model) -> bool:
-    return isinstance(model, Sequential) and all(isinstance(m, (Linear, ReLU)) for m in model.layers) \
+    return (
+        isinstance(model, Sequential)
+        and all(isinstance(m, (Linear, ReLU)) for m in model.layers)
         and model.layers[0].in_features == 64
+    )
 
 
 def _stored_arrays(model):

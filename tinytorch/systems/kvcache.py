@@ -24,6 +24,7 @@ longer than block_size, the uncached model slides its window (every token change
 step), so no cached key stays valid: `generate_cached` then recomputes the window like the uncached
 model, and the speed-up applies only up to block_size tokens.
 """
+
 from __future__ import annotations
 
 import time
@@ -55,14 +56,18 @@ class KVCache:
             self.k = np.zeros((b, h, self.max_len, d), dtype=kn.dtype)
             self.v = np.zeros((b, h, self.max_len, d), dtype=vn.dtype)
         elif self.k.shape[:2] != (b, h) or self.k.shape[3] != d:
-            raise ValueError(f"KVCache: new keys of shape {kn.shape} do not match the cached (batch, heads, _, head_dim) "
-                             f"= {self.k.shape}; use one cache per layer and per batch")
+            raise ValueError(
+                f"KVCache: new keys of shape {kn.shape} do not match the cached (batch, heads, _, head_dim) "
+                f"= {self.k.shape}; use one cache per layer and per batch"
+            )
         end = self.length + t
         if end > self.max_len:
-            raise ValueError(f"KVCache: {end} positions exceed max_len={self.max_len}; make a larger cache "
-                             "(at most the model's block_size)")
-        self.k[:, :, self.length:end] = kn
-        self.v[:, :, self.length:end] = vn
+            raise ValueError(
+                f"KVCache: {end} positions exceed max_len={self.max_len}; make a larger cache "
+                "(at most the model's block_size)"
+            )
+        self.k[:, :, self.length : end] = kn
+        self.v[:, :, self.length : end] = vn
         self.length = end
         return Tensor(self.k[:, :, :end], dtype=self.k.dtype), Tensor(self.v[:, :, :end], dtype=self.v.dtype)
 
@@ -85,8 +90,15 @@ def cache_bytes(model, batch: int = 1, length: int | None = None, dtype=np.float
     return 2 * len(model.blocks) * batch * length * embed * np.dtype(dtype).itemsize
 
 
-def generate_cached(model, prompt_ids, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None,
-                    seed: int | None = None, return_logits: bool = False):
+def generate_cached(
+    model,
+    prompt_ids,
+    max_new_tokens: int,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    seed: int | None = None,
+    return_logits: bool = False,
+):
     """`GPT.generate` with a KV-cache: same arguments, same tokens, far less work per token.
 
     Returns prompt + new tokens (same rank as the prompt); with return_logits=True also the
@@ -102,9 +114,9 @@ def generate_cached(model, prompt_ids, max_new_tokens: int, temperature: float =
             caches, pos = None, 0
             for _ in range(max_new_tokens):
                 if ids.shape[1] > bs:
-                    logits = model(ids[:, -bs:]).data[:, -1, :]        # window slides: nothing reusable
+                    logits = model(ids[:, -bs:]).data[:, -1, :]  # window slides: nothing reusable
                 elif caches is None:
-                    caches = make_caches(model, bs)                   # prefill: the whole prompt once
+                    caches = make_caches(model, bs)  # prefill: the whole prompt once
                     logits = model(ids, 0, caches).data[:, -1, :]
                     pos = ids.shape[1]
                 else:
@@ -121,8 +133,15 @@ def generate_cached(model, prompt_ids, max_new_tokens: int, temperature: float =
     return out
 
 
-def generate_uncached(model, prompt_ids, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None,
-                      seed: int | None = None, return_logits: bool = False):
+def generate_uncached(
+    model,
+    prompt_ids,
+    max_new_tokens: int,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    seed: int | None = None,
+    return_logits: bool = False,
+):
     """The reference: every step runs the model over the whole (windowed) sequence, like GPT.generate,
     optionally returning the logits each token was sampled from."""
     ids, single, rng = _prepare_prompt(prompt_ids, temperature, seed)
@@ -132,7 +151,7 @@ def generate_uncached(model, prompt_ids, max_new_tokens: int, temperature: float
     try:
         with no_grad():
             for _ in range(max_new_tokens):
-                logits = model(ids[:, -model.block_size:]).data[:, -1, :].astype(np.float64)
+                logits = model(ids[:, -model.block_size :]).data[:, -1, :].astype(np.float64)
                 steps.append(logits)
                 ids = np.concatenate([ids, _sample(logits, temperature, top_k, rng)[:, None]], axis=1)
     finally:
@@ -143,13 +162,15 @@ def generate_uncached(model, prompt_ids, max_new_tokens: int, temperature: float
     return out
 
 
-def measure_speedup(model, prompt_ids, max_new_tokens: int = 128, repeats: int = 3, temperature: float = 0.0,
-                    seed: int = 0) -> dict:
+def measure_speedup(
+    model, prompt_ids, max_new_tokens: int = 128, repeats: int = 3, temperature: float = 0.0, seed: int = 0
+) -> dict:
     """Wall time of uncached (`GPT.generate`) vs cached generation of the same tokens; median of repeats.
 
     Returns seconds for each, tokens/s, the speed-up, whether the tokens were identical, and the
     cache's memory.
     """
+
     def timed(fn):
         times, out = [], None
         for _ in range(repeats):
@@ -162,7 +183,13 @@ def measure_speedup(model, prompt_ids, max_new_tokens: int = 128, repeats: int =
     t_cached, cached = timed(generate_cached)
     prompt = np.asarray(prompt_ids.data if isinstance(prompt_ids, Tensor) else prompt_ids)
     n = 1 if prompt.ndim == 1 else prompt.shape[0]
-    return {"new tokens": max_new_tokens, "uncached s": t_plain, "cached s": t_cached,
-            "uncached tokens/s": max_new_tokens * n / t_plain, "cached tokens/s": max_new_tokens * n / t_cached,
-            "speed-up": t_plain / t_cached, "same tokens": bool(np.array_equal(plain.data, cached.data)),
-            "cache bytes": cache_bytes(model, n, min(model.block_size, prompt.shape[-1] + max_new_tokens))}
+    return {
+        "new tokens": max_new_tokens,
+        "uncached s": t_plain,
+        "cached s": t_cached,
+        "uncached tokens/s": max_new_tokens * n / t_plain,
+        "cached tokens/s": max_new_tokens * n / t_cached,
+        "speed-up": t_plain / t_cached,
+        "same tokens": bool(np.array_equal(plain.data, cached.data)),
+        "cache bytes": cache_bytes(model, n, min(model.block_size, prompt.shape[-1] + max_new_tokens)),
+    }

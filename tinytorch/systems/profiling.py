@@ -21,6 +21,7 @@ op happens just *before* its `_op` call, so an op's forward time is the time sin
 finished (its own NumPy work plus the Python glue that led to it). Per-layer forward times are exact:
 the layer's `forward` is wrapped the same way, on the instance, for the duration of the profile.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -34,8 +35,16 @@ from ..tensor import Tensor
 from .table import Table, format_bytes
 
 __all__ = [
-    "count_parameters", "parameter_bytes", "linear_flops", "conv2d_output_size", "conv2d_flops",
-    "attention_flops", "module_flops", "count_flops", "profile_layers", "OpProfiler",
+    "count_parameters",
+    "parameter_bytes",
+    "linear_flops",
+    "conv2d_output_size",
+    "conv2d_flops",
+    "attention_flops",
+    "module_flops",
+    "count_flops",
+    "profile_layers",
+    "OpProfiler",
 ]
 
 
@@ -72,8 +81,9 @@ def conv2d_output_size(height: int, width: int, kernel_size, stride=1, padding=0
     return (height + 2 * ph - kh) // sh + 1, (width + 2 * pw - kw) // sw + 1
 
 
-def conv2d_flops(in_channels: int, out_channels: int, kernel_size, input_hw, stride=1, padding=0,
-                 batch: int = 1, bias: bool = True) -> int:
+def conv2d_flops(
+    in_channels: int, out_channels: int, kernel_size, input_hw, stride=1, padding=0, batch: int = 1, bias: bool = True
+) -> int:
     """FLOPs of a 2-D convolution: each output element is a dot product of length C_in*kh*kw.
 
     per output element: 2 * C_in * kh * kw (+1 for the bias); outputs: batch * C_out * H_out * W_out.
@@ -122,8 +132,16 @@ def module_flops(module: Module, inputs: tuple, output=None, kwargs: dict | None
         return linear_flops(module.in_features, module.out_features, _rows(x.shape), module.bias is not None)
     if name == "Conv2d":
         w = module.weight.shape
-        return conv2d_flops(w[1], w[0], w[2:], x.shape[2:], getattr(module, "stride", 1),
-                            getattr(module, "padding", 0), x.shape[0], getattr(module, "bias", None) is not None)
+        return conv2d_flops(
+            w[1],
+            w[0],
+            w[2:],
+            x.shape[2:],
+            getattr(module, "stride", 1),
+            getattr(module, "padding", 0),
+            x.shape[0],
+            getattr(module, "bias", None) is not None,
+        )
     if name == "MultiHeadAttention":
         n, length, e = x.shape
         cache = inputs[2] if len(inputs) > 2 else (kwargs or {}).get("cache")
@@ -212,7 +230,7 @@ class _LayerRecorder:
     the ops created while it was the innermost running module."""
 
     def __init__(self):
-        self.stack: list = []           # [row name, start, child time] of the running layers
+        self.stack: list = []  # [row name, start, child time] of the running layers
         self.forward: dict = {}
         self.backward: dict = {}
         self.shapes: dict = {}
@@ -253,6 +271,7 @@ class _LayerRecorder:
             grads = backward(g)
             totals[owner] = totals.get(owner, 0.0) + time.perf_counter() - t0
             return grads
+
         return timed_backward
 
 
@@ -314,28 +333,52 @@ def profile_layers(model: Module, *inputs, loss_fn=None, target=None, runs: int 
 
     rows = []
     for name, mod in modules:
-        rows.append({
-            "layer": name, "type": type(mod).__name__, "output": recorder.shapes.get(name),
-            "params": sum(p.data.size for p in vars(mod).values() if isinstance(p, Tensor)),
-            "param bytes": sum(p.data.nbytes for p in vars(mod).values() if isinstance(p, Tensor)),
-            "FLOPs": recorder.flops.get(name, 0),
-            "out bytes": recorder.out_bytes.get(name, 0),
-            "fwd ms": 1e3 * statistics.median(fwd_runs[name]),
-            "bwd ms": 1e3 * statistics.median(bwd_runs[name]) if backward else None,
-        })
+        rows.append(
+            {
+                "layer": name,
+                "type": type(mod).__name__,
+                "output": recorder.shapes.get(name),
+                "params": sum(p.data.size for p in vars(mod).values() if isinstance(p, Tensor)),
+                "param bytes": sum(p.data.nbytes for p in vars(mod).values() if isinstance(p, Tensor)),
+                "FLOPs": recorder.flops.get(name, 0),
+                "out bytes": recorder.out_bytes.get(name, 0),
+                "fwd ms": 1e3 * statistics.median(fwd_runs[name]),
+                "bwd ms": 1e3 * statistics.median(bwd_runs[name]) if backward else None,
+            }
+        )
     fwd_total, bwd_total = 1e3 * statistics.median(total_fwd), 1e3 * statistics.median(total_bwd)
-    rows.append({"layer": "(other)", "type": "", "output": None, "params": None, "param bytes": None, "FLOPs": None,
-                 "out bytes": None,
-                 "fwd ms": max(fwd_total - sum(r["fwd ms"] for r in rows), 0.0),
-                 "bwd ms": max(bwd_total - sum(r["bwd ms"] for r in rows), 0.0) if backward else None})
-    rows.append({"layer": "total", "type": type(model).__name__, "output": None,
-                 "params": count_parameters(model), "param bytes": parameter_bytes(model),
-                 "FLOPs": sum(r["FLOPs"] or 0 for r in rows),
-                 "out bytes": sum(r["out bytes"] or 0 for r in rows),
-                 "fwd ms": fwd_total, "bwd ms": bwd_total if backward else None})
-    return Table(rows, ["layer", "type", "output", "params", "param bytes", "FLOPs", "out bytes", "fwd ms", "bwd ms"],
-                 formats={"fwd ms": ".3f", "bwd ms": ".3f"},
-                 title=f"profile of {type(model).__name__}: median of {runs} runs, parameters {format_bytes(parameter_bytes(model))}")
+    rows.append(
+        {
+            "layer": "(other)",
+            "type": "",
+            "output": None,
+            "params": None,
+            "param bytes": None,
+            "FLOPs": None,
+            "out bytes": None,
+            "fwd ms": max(fwd_total - sum(r["fwd ms"] for r in rows), 0.0),
+            "bwd ms": max(bwd_total - sum(r["bwd ms"] for r in rows), 0.0) if backward else None,
+        }
+    )
+    rows.append(
+        {
+            "layer": "total",
+            "type": type(model).__name__,
+            "output": None,
+            "params": count_parameters(model),
+            "param bytes": parameter_bytes(model),
+            "FLOPs": sum(r["FLOPs"] or 0 for r in rows),
+            "out bytes": sum(r["out bytes"] or 0 for r in rows),
+            "fwd ms": fwd_total,
+            "bwd ms": bwd_total if backward else None,
+        }
+    )
+    return Table(
+        rows,
+        ["layer", "type", "output", "params", "param bytes", "FLOPs", "out bytes", "fwd ms", "bwd ms"],
+        formats={"fwd ms": ".3f", "bwd ms": ".3f"},
+        title=f"profile of {type(model).__name__}: median of {runs} runs, parameters {format_bytes(parameter_bytes(model))}",
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -358,7 +401,7 @@ class OpProfiler:
     """
 
     def __init__(self):
-        self.stats: dict = {}   # name -> [calls, forward s, backward s, bytes allocated]
+        self.stats: dict = {}  # name -> [calls, forward s, backward s, bytes allocated]
         self.total = 0.0
         self._last = 0.0
         self._backward_wall = 0.0
@@ -393,6 +436,7 @@ class OpProfiler:
                 profiler._backward_closures += dt
                 profiler._attributed += dt
                 return grads
+
             self._last = time.perf_counter()
             return timed_backward
         self._last = time.perf_counter()
@@ -414,6 +458,7 @@ class OpProfiler:
             finally:
                 profiler._backward_wall += time.perf_counter() - t0
                 profiler._last = time.perf_counter()
+
         Tensor.backward = backward
         self._start = self._last = time.perf_counter()
         return self
@@ -427,22 +472,50 @@ class OpProfiler:
     def table(self, top: int | None = None) -> Table:
         """Ops sorted by total time, with share of the profiled wall time and the bytes of new
         outputs (views of an input, such as reshape or transpose, allocate nothing)."""
-        rows = [{"op": name, "calls": c, "fwd ms": 1e3 * f, "bwd ms": 1e3 * b, "total ms": 1e3 * (f + b),
-                 "alloc": format_bytes(m)} for name, (c, f, b, m) in self.stats.items()]
+        rows = [
+            {
+                "op": name,
+                "calls": c,
+                "fwd ms": 1e3 * f,
+                "bwd ms": 1e3 * b,
+                "total ms": 1e3 * (f + b),
+                "alloc": format_bytes(m),
+            }
+            for name, (c, f, b, m) in self.stats.items()
+        ]
         rows.sort(key=lambda r: -r["total ms"])
         if top is not None:
             rows = rows[:top]
         engine = max(self._backward_wall - self._backward_closures, 0.0)
         untracked = max(self.total - self._attributed - engine, 0.0)
-        rows.append({"op": "(autograd engine)", "calls": None, "fwd ms": None, "bwd ms": 1e3 * engine,
-                     "total ms": 1e3 * engine, "alloc": ""})
-        rows.append({"op": "(untracked)", "calls": None, "fwd ms": None, "bwd ms": None,
-                     "total ms": 1e3 * untracked, "alloc": ""})
+        rows.append(
+            {
+                "op": "(autograd engine)",
+                "calls": None,
+                "fwd ms": None,
+                "bwd ms": 1e3 * engine,
+                "total ms": 1e3 * engine,
+                "alloc": "",
+            }
+        )
+        rows.append(
+            {
+                "op": "(untracked)",
+                "calls": None,
+                "fwd ms": None,
+                "bwd ms": None,
+                "total ms": 1e3 * untracked,
+                "alloc": "",
+            }
+        )
         for r in rows:
             r["%"] = 100 * r["total ms"] / (1e3 * self.total) if self.total else 0.0
-        return Table(rows, ["op", "calls", "fwd ms", "bwd ms", "total ms", "%", "alloc"],
-                     formats={"fwd ms": ".3f", "bwd ms": ".3f", "total ms": ".3f", "%": ".1f"},
-                     title=f"op profile: {1e3 * self.total:.2f} ms wall time")
+        return Table(
+            rows,
+            ["op", "calls", "fwd ms", "bwd ms", "total ms", "%", "alloc"],
+            formats={"fwd ms": ".3f", "bwd ms": ".3f", "total ms": ".3f", "%": ".1f"},
+            title=f"op profile: {1e3 * self.total:.2f} ms wall time",
+        )
 
 
 class _Region:

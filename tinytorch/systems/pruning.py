@@ -16,6 +16,7 @@
 
 Masks are dicts {parameter name: boolean array, True = keep}.
 """
+
 from __future__ import annotations
 
 import copy
@@ -30,8 +31,17 @@ from ._training import make_loader, train_classifier
 from .table import Table
 
 __all__ = [
-    "prunable_layers", "magnitude_prune", "channel_prune", "apply_masks", "sparsity", "sparsity_report",
-    "MaskedOptimizer", "fine_tune", "remove_pruned_channels", "distillation_loss", "distill",
+    "prunable_layers",
+    "magnitude_prune",
+    "channel_prune",
+    "apply_masks",
+    "sparsity",
+    "sparsity_report",
+    "MaskedOptimizer",
+    "fine_tune",
+    "remove_pruned_channels",
+    "distillation_loss",
+    "distill",
 ]
 
 
@@ -81,7 +91,7 @@ def magnitude_prune(model: Module, amount: float, scope: str = "global") -> dict
         start = 0
         for name, layer in layers:
             size = layer.weight.data.size
-            masks[_weight_name(name)] = ~drop[start:start + size].reshape(layer.weight.shape)
+            masks[_weight_name(name)] = ~drop[start : start + size].reshape(layer.weight.shape)
             start += size
     apply_masks(model, masks)
     return masks
@@ -138,8 +148,15 @@ def sparsity_report(model: Module) -> Table:
     for name, layer in prunable_layers(model):
         w = layer.weight.data
         zeros = int((w == 0).sum())
-        rows.append({"weight": _weight_name(name), "shape": tuple(w.shape), "zeros": zeros, "total": w.size,
-                     "sparsity %": 100 * zeros / w.size})
+        rows.append(
+            {
+                "weight": _weight_name(name),
+                "shape": tuple(w.shape),
+                "zeros": zeros,
+                "total": w.size,
+                "sparsity %": 100 * zeros / w.size,
+            }
+        )
     zeros, total = sum(r["zeros"] for r in rows), sum(r["total"] for r in rows)
     rows.append({"weight": "all", "shape": None, "zeros": zeros, "total": total, "sparsity %": 100 * zeros / total})
     return Table(rows, formats={"sparsity %": ".2f"}, title="sparsity of the prunable weights")
@@ -173,8 +190,17 @@ class MaskedOptimizer:
         return getattr(self.optimizer, name)
 
 
-def fine_tune(model: Module, masks: dict | None, X, y, epochs: int = 5, lr: float = 1e-3, batch_size: int = 32,
-              seed: int = 0, verbose: bool = False) -> dict:
+def fine_tune(
+    model: Module,
+    masks: dict | None,
+    X,
+    y,
+    epochs: int = 5,
+    lr: float = 1e-3,
+    batch_size: int = 32,
+    seed: int = 0,
+    verbose: bool = False,
+) -> dict:
     """Train with Adam and cross-entropy for a few epochs, keeping `masks` applied; returns history."""
     return train_classifier(model, X, y, epochs, lr, batch_size, seed, verbose, masks=masks)
 
@@ -220,8 +246,10 @@ def remove_pruned_channels(model: Sequential, example_input) -> Sequential:
     with no_grad():
         want, got = model(x).data, small(x).data
     if not np.allclose(want, got, rtol=1e-4, atol=1e-5):
-        raise ValueError("remove_pruned_channels: the smaller model's outputs differ from the original's; a layer "
-                         "between two pruned layers does not map 0 to 0 (e.g. Sigmoid), so its channels cannot go")
+        raise ValueError(
+            "remove_pruned_channels: the smaller model's outputs differ from the original's; a layer "
+            "between two pruned layers does not map 0 to 0 (e.g. Sigmoid), so its channels cannot go"
+        )
     return small
 
 
@@ -240,8 +268,9 @@ def _set_in(layer, n):
 
 
 # ---- knowledge distillation ---------------------------------------------------------------------
-def distillation_loss(student_logits: Tensor, teacher_logits, targets, temperature: float = 4.0,
-                      alpha: float = 0.5) -> Tensor:
+def distillation_loss(
+    student_logits: Tensor, teacher_logits, targets, temperature: float = 4.0, alpha: float = 0.5
+) -> Tensor:
     """alpha * T^2 * KL(softmax(teacher/T) || softmax(student/T)) + (1 - alpha) * CE(student, targets).
 
     student_logits (N, C) Tensor, teacher_logits (N, C) array/Tensor (a constant), targets (N,) ints.
@@ -254,32 +283,46 @@ def distillation_loss(student_logits: Tensor, teacher_logits, targets, temperatu
         raise ValueError(f"alpha weighs the soft term and must be in [0, 1], got {alpha}")
     t = np.asarray(teacher_logits.data if isinstance(teacher_logits, Tensor) else teacher_logits, dtype=np.float64)
     if t.shape != student_logits.shape:
-        raise ValueError(f"distillation_loss: teacher logits {t.shape} and student logits {student_logits.shape} differ")
+        raise ValueError(
+            f"distillation_loss: teacher logits {t.shape} and student logits {student_logits.shape} differ"
+        )
     z = t / temperature
     z = z - z.max(axis=1, keepdims=True)
-    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))              # teacher log-probabilities
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))  # teacher log-probabilities
     p = np.exp(log_p)
     dtype = student_logits.dtype
     log_q = F.log_softmax(student_logits * (1.0 / temperature), axis=1)
     kl = (Tensor((p * log_p).astype(dtype)) - Tensor(p.astype(dtype)) * log_q).sum(axis=1).mean()
-    soft = kl * (temperature ** 2)
+    soft = kl * (temperature**2)
     if alpha == 1:
         return soft
     return soft * alpha + F.cross_entropy(student_logits, targets) * (1 - alpha)
 
 
-def distill(student: Module, teacher: Module, X, y, epochs: int = 10, lr: float = 1e-3, temperature: float = 4.0,
-            alpha: float = 0.7, batch_size: int = 32, seed: int = 0, verbose: bool = False) -> list:
+def distill(
+    student: Module,
+    teacher: Module,
+    X,
+    y,
+    epochs: int = 10,
+    lr: float = 1e-3,
+    temperature: float = 4.0,
+    alpha: float = 0.7,
+    batch_size: int = 32,
+    seed: int = 0,
+    verbose: bool = False,
+) -> list:
     """Train `student` on the teacher's softened outputs plus the labels; returns the loss per epoch.
 
     The teacher's logits are computed once for all of X (it is frozen), then each batch runs the
     usual step: student forward, distillation_loss, backward, Adam step.
     """
     from ..optim import Adam
+
     X = np.asarray(X)
     teacher.eval()
     with no_grad():
-        teacher_logits = np.concatenate([teacher(Tensor(X[i:i + 512])).data for i in range(0, len(X), 512)])
+        teacher_logits = np.concatenate([teacher(Tensor(X[i : i + 512])).data for i in range(0, len(X), 512)])
     loader = make_loader(np.arange(len(X)), np.asarray(y), batch_size, seed)
     opt = Adam(student.parameters(), lr=lr)
     student.train()

@@ -30,6 +30,7 @@ integer below 2^24 (float64: 2^53) exactly; `integer_matmul` picks the narrowest
 `mode="weights"` (dequantize-on-the-fly, weight-only) is there for comparison: float activations,
 int8 storage only.
 """
+
 from __future__ import annotations
 
 import copy
@@ -43,9 +44,22 @@ from ..tensor import Tensor, no_grad
 from .table import Table
 
 __all__ = [
-    "QParams", "compute_qparams", "qparams_for", "quantize", "dequantize", "fake_quantize", "to_fp16",
-    "Observer", "integer_matmul", "QuantizedLinear", "QuantizedConv2d", "calibrate", "quantize_model",
-    "fp16_model", "size_report", "quantization_error",
+    "QParams",
+    "compute_qparams",
+    "qparams_for",
+    "quantize",
+    "dequantize",
+    "fake_quantize",
+    "to_fp16",
+    "Observer",
+    "integer_matmul",
+    "QuantizedLinear",
+    "QuantizedConv2d",
+    "calibrate",
+    "quantize_model",
+    "fp16_model",
+    "size_report",
+    "quantization_error",
 ]
 
 SCHEMES = ("symmetric", "asymmetric")
@@ -86,17 +100,17 @@ def compute_qparams(x_min, x_max, scheme: str = "symmetric", bits: int = 8, axis
         raise ValueError(f"unknown scheme {scheme!r}; use 'symmetric' or 'asymmetric'")
     if not 2 <= bits <= 16:
         raise ValueError(f"bits must be between 2 and 16, got {bits}")
-    lo = np.minimum(np.asarray(x_min, dtype=np.float64), 0.0)   # the range always contains 0
+    lo = np.minimum(np.asarray(x_min, dtype=np.float64), 0.0)  # the range always contains 0
     hi = np.maximum(np.asarray(x_max, dtype=np.float64), 0.0)
     if scheme == "symmetric":
         qmax = 2 ** (bits - 1) - 1
-        qmin = -qmax                                           # [-127, 127]: the grid is symmetric
+        qmin = -qmax  # [-127, 127]: the grid is symmetric
         scale = np.maximum(np.abs(lo), np.abs(hi)) / qmax
         zero = np.zeros_like(scale)
     else:
-        qmin, qmax = 0, 2 ** bits - 1                          # [0, 255]
+        qmin, qmax = 0, 2**bits - 1  # [0, 255]
         scale = (hi - lo) / (qmax - qmin)
-    scale = np.where(scale > 0, scale, 1.0)                    # an all-zero tensor: any scale is exact
+    scale = np.where(scale > 0, scale, 1.0)  # an all-zero tensor: any scale is exact
     if scheme == "asymmetric":
         zero = np.clip(np.round(qmin - lo / scale), qmin, qmax)
     return QParams(scale, zero, qmin, qmax, axis)
@@ -141,8 +155,11 @@ def quantization_error(x, qp: QParams) -> dict:
     """Max and mean absolute round-trip error, and the bound scale/2 it must respect in range."""
     a = np.asarray(x.data if isinstance(x, Tensor) else x, dtype=np.float32)
     err = np.abs(fake_quantize(a, qp) - a)
-    return {"max abs error": float(err.max()), "mean abs error": float(err.mean()),
-            "scale/2": float(qp.scale.max() / 2)}
+    return {
+        "max abs error": float(err.max()),
+        "mean abs error": float(err.mean()),
+        "scale/2": float(qp.scale.max() / 2),
+    }
 
 
 # ------------------------------------------------------------------------------------------------
@@ -156,8 +173,14 @@ class Observer:
     (finer steps for the bulk of values at the cost of clipping the tails).
     """
 
-    def __init__(self, scheme: str = "asymmetric", axis: int | None = None, method: str = "minmax",
-                 percentile: float = 99.99, bits: int = 8):
+    def __init__(
+        self,
+        scheme: str = "asymmetric",
+        axis: int | None = None,
+        method: str = "minmax",
+        percentile: float = 99.99,
+        bits: int = 8,
+    ):
         if method not in ("minmax", "percentile"):
             raise ValueError(f"unknown calibration method {method!r}; use 'minmax' or 'percentile'")
         if method == "percentile" and axis is not None:
@@ -196,8 +219,9 @@ def _quantizable(model: Module):
     return [(name, m) for name, m in model.named_modules() if isinstance(m, Linear) or _is_conv(m)]
 
 
-def calibrate(model: Module, samples, scheme: str = "asymmetric", method: str = "minmax",
-              batch_size: int = 256) -> dict:
+def calibrate(
+    model: Module, samples, scheme: str = "asymmetric", method: str = "minmax", batch_size: int = 256
+) -> dict:
     """{layer name: Observer of that layer's input} after running `samples` through the float model."""
     observers = {}
     layers = _quantizable(model)
@@ -208,12 +232,13 @@ def calibrate(model: Module, samples, scheme: str = "asymmetric", method: str = 
         def forward(x, *args, _obs=obs, _original=original, **kwargs):
             _obs.observe(x)
             return _original(x, *args, **kwargs)
+
         layer.forward = forward
     try:
         with no_grad():
             data = np.asarray(samples.data if isinstance(samples, Tensor) else samples)
             for i in range(0, len(data), batch_size):
-                model(Tensor(data[i:i + batch_size]))
+                model(Tensor(data[i : i + batch_size]))
     finally:
         for _, layer in layers:
             vars(layer).pop("forward", None)
@@ -226,9 +251,9 @@ def calibrate(model: Module, samples, scheme: str = "asymmetric", method: str = 
 def _exact_float_type(k: int, max_a: int, max_b: int):
     """The narrowest float type in which a length-k integer dot product is exact (<= 2^24 or 2^53)."""
     bound = k * max_a * max_b
-    if bound >= 2 ** 31:
+    if bound >= 2**31:
         raise OverflowError(f"integer matmul: sums up to {bound} overflow an int32 accumulator (K={k})")
-    return np.float32 if bound < 2 ** 24 else np.float64
+    return np.float32 if bound < 2**24 else np.float64
 
 
 def integer_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -253,8 +278,10 @@ class _QuantizedLayer(Module):
         if mode == "integer" and input_qparams is None:
             raise ValueError("mode='integer' needs input_qparams from calibration (see calibrate())")
         if input_qparams is not None and input_qparams.axis is not None:
-            raise ValueError("input (activation) qparams must be per-tensor: a per-channel input scale "
-                             "cannot be factored out of the sum over input channels")
+            raise ValueError(
+                "input (activation) qparams must be per-tensor: a per-channel input scale "
+                "cannot be factored out of the sum over input channels"
+            )
         w = layer.weight.data
         self.mode = mode
         wq = qparams_for(w, "symmetric", axis=0 if per_channel else None)
@@ -306,8 +333,9 @@ class _QuantizedLayer(Module):
 class QuantizedLinear(_QuantizedLayer):
     """Inference-only Linear with int8 per-channel weights; see the module docstring for the maths."""
 
-    def __init__(self, layer: Linear, input_qparams: QParams | None = None, per_channel: bool = True,
-                 mode: str = "integer"):
+    def __init__(
+        self, layer: Linear, input_qparams: QParams | None = None, per_channel: bool = True, mode: str = "integer"
+    ):
         self.in_features, self.out_features = layer.in_features, layer.out_features
         self._store(layer, input_qparams, per_channel, mode)
 
@@ -338,6 +366,7 @@ class QuantizedConv2d(_QuantizedLayer):
 
     def forward(self, x):
         from .acceleration import im2col
+
         a = x.data if isinstance(x, Tensor) else np.asarray(x, dtype=np.float32)
         if self.mode == "weights":
             bias = None if self.bias is None else Tensor(self.bias)
@@ -345,7 +374,7 @@ class QuantizedConv2d(_QuantizedLayer):
         n = a.shape[0]
         # pad with code zero_point, i.e. with the real value 0 (the range always contains 0)
         cols, (oh, ow) = im2col(self._quantize_input(a), self.kernel_size, self.stride, self.padding)
-        acc = self._accumulate(cols, self.weight_q.reshape(self.out_channels, -1).T)    # (N*oh*ow, O)
+        acc = self._accumulate(cols, self.weight_q.reshape(self.out_channels, -1).T)  # (N*oh*ow, O)
         out = self._rescale(acc, 1).reshape(n, oh, ow, self.out_channels).transpose(0, 3, 1, 2)
         return Tensor(np.ascontiguousarray(out))
 
@@ -377,16 +406,25 @@ def _replace(model: Module, convert) -> None:
                             value[i] = new
 
 
-def quantize_model(model: Module, calibration_data=None, *, per_channel: bool = True,
-                   activation_scheme: str = "asymmetric", method: str = "minmax", mode: str = "integer") -> Module:
+def quantize_model(
+    model: Module,
+    calibration_data=None,
+    *,
+    per_channel: bool = True,
+    activation_scheme: str = "asymmetric",
+    method: str = "minmax",
+    mode: str = "integer",
+) -> Module:
     """A copy of `model` whose Linear and Conv2d layers are int8 (`model` itself is unchanged).
 
     calibration_data: sample inputs (e.g. a few hundred training rows) that set each layer's input
     range; required for mode="integer", unused for mode="weights" (weight-only, dequantize-on-the-fly).
     """
     if mode == "integer" and calibration_data is None:
-        raise ValueError("quantize_model(mode='integer') needs calibration_data: a batch of typical inputs "
-                         "(e.g. X_train[:500]) to measure each layer's input range")
+        raise ValueError(
+            "quantize_model(mode='integer') needs calibration_data: a batch of typical inputs "
+            "(e.g. X_train[:500]) to measure each layer's input range"
+        )
     observers = calibrate(model, calibration_data, activation_scheme, method) if mode == "integer" else {}
     qmodel = copy.deepcopy(model)
     qmodel.eval()
@@ -398,6 +436,7 @@ def quantize_model(model: Module, calibration_data=None, *, per_channel: bool = 
         if _is_conv(m):
             return QuantizedConv2d(m, qp, per_channel, mode)
         return None
+
     _replace(qmodel, convert)
     return qmodel
 
@@ -421,6 +460,7 @@ def size_report(float_model: Module, quantized_model: Module) -> Table:
     scales are kept at 4 bytes, so the whole model shrinks a little less than 4x.
     """
     from .profiling import parameter_bytes
+
     rows, fw_total, qw_total = [], 0, 0
     qlayers = dict(quantized_model.named_modules())
     for name, layer in _quantizable(float_model):
@@ -430,10 +470,18 @@ def size_report(float_model: Module, quantized_model: Module) -> Table:
         fw = layer.weight.data.nbytes
         qw = q.weight_q.nbytes if isinstance(q, _QuantizedLayer) else fw
         fw_total, qw_total = fw_total + fw, qw_total + qw
-        rows.append({"layer": name, "type": type(layer).__name__, "float32 bytes": fb, "quantized bytes": qb,
-                     "ratio": fb / qb})
+        rows.append(
+            {"layer": name, "type": type(layer).__name__, "float32 bytes": fb, "quantized bytes": qb, "ratio": fb / qb}
+        )
     fb, qb = parameter_bytes(float_model), parameter_bytes(quantized_model)
     rows.append({"layer": "total", "type": "", "float32 bytes": fb, "quantized bytes": qb, "ratio": fb / qb})
-    rows.append({"layer": "weights only", "type": "", "float32 bytes": fw_total, "quantized bytes": qw_total,
-                 "ratio": fw_total / qw_total if qw_total else None})
+    rows.append(
+        {
+            "layer": "weights only",
+            "type": "",
+            "float32 bytes": fw_total,
+            "quantized bytes": qw_total,
+            "ratio": fw_total / qw_total if qw_total else None,
+        }
+    )
     return Table(rows, formats={"ratio": ".2f"}, title="model size before / after quantization")

@@ -4,6 +4,7 @@ A `Table` is a list of row dicts plus formatting. `print(table)` and a notebook'
 expression both show the same aligned text (no HTML, so it reads the same in a terminal, a notebook
 and a log file); `table.rows` and `table.column(name)` give the numbers back for code and tests.
 """
+
 from __future__ import annotations
 
 

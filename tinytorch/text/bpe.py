@@ -65,10 +65,10 @@ class BPETokenizer:
 
     def _reset(self) -> None:
         """Back to the 256 byte tokens, no merges."""
-        self.merges: list[tuple[int, int]] = []         # merges[k] made token 256 + k
+        self.merges: list[tuple[int, int]] = []  # merges[k] made token 256 + k
         self.vocab: list[bytes] = [bytes([b]) for b in range(BYTE_VOCAB)]  # id -> the bytes it stands for
-        self._rank: dict[tuple[int, int], int] = {}     # pair -> id of the token it merges into
-        self._cache: dict[str, tuple[int, ...]] = {}    # chunk -> its ids (chunks repeat a lot)
+        self._rank: dict[tuple[int, int], int] = {}  # pair -> id of the token it merges into
+        self._cache: dict[str, tuple[int, ...]] = {}  # chunk -> its ids (chunks repeat a lot)
 
     # ------------------------------------------------------------------ vocabulary
     @property
@@ -99,7 +99,7 @@ class BPETokenizer:
         return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
     # ------------------------------------------------------------------ training
-    def train(self, text: str, vocab_size: int, verbose: bool = False) -> "BPETokenizer":
+    def train(self, text: str, vocab_size: int, verbose: bool = False) -> BPETokenizer:
         """Learn `vocab_size - 256` merges from `text` (replacing any earlier merges); returns self.
 
         Greedy: each step merges the most frequent adjacent pair (ties: smaller ids first) in every chunk.
@@ -110,7 +110,8 @@ class BPETokenizer:
             raise TypeError(f"train() expects a str, got {type(text).__name__}")
         if not isinstance(vocab_size, int) or vocab_size < BYTE_VOCAB:
             raise ValueError(
-                f"vocab_size must be an int >= {BYTE_VOCAB} (the 256 byte tokens come first), got {vocab_size!r}")
+                f"vocab_size must be an int >= {BYTE_VOCAB} (the 256 byte tokens come first), got {vocab_size!r}"
+            )
         self._reset()
         start = time.perf_counter()
 
@@ -118,8 +119,8 @@ class BPETokenizer:
         chunk_counts = Counter(self._split.findall(text))
         words: list[tuple[int, ...]] = [tuple(chunk.encode("utf-8")) for chunk in chunk_counts]
         freqs: list[int] = list(chunk_counts.values())
-        pair_counts: Counter = Counter()               # pair -> occurrences in the whole text
-        where: dict[tuple[int, int], set[int]] = {}    # pair -> indices of the words containing it
+        pair_counts: Counter = Counter()  # pair -> occurrences in the whole text
+        where: dict[tuple[int, int], set[int]] = {}  # pair -> indices of the words containing it
         for w, (tokens, freq) in enumerate(zip(words, freqs)):
             for pair, n in _pairs(tokens).items():
                 pair_counts[pair] += n * freq
@@ -149,8 +150,10 @@ class BPETokenizer:
                     pair_counts[pair] += n * freq
                     where.setdefault(pair, set()).add(w)
             if verbose and ((step + 1) % report_every == 0 or step + 1 == n_merges):
-                print(f"merge {step + 1:>5}/{n_merges}: {self.token_to_str(new_id)!r:>18} "
-                      f"({time.perf_counter() - start:.1f} s)")
+                print(
+                    f"merge {step + 1:>5}/{n_merges}: {self.token_to_str(new_id)!r:>18} "
+                    f"({time.perf_counter() - start:.1f} s)"
+                )
         return self
 
     # ------------------------------------------------------------------ encode / decode
@@ -197,12 +200,16 @@ class BPETokenizer:
     # ------------------------------------------------------------------ persistence
     def save(self, path) -> None:
         """Write the merges (and split pattern) as JSON; `BPETokenizer.load(path)` rebuilds the same tokenizer."""
-        data = {"type": "BPETokenizer", "version": 1, "pattern": self.pattern,
-                "merges": [list(pair) for pair in self.merges]}
+        data = {
+            "type": "BPETokenizer",
+            "version": 1,
+            "pattern": self.pattern,
+            "merges": [list(pair) for pair in self.merges],
+        }
         Path(path).write_text(json.dumps(data), encoding="utf-8")
 
     @classmethod
-    def load(cls, path) -> "BPETokenizer":
+    def load(cls, path) -> BPETokenizer:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         if data.get("type") != "BPETokenizer":
             raise ValueError(f"{path} holds a {data.get('type')!r}, not a BPETokenizer")

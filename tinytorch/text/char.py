@@ -14,8 +14,8 @@ encode (or use BPETokenizer, which encodes any text).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 
 def _as_int_list(ids) -> list[int]:
@@ -47,11 +47,11 @@ class CharTokenizer:
             raise ValueError(f"CharTokenizer vocabulary entries must be single characters, got {bad!r}")
         if len(set(chars)) != len(chars):
             raise ValueError("CharTokenizer vocabulary has duplicate characters")
-        self.itos: list[str] = chars                              # id -> character
+        self.itos: list[str] = chars  # id -> character
         self.stoi: dict[str, int] = {c: i for i, c in enumerate(chars)}  # character -> id
 
     @classmethod
-    def from_text(cls, text: str) -> "CharTokenizer":
+    def from_text(cls, text: str) -> CharTokenizer:
         """The tokenizer whose vocabulary is every distinct character of `text`, in sorted (code point) order."""
         if not isinstance(text, str):
             raise TypeError(f"from_text() expects a str, got {type(text).__name__}")
@@ -92,7 +92,7 @@ class CharTokenizer:
         Path(path).write_text(json.dumps(data, ensure_ascii=True), encoding="utf-8")
 
     @classmethod
-    def load(cls, path) -> "CharTokenizer":
+    def load(cls, path) -> CharTokenizer:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         if data.get("type") != "CharTokenizer":
             raise ValueError(f"{path} holds a {data.get('type')!r}, not a CharTokenizer")
