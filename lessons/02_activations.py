@@ -35,7 +35,7 @@
 
 import tinytorch as tt
 import tinytorch.nn.functional as F
-from tinytorch.checks import use_my_work
+from tinytorch_course.checks import use_my_work
 
 # imports: auto
 
@@ -202,7 +202,7 @@ print("naive softmax of [100, 0] in float32:", naive, "  yours:", F.softmax(tt.T
 # the same 2^18 elements (the best of a few runs) shows what that costs on this machine:
 
 # %%
-from tinytorch.timing import best_time  # the fastest of a few runs
+from tinytorch_course.timing import best_time  # the fastest of a few runs
 
 x = tt.randn(512, 512, seed=0)
 activations = {

@@ -36,7 +36,7 @@ import io
 
 import tinytorch as tt
 from tinytorch import nn
-from tinytorch.checks import use_my_work
+from tinytorch_course.checks import use_my_work
 
 # imports: auto
 
@@ -331,7 +331,7 @@ print(
 # through the model one at a time or as one batch; the arithmetic is identical:
 
 # %%
-from tinytorch.timing import best_time  # the fastest of a few runs
+from tinytorch_course.timing import best_time  # the fastest of a few runs
 
 images = tt.randn(64, 784, seed=2)
 flops = 2 * 64 * sum(layer.in_features * layer.out_features for layer in mlp if isinstance(layer, nn.Linear))

@@ -33,7 +33,7 @@
 import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
-from tinytorch.checks import use_my_work
+from tinytorch_course.checks import use_my_work
 
 # imports: auto
 
@@ -208,7 +208,7 @@ for gap in (1.0, 10.0, 50.0, 100.0, 1000.0):
 # lot for a language model's vocabulary (GPT-2 has 50,257 tokens):
 
 # %%
-from tinytorch.timing import best_time  # the fastest of a few runs
+from tinytorch_course.timing import best_time  # the fastest of a few runs
 
 n = 256
 for classes in (10, 1_000, 10_000):

@@ -47,7 +47,7 @@
 import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
-from tinytorch.checks import use_my_work
+from tinytorch_course.checks import use_my_work
 
 # imports: auto
 
@@ -429,7 +429,7 @@ print(
 # its forward (a matrix product's backward does two products: one for each input). On a batch of 64:
 
 # %%
-from tinytorch.timing import best_time  # the fastest of a few runs
+from tinytorch_course.timing import best_time  # the fastest of a few runs
 
 images, digits = tt.randn(64, 784, seed=1), np.random.default_rng(0).integers(0, 10, 64)
 

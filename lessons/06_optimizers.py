@@ -32,7 +32,7 @@ import time
 import numpy as np
 
 import tinytorch as tt
-from tinytorch.checks import use_my_work
+from tinytorch_course.checks import use_my_work
 
 # imports: auto
 

@@ -32,7 +32,7 @@ import tempfile
 import time
 
 import tinytorch as tt
-from tinytorch.checks import use_my_work
+from tinytorch_course.checks import use_my_work
 
 # imports: auto
 

@@ -32,7 +32,7 @@
 import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
-from tinytorch.checks import use_my_work
+from tinytorch_course.checks import use_my_work
 
 # imports: auto
 
@@ -287,7 +287,7 @@ for shape, o, k, pad in [((32, 1, 8, 8), 16, 3, 1), ((32, 16, 8, 8), 32, 3, 1), 
 # on a small batch so the loops finish quickly):
 
 # %%
-from tinytorch.timing import best_time  # the fastest of a few runs
+from tinytorch_course.timing import best_time  # the fastest of a few runs
 
 x = tt.randn(4, 3, 12, 12, seed=0)
 w, b = tt.randn(8, 3, 3, 3, seed=1), tt.randn(8, seed=2)

@@ -31,7 +31,7 @@
 import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
-from tinytorch.checks import use_my_work
+from tinytorch_course.checks import use_my_work
 
 # imports: auto
 
@@ -231,7 +231,7 @@ for name, vocab, dim in [
 # `(tokens, vocab)` matrix and multiplies through it (the best of a few runs):
 
 # %%
-from tinytorch.timing import best_time  # the fastest of a few runs
+from tinytorch_course.timing import best_time  # the fastest of a few runs
 
 tokens = 256
 for vocab in (100, 1_000, 5_000):

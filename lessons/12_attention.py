@@ -29,7 +29,7 @@ import math
 import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
-from tinytorch.checks import use_my_work
+from tinytorch_course.checks import use_my_work
 
 # imports: auto
 
@@ -228,7 +228,7 @@ lesson.check()
 # `E = 64`, 4 heads (the best of a few runs):
 
 # %%
-from tinytorch.timing import best_time  # the fastest of a few runs
+from tinytorch_course.timing import best_time  # the fastest of a few runs
 
 E, H = 64, 4
 tt.manual_seed(0)

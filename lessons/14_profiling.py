@@ -35,7 +35,7 @@ import numpy as np
 
 import tinytorch as tt
 from tinytorch import nn
-from tinytorch.checks import use_my_work
+from tinytorch_course.checks import use_my_work
 from tinytorch.systems import profiling as P
 
 # imports: auto

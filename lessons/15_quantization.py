@@ -41,7 +41,7 @@ import time
 import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
-from tinytorch.checks import use_my_work
+from tinytorch_course.checks import use_my_work
 from tinytorch.systems import quantization as Q
 
 # imports: auto

@@ -35,7 +35,7 @@ import numpy as np
 import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
-from tinytorch.checks import use_my_work
+from tinytorch_course.checks import use_my_work
 from tinytorch.systems import pruning as PR
 
 # imports: auto

@@ -37,7 +37,7 @@ import numpy as np
 
 import tinytorch as tt
 from tinytorch import nn
-from tinytorch.checks import use_my_work
+from tinytorch_course.checks import use_my_work
 from tinytorch.nn.attention import causal_mask
 from tinytorch.systems import kvcache as KV
 from tinytorch.systems import profiling as P

@@ -31,7 +31,7 @@ import time
 import tinytorch as tt
 import tinytorch.nn.functional as F
 import tinytorch.systems.acceleration as A
-from tinytorch.checks import use_my_work
+from tinytorch_course.checks import use_my_work
 from tinytorch.nn import naive_conv2d
 
 # imports: auto

@@ -34,7 +34,7 @@
 import time
 
 import tinytorch as tt
-from tinytorch.checks import use_my_work
+from tinytorch_course.checks import use_my_work
 from tinytorch.systems import benchmarking as B
 
 # imports: auto

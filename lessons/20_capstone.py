@@ -38,7 +38,7 @@ import time
 
 import tinytorch as tt
 import tinytorch.systems.capstone as capstone
-from tinytorch.checks import use_my_work
+from tinytorch_course.checks import use_my_work
 
 # imports: auto
 

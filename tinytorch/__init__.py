@@ -29,7 +29,13 @@ from .tensor import (
     zeros_like,
 )
 
+import sys as _sys
+
+from . import _moved
+
 __version__ = "0.1.0"
+
+_moved.install(_sys.meta_path)  # `tinytorch.checks` & co. moved to tinytorch_course: say so on import
 
 _LAZY = (
     "nn",
@@ -38,11 +44,8 @@ _LAZY = (
     "datasets",
     "text",
     "systems",
-    "checks",
     "autograd",
     "training",
-    "course",
-    "progress",
     "viz",
 )
 
@@ -53,4 +56,6 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)
+    if _moved.new_name(f"{__name__}.{name}"):
+        raise AttributeError(_moved.moved_message(f"{__name__}.{name}"))
     raise AttributeError(f"module 'tinytorch' has no attribute {name!r}")

@@ -9,7 +9,7 @@ lessons/NN_slug.py (jupytext percent) gives two notebooks:
 milestones/*.py gives _build/notebooks/milestones/*.ipynb (converted as they are).
 
 A solution cell in a lesson source holds only directives naming pieces of the lesson's check file
-(`tinytorch/checks/lessonNN.py`)::
+(`tinytorch_course/checks/lessonNN.py`)::
 
     # %%
     # solution: Tensor.__add__, Tensor.__mul__
@@ -35,10 +35,10 @@ from pathlib import Path
 import jupytext
 import nbformat
 
-from tinytorch.checks import load_pieces
-from tinytorch.checks.cases import callable_of
-from tinytorch.course import LESSONS
-from tinytorch.course import lesson as find_lesson
+from tinytorch_course.checks import load_pieces
+from tinytorch_course.checks.cases import callable_of
+from tinytorch_course.registry import LESSONS
+from tinytorch_course.registry import lesson as find_lesson
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "_build" / "notebooks"
@@ -166,7 +166,7 @@ def import_lines(pieces: list) -> list:
             else:
                 names.setdefault(piece.home, set()).add(name)
     lines = [f"import {mod} as {alias}" if mod != alias else f"import {mod}" for alias, mod in sorted(modules.items())]
-    lines.append("from tinytorch.checks import Lesson, implement")
+    lines.append("from tinytorch_course.checks import Lesson, implement")
     for home, found in sorted(names.items()):
         lines.append(f"from {home} import {', '.join(sorted(found, key=lambda n: (n.startswith('_'), n.lower())))}")
     return lines
@@ -244,7 +244,7 @@ def build_lesson(path: Path) -> tuple:
         item = None
     if item is None or item.id != path.stem:
         raise LessonError(
-            f"{path.name}: lesson files are named after tinytorch/course.py, e.g. "
+            f"{path.name}: lesson files are named after tinytorch_course/registry.py, e.g. "
             f"{', '.join(l.id for l in LESSONS[:3])}...; no lesson {path.stem!r}"
         )
     pieces = {p.name: p for p in load_pieces(item.id)}
@@ -271,7 +271,7 @@ def build_lesson(path: Path) -> tuple:
         if unknown:
             raise LessonError(
                 f"{path.name}: `# solution: {', '.join(unknown)}` names no piece of "
-                f"tinytorch/checks/lesson{item.number:02d}.py (its pieces: {', '.join(pieces)})"
+                f"tinytorch_course/checks/lesson{item.number:02d}.py (its pieces: {', '.join(pieces)})"
             )
         seen += names
         chosen = [pieces[n] for n in names]

@@ -37,7 +37,7 @@ def browser(base_url, artifacts):
 def course():
     path = SITE / "course.json"
     if not path.exists():
-        pytest.skip(f"{path} is missing (site/build.py writes it from `python -m tinytorch.course`)")
+        pytest.skip(f"{path} is missing (site/build.py writes it from `python -m tinytorch_course.registry`)")
     return json.loads(path.read_text())
 
 

@@ -376,7 +376,7 @@ def open_landing(page: Page, base: str) -> list[dict]:
 
 
 def read_progress_db(page: Page) -> dict:
-    """The records in the IndexedDB that tinytorch.progress writes (same origin as the page)."""
+    """The records in the IndexedDB that tinytorch_course.progress writes (same origin as the page)."""
     return page.js("""async () => {
       const db = await new Promise((ok, no) => { const r = indexedDB.open("tinytorch", 1);
         r.onupgradeneeded = () => r.result.createObjectStore("progress", { keyPath: "id" });

@@ -266,7 +266,7 @@ def test_lesson_01_stub_fails_a_check_and_reference_passes_all(page, base_url):
     outputs = run_all(page)
     text = "\n".join(o["text"] + "".join(o["stderr"]) for o in outputs)
     record = read_progress_db(page).get("01_tensor")
-    assert record and record["total"] > 0, f"the checks did not call tinytorch.progress.record: {record}"
+    assert record and record["total"] > 0, f"the checks did not call tinytorch_course.progress.record: {record}"
     assert record["passed"] < record["total"], record
     assert re.search(r"fail|✗|✘|NotImplementedError", text, re.I), f"no failing check message in:\n{text[-2000:]}"
 

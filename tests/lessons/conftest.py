@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tinytorch.checks import mine
+from tinytorch_course.checks import mine
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from tinytorch.checks import load_pieces
+from tinytorch_course.checks import load_pieces
 from tools.build_notebooks import (
     TABLE_BEGIN,
     TABLE_END,
@@ -151,5 +151,5 @@ def test_builder_rejects_a_source_that_does_not_fit_its_check_file(tmp_path):
         build_lesson(bad)
     wrong_name = tmp_path / "01_tensors.py"
     wrong_name.write_text(original)
-    with pytest.raises(LessonError, match="course.py"):
+    with pytest.raises(LessonError, match="registry.py"):
         build_lesson(wrong_name)

@@ -73,7 +73,7 @@ def test_checks_run_in_pyodide(tmp_path, capsys):
     wheels = [next(iter(sorted(WHEELS.glob(f"{n}-*.whl"))), None) for n in ("pytest", "pluggy", "iniconfig")]
     if None in wheels or shutil.which("node") is None:
         pytest.fail("node or the Pyodide pytest wheels are missing: run `make site`")
-    from tinytorch.checks import load_pieces
+    from tinytorch_course.checks import load_pieces
     from tools.build_notebooks import build_lesson, lesson_sources
 
     notebooks, expected = {}, {}

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytorch.checks.cases import Case, Piece, Raises, construct
-from tinytorch.checks.compare import describe, mismatch
-from tinytorch.checks.gradients import grad_case
+from tinytorch_course.checks.cases import Case, Piece, Raises, construct
+from tinytorch_course.checks.compare import describe, mismatch
+from tinytorch_course.checks.gradients import grad_case
 from tinytorch.nn.activations import GELU
 from tinytorch.nn.attention import MultiHeadAttention, causal_mask
 from tinytorch.nn.embedding import Embedding, PositionalEmbedding

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .course import MILESTONES, run_mode
+from .registry import MILESTONES, run_mode
 
 FIGURES = Path("milestones/figures")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytorch.checks.cases import Case, Piece, Raises
+from tinytorch_course.checks.cases import Case, Piece, Raises
 from tinytorch.systems.benchmarking import BenchmarkResult
 from tinytorch.systems.table import Table
 from tinytorch.tensor import default_rng

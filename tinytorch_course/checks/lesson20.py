@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytorch.checks.cases import Case, Piece
+from tinytorch_course.checks.cases import Case, Piece
 from tinytorch.nn import Linear, ReLU, Sequential
 from tinytorch.nn.module import Module
 from tinytorch.systems.capstone import Budget, CapstoneReport

@@ -12,9 +12,9 @@ import math
 
 import numpy as np
 
-from tinytorch.checks.cases import Case, Piece, Raises, construct
-from tinytorch.checks.compare import describe, mismatch
-from tinytorch.checks.gradients import grad_case
+from tinytorch_course.checks.cases import Case, Piece, Raises, construct
+from tinytorch_course.checks.compare import describe, mismatch
+from tinytorch_course.checks.gradients import grad_case
 from tinytorch.nn.embedding import Embedding, PositionalEmbedding, SinusoidalPositionalEncoding
 from tinytorch.nn.module import Parameter
 from tinytorch.tensor import Tensor, default_rng, manual_seed

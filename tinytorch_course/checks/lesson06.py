@@ -14,8 +14,8 @@ import math
 
 import numpy as np
 
-from tinytorch.checks.cases import Case, Piece
-from tinytorch.checks.compare import describe, mismatch
+from tinytorch_course.checks.cases import Case, Piece
+from tinytorch_course.checks.compare import describe, mismatch
 from tinytorch.optim import SGD, Adam, AdamW, RMSprop
 from tinytorch.optim.lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR
 from tinytorch.tensor import Tensor

@@ -247,8 +247,8 @@ _BLOCK = re.compile(r"^# %% piece (\S+)(?: .*)?$", re.M)
 
 _HEADER = """\
 # My TinyTorch, lesson {lesson}: the pieces I wrote whose checks all pass.
-# Written by tinytorch.checks; each block is my code as I wrote it. In a later lesson or a
-# milestone, `tinytorch.checks.use_my_work()` runs these instead of tinytorch's reference.
+# Written by tinytorch_course.checks; each block is my code as I wrote it. In a later lesson or a
+# milestone, `tinytorch_course.checks.use_my_work()` runs these instead of tinytorch's reference.
 # (Edit them in the lesson notebook and re-run its checks; this file is rewritten then.)
 """
 
@@ -346,8 +346,8 @@ def use_my_work(before=None, quiet: bool = False) -> list:
     `before` is a lesson (number, id or `Lesson`); a lesson notebook passes itself, so it runs on the
     learner's earlier lessons while its own pieces are still being written. Returns the installed keys.
     """
-    from tinytorch.course import LESSONS
-    from tinytorch.course import lesson as find_lesson
+    from tinytorch_course.registry import LESSONS
+    from tinytorch_course.registry import lesson as find_lesson
 
     limit = None
     if before is not None:
@@ -374,7 +374,7 @@ def use_my_work(before=None, quiet: bool = False) -> list:
             pieces = ", ".join(k.partition(":")[2] for k in keys)
             print(
                 f"Using your own code for {len(keys)} piece{'s' if len(keys) != 1 else ''} "
-                f"(from {folder}): {pieces}. `tinytorch.checks.use_reference()` switches back."
+                f"(from {folder}): {pieces}. `tinytorch_course.checks.use_reference()` switches back."
             )
         elif not problems:
             scope = f" from lessons before {limit:02d}" if limit is not None else ""
@@ -391,12 +391,12 @@ def use_my_work(before=None, quiet: bool = False) -> list:
 
 def _declaring_lessons() -> dict:
     """piece key -> the lesson numbers whose case files declare it (written lessons only)."""
-    from tinytorch.course import LESSONS
+    from tinytorch_course.registry import LESSONS
 
     declared: dict = {}
     for item in LESSONS:
         try:
-            module = importlib.import_module(f"tinytorch.checks.lesson{item.number:02d}")
+            module = importlib.import_module(f"tinytorch_course.checks.lesson{item.number:02d}")
         except ModuleNotFoundError:
             continue
         for piece in module.PIECES:

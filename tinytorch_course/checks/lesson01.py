@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytorch.checks.cases import Case, Piece, Raises
+from tinytorch_course.checks.cases import Case, Piece, Raises
 from tinytorch.tensor import Tensor, get_default_dtype
 
 HOME = "tinytorch.tensor"

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytorch.checks.cases import Case, Piece, Raises, construct
-from tinytorch.checks.compare import describe, mismatch
+from tinytorch_course.checks.cases import Case, Piece, Raises, construct
+from tinytorch_course.checks.compare import describe, mismatch
 from tinytorch.data import DataLoader, Dataset, TensorDataset, default_collate
 from tinytorch.tensor import Tensor
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytorch.checks.cases import Case, Piece, Raises
+from tinytorch_course.checks.cases import Case, Piece, Raises
 from tinytorch.nn.attention import MultiHeadAttention
 from tinytorch.nn.activations import ReLU
 from tinytorch.nn.conv import Conv2d

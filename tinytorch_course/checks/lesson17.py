@@ -14,8 +14,8 @@ import types
 
 import numpy as np
 
-from tinytorch.checks.cases import Case, Piece, Raises
-from tinytorch.checks.compare import describe, mismatch
+from tinytorch_course.checks.cases import Case, Piece, Raises
+from tinytorch_course.checks.compare import describe, mismatch
 from tinytorch.nn.attention import MultiHeadAttention, causal_mask
 from tinytorch.nn.transformer import GPT, _sample
 from tinytorch.systems.kvcache import KVCache

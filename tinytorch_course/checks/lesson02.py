@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
-from tinytorch.checks.cases import Case, Piece
-from tinytorch.checks.compare import mismatch
+from tinytorch_course.checks.cases import Case, Piece
+from tinytorch_course.checks.compare import mismatch
 from tinytorch.tensor import Tensor
 
 HOME = "tinytorch.nn.functional"

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytorch.checks.cases import Case, Piece, Raises
-from tinytorch.checks.compare import describe, mismatch
+from tinytorch_course.checks.cases import Case, Piece, Raises
+from tinytorch_course.checks.compare import describe, mismatch
 from tinytorch.nn.linear import Linear
 from tinytorch.systems.quantization import Observer, QParams, QuantizedLinear
 from tinytorch.tensor import Tensor

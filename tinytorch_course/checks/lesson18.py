@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
-from tinytorch.checks.cases import Case, Piece, Raises
-from tinytorch.checks.gradients import grad_case
+from tinytorch_course.checks.cases import Case, Piece, Raises
+from tinytorch_course.checks.gradients import grad_case
 from tinytorch.tensor import Tensor
 
 HOME = "tinytorch.systems.acceleration"

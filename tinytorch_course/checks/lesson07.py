@@ -17,8 +17,8 @@ import tempfile
 
 import numpy as np
 
-from tinytorch.checks.cases import Case, Piece, Raises
-from tinytorch.checks.compare import describe, mismatch
+from tinytorch_course.checks.cases import Case, Piece, Raises
+from tinytorch_course.checks.compare import describe, mismatch
 from tinytorch.nn import MSELoss
 from tinytorch.nn import functional as F
 from tinytorch.nn.module import Module, Parameter

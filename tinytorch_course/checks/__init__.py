@@ -2,7 +2,7 @@
 
 In a lesson notebook::
 
-    from tinytorch.checks import Lesson, implement
+    from tinytorch_course.checks import Lesson, implement
     lesson = Lesson("01_tensor")
 
     @implement(Tensor)
@@ -15,7 +15,7 @@ In a lesson notebook::
 Once a piece passes it runs inside tinytorch in this kernel and is saved to the learner's work
 folder; `use_my_work()` switches the saved pieces on in later lessons and the milestones.
 
-Case files: `tinytorch/checks/lessonNN.py` declares `HOME` (the module holding the reference code)
+Case files: `tinytorch_course/checks/lessonNN.py` declares `HOME` (the module holding the reference code)
 and `PIECES` (a list of `Piece`s, each with a function yielding its `Case`s). The same cases run
 natively under pytest against the package's reference (tests/lessons/).
 """

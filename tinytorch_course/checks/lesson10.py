@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytorch.checks.cases import Case, Piece, Raises
-from tinytorch.checks.compare import describe
+from tinytorch_course.checks.cases import Case, Piece, Raises
+from tinytorch_course.checks.compare import describe
 from tinytorch.text.bpe import BPETokenizer
 from tinytorch.text.char import CharTokenizer
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytorch.checks.cases import Case, Piece, Raises
-from tinytorch.checks.compare import describe, mismatch
-from tinytorch.checks.gradients import grad_case
+from tinytorch_course.checks.cases import Case, Piece, Raises
+from tinytorch_course.checks.compare import describe, mismatch
+from tinytorch_course.checks.gradients import grad_case
 from tinytorch.nn.activations import ReLU
 from tinytorch.nn.conv import Conv2d
 from tinytorch.nn.linear import Flatten, Linear

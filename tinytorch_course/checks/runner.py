@@ -7,7 +7,7 @@
 
 Whatever the learner's code does (raises, returns None, NaN, the wrong shape), a case fails with a
 message; the kernel never crashes. A piece whose cases all pass is switched on in this kernel and
-saved to the learner's work folder (see `mine.py`); progress goes to `tinytorch.progress`.
+saved to the learner's work folder (see `mine.py`); progress goes to `tinytorch_course.progress`.
 """
 
 from __future__ import annotations
@@ -39,11 +39,11 @@ class Result:
 
 
 def load_pieces(lesson_id: str) -> list:
-    """The pieces of a lesson, from its case file `tinytorch/checks/lessonNN.py`."""
-    from tinytorch.course import lesson as find
+    """The pieces of a lesson, from its case file `tinytorch_course/checks/lessonNN.py`."""
+    from tinytorch_course.registry import lesson as find
 
     item = find(lesson_id)
-    module = importlib.import_module(f"tinytorch.checks.lesson{item.number:02d}")
+    module = importlib.import_module(f"tinytorch_course.checks.lesson{item.number:02d}")
     pieces = list(module.PIECES)
     for piece in pieces:
         piece.home = piece.home or module.HOME
@@ -79,7 +79,7 @@ def _is_value(expected) -> bool:
 
 
 def _where(err: BaseException) -> str:
-    """The last traceback frame outside tinytorch.checks: where the learner's code failed."""
+    """The last traceback frame outside tinytorch_course.checks: where the learner's code failed."""
     frames = [
         f for f in traceback.extract_tb(err.__traceback__) if "tinytorch/checks" not in f.filename.replace("\\", "/")
     ]
@@ -96,7 +96,7 @@ class Lesson:
     """The checks of one lesson, run from its notebook against the learner's own code."""
 
     def __init__(self, lesson_id):
-        from tinytorch.course import lesson as find
+        from tinytorch_course.registry import lesson as find
 
         self.info = find(lesson_id)
         self.id = self.info.id
@@ -180,7 +180,7 @@ class Lesson:
             )
             if passed == self.total:
                 lines.append(
-                    "   All done: your pieces are saved; later lessons run them after `tinytorch.checks.use_my_work()`."
+                    "   All done: your pieces are saved; later lessons run them after `tinytorch_course.checks.use_my_work()`."
                 )
         return "\n".join(lines)
 
@@ -316,9 +316,9 @@ class Lesson:
 
     # ---- records ----------------------------------------------------------------------------
     def _record(self) -> None:
-        """Tell tinytorch.progress how many of the lesson's checks pass (latest run of each piece)."""
+        """Tell tinytorch_course.progress how many of the lesson's checks pass (latest run of each piece)."""
         try:
-            from tinytorch import progress
+            from tinytorch_course import progress
         except ImportError:
             return
         try:

@@ -92,7 +92,7 @@ async def load_async() -> dict:
 
 
 def _known_ids() -> set:
-    from tinytorch.course import LESSONS, MILESTONES
+    from tinytorch_course.registry import LESSONS, MILESTONES
 
     return {item.id for item in (*LESSONS, *MILESTONES)}
 
@@ -102,7 +102,7 @@ def _validate(lesson_id, passed, total) -> None:
     if lesson_id not in known:
         raise ValueError(
             f"progress.record: unknown id {lesson_id!r}; expected a lesson or milestone id "
-            f"from tinytorch.course, e.g. '01_tensor' or '1958_perceptron'"
+            f"from tinytorch_course.registry, e.g. '01_tensor' or '1958_perceptron'"
         )
     for name, value in (("passed", passed), ("total", total)):
         # numbers.Integral also admits NumPy integers (e.g. a sum of booleans)
@@ -114,7 +114,7 @@ def _validate(lesson_id, passed, total) -> None:
 
 def _warn(message: str) -> None:
     warnings.warn(
-        f"tinytorch.progress: {message} (your code and its checks are unaffected)", ProgressWarning, stacklevel=4
+        f"tinytorch_course.progress: {message} (your code and its checks are unaffected)", ProgressWarning, stacklevel=4
     )
 
 
@@ -260,7 +260,7 @@ class IndexedDBBackend:
 
     def load(self) -> dict:
         if not self._loaded:
-            _warn("saved progress is still being read; `await tinytorch.progress.load_async()` waits for it")
+            _warn("saved progress is still being read; `await tinytorch_course.progress.load_async()` waits for it")
         return dict(self._cache)
 
     def put(self, patch: dict) -> dict:

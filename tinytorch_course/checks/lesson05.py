@@ -16,10 +16,10 @@ import dataclasses
 
 import numpy as np
 
-from tinytorch.checks import lesson01, lesson02, lesson03, lesson04
-from tinytorch.checks.cases import Case, Piece, Raises
-from tinytorch.checks.compare import describe, mismatch
-from tinytorch.checks.gradients import grad_case
+from tinytorch_course.checks import lesson01, lesson02, lesson03, lesson04
+from tinytorch_course.checks.cases import Case, Piece, Raises
+from tinytorch_course.checks.compare import describe, mismatch
+from tinytorch_course.checks.gradients import grad_case
 from tinytorch.tensor import Tensor
 
 HOME = "tinytorch.tensor"
