@@ -788,6 +788,7 @@ PIECES = [
     Piece(
         "clip_grad_norm_",
         clip_cases,
+        home="tinytorch.nn.utils",
         title="clip the gradients' joint norm",
         todo="scale all gradients in place so that their joint norm is at most max_norm; return the norm before",
         hints=[
