@@ -48,10 +48,7 @@ $(PYODIDE_WHEELS): site/pyodide-wheels.txt | $(VENV)/.stamp
 	  --abi none --platform any -r site/pyodide-wheels.txt -d $(dir $@)
 	touch $@
 
-# notebooks are built only once their builder exists (the site then ships whatever is in _build/notebooks)
-site: setup $(PYODIDE_WHEELS)
-	@if [ -e tools/build_notebooks.py ] || [ -d tools/build_notebooks ]; then $(MAKE) notebooks; \
-	  else echo "tools/build_notebooks.py does not exist yet: the site ships no notebooks"; fi
+site: setup $(PYODIDE_WHEELS) notebooks
 	$(PY) site/build.py
 
 serve: site

@@ -225,11 +225,7 @@ def lite_build(paths: Paths):
 
 
 def add_landing_and_course(output: Path):
-    landing = SITE / "landing"
-    if landing.is_dir():
-        shutil.copytree(landing, output, dirs_exist_ok=True)  # its index.html replaces JupyterLite's
-    else:
-        print(f"[site]   note: {landing} does not exist yet; the root stays JupyterLite's index.html")
+    shutil.copytree(SITE / "landing", output, dirs_exist_ok=True)  # its index.html replaces JupyterLite's
     course = subprocess.run([sys.executable, "-m", "tinytorch_course.registry"], cwd=REPO, capture_output=True, text=True)
     if course.returncode != 0:
         raise SystemExit(f"python -m tinytorch_course.registry failed:\n{course.stderr[-2000:]}")

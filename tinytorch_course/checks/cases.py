@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .originals import original
+
 
 @dataclass
 class Raises:
@@ -118,8 +120,6 @@ class Piece:
     def reference(self):
         """The package's own implementation (the raw class attribute: function, property, ...),
         even while the learner's version is installed in its place."""
-        from .mine import original
-
         owner = self.owner()
         value = original(self.key)
         if value is None:

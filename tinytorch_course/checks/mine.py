@@ -31,6 +31,9 @@ import types
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .cases import callable_of
+from .originals import ORIGINALS
+
 _CLASS_NOISE = {
     "__module__",
     "__qualname__",
@@ -45,8 +48,6 @@ _CLASS_NOISE = {
 
 # key "home:Qual.name" -> Entry; what the learner defined most recently
 REGISTRY: dict = {}
-# key -> (owner, attr, original value) for every piece installed over the package's code
-_ORIGINALS: dict = {}
 # keys of learner definitions the package does not have (helpers): added at once, saved with pieces
 HELPERS: set = set()
 
@@ -72,8 +73,6 @@ def _module(target):
 
 
 def _source_of(value) -> str | None:
-    from .cases import callable_of
-
     fn = callable_of(value)
     try:
         return textwrap.dedent(inspect.getsource(fn))
@@ -155,7 +154,7 @@ def _current(owner, attr):
 
 
 def _exists_in_package(entry: Entry) -> bool:
-    return entry.key in _ORIGINALS or _current(entry.owner, entry.attr) is not None
+    return entry.key in ORIGINALS or _current(entry.owner, entry.attr) is not None
 
 
 def _rebind_globals(fn, namespace: dict):
@@ -183,31 +182,25 @@ def install(entry: Entry) -> None:
     imported a replaced function by name (`from .tensor import unbroadcast`).
     """
     current = _current(entry.owner, entry.attr)
-    if entry.key not in _ORIGINALS:
-        _ORIGINALS[entry.key] = (entry.owner, entry.attr, current)
+    if entry.key not in ORIGINALS:
+        ORIGINALS[entry.key] = (entry.owner, entry.attr, current)
     for target, name in _places(entry.owner, entry.attr, current):
         setattr(target, name, entry.value)
 
 
 def uninstall(key: str) -> None:
     """Put the package's own code back for one piece."""
-    if key not in _ORIGINALS:
+    if key not in ORIGINALS:
         return
-    owner, attr, original = _ORIGINALS.pop(key)
+    owner, attr, original = ORIGINALS.pop(key)
     current = _current(owner, attr)
     for target, name in _places(owner, attr, current):
         setattr(target, name, original)
 
 
-def original(key: str):
-    """The package's own code for a piece the learner's version replaced, else None."""
-    saved = _ORIGINALS.get(key)
-    return None if saved is None else saved[2]
-
-
 def installed() -> list:
     """Keys of the pieces that currently run the learner's code."""
-    return sorted(_ORIGINALS)
+    return sorted(ORIGINALS)
 
 
 def _places(owner, attr, value):
@@ -225,7 +218,7 @@ def _places(owner, attr, value):
 
 def use_reference() -> None:
     """Run the package's reference code for every piece again (undoes installs and use_my_work)."""
-    for key in list(_ORIGINALS):
+    for key in list(ORIGINALS):
         uninstall(key)
     print("Using tinytorch's reference code for every piece.")
 
@@ -295,8 +288,6 @@ def _code_names(code) -> set:
 
 def _notebook_imports(entry: Entry) -> list:
     """`import x as y` lines for modules the learner's code uses by a name its home module lacks."""
-    from .cases import callable_of
-
     fn = callable_of(entry.value)
     if not isinstance(fn, types.FunctionType):
         return []
