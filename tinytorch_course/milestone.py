@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import checks, progress
 from .registry import MILESTONES, run_mode
 
 FIGURES = Path("milestones/figures")
@@ -24,9 +25,7 @@ def start(milestone_id: str, use_my_work: bool = True) -> str:
     mode = run_mode()
     print(f"milestone {milestone_id}, mode: {mode}")
     if use_my_work:
-        from .checks import use_my_work as _use
-
-        _use()
+        checks.use_my_work()
     return mode
 
 
@@ -44,8 +43,6 @@ def finish(milestone_id: str, targets: dict) -> bool:
         print(f"{'✅' if ok else '❌'} {name}")
     passed = sum(bool(v) for v in targets.values())
     try:
-        from . import progress
-
         progress.record(milestone_id, passed, len(targets))
     except Exception as err:  # the course page's bookkeeping must never break a run
         print(f"(progress not recorded: {err})")

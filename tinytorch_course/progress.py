@@ -34,6 +34,8 @@ import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .registry import LESSONS, MILESTONES
+
 DB_NAME = "tinytorch"  # IndexedDB database shared with site/landing/app.js
 DB_VERSION = 1
 STORE_NAME = "progress"  # object store, keyPath "id"
@@ -92,8 +94,6 @@ async def load_async() -> dict:
 
 
 def _known_ids() -> set:
-    from tinytorch_course.registry import LESSONS, MILESTONES
-
     return {item.id for item in (*LESSONS, *MILESTONES)}
 
 

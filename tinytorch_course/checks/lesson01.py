@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytorch_course.checks.cases import Case, Piece, Raises
 from tinytorch.tensor import Tensor, get_default_dtype
+from tinytorch_course.checks.cases import Case, Piece, Raises
 
 HOME = "tinytorch.tensor"
 

@@ -12,9 +12,9 @@ import math
 
 import numpy as np
 
+from tinytorch.tensor import Tensor
 from tinytorch_course.checks.cases import Case, Piece
 from tinytorch_course.checks.compare import mismatch
-from tinytorch.tensor import Tensor
 
 HOME = "tinytorch.nn.functional"
 TENSOR = "tinytorch.tensor"

@@ -14,11 +14,11 @@ import math
 
 import numpy as np
 
-from tinytorch_course.checks.cases import Case, Piece, Raises, construct
-from tinytorch_course.checks.compare import describe, mismatch
 from tinytorch.nn.linear import Linear
 from tinytorch.nn.module import Module, Parameter, Sequential
 from tinytorch.tensor import Tensor, default_rng, manual_seed
+from tinytorch_course.checks.cases import Case, Piece, Raises, construct
+from tinytorch_course.checks.compare import describe, mismatch
 
 HOME = "tinytorch.nn.module"
 F32 = np.float32

@@ -16,11 +16,11 @@ import dataclasses
 
 import numpy as np
 
+from tinytorch.tensor import Tensor
 from tinytorch_course.checks import lesson01, lesson02, lesson03, lesson04
 from tinytorch_course.checks.cases import Case, Piece, Raises
 from tinytorch_course.checks.compare import describe, mismatch
 from tinytorch_course.checks.gradients import grad_case
-from tinytorch.tensor import Tensor
 
 HOME = "tinytorch.tensor"
 FUNCTIONAL = "tinytorch.nn.functional"

@@ -14,11 +14,11 @@ import math
 
 import numpy as np
 
-from tinytorch_course.checks.cases import Case, Piece
-from tinytorch_course.checks.compare import describe, mismatch
 from tinytorch.optim import SGD, Adam, AdamW, RMSprop
 from tinytorch.optim.lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR
 from tinytorch.tensor import Tensor
+from tinytorch_course.checks.cases import Case, Piece
+from tinytorch_course.checks.compare import describe, mismatch
 
 HOME = "tinytorch.optim.optimizer"
 STEPS = 3

@@ -17,15 +17,15 @@ import tempfile
 
 import numpy as np
 
-from tinytorch_course.checks.cases import Case, Piece, Raises
-from tinytorch_course.checks.compare import describe, mismatch
 from tinytorch.nn import MSELoss
 from tinytorch.nn import functional as F
 from tinytorch.nn.module import Module, Parameter
-from tinytorch.optim import SGD, Adam
+from tinytorch.optim import SGD
 from tinytorch.optim.lr_scheduler import StepLR
-from tinytorch.tensor import Tensor, default_rng, is_grad_enabled, manual_seed
+from tinytorch.tensor import Tensor, default_rng, is_grad_enabled
 from tinytorch.training import CHECKPOINT_FORMAT, Trainer
+from tinytorch_course.checks.cases import Case, Piece, Raises
+from tinytorch_course.checks.compare import describe, mismatch
 
 HOME = "tinytorch.training"
 

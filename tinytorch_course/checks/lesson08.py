@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinytorch.data import DataLoader, Dataset, TensorDataset
+from tinytorch.tensor import Tensor
 from tinytorch_course.checks.cases import Case, Piece, Raises, construct
 from tinytorch_course.checks.compare import describe, mismatch
-from tinytorch.data import DataLoader, Dataset, TensorDataset, default_collate
-from tinytorch.tensor import Tensor
 
 HOME = "tinytorch.data"
 F32 = np.float32

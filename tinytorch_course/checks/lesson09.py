@@ -13,12 +13,12 @@ import math
 
 import numpy as np
 
-from tinytorch_course.checks.cases import Case, Piece, Raises, construct
-from tinytorch_course.checks.compare import describe
-from tinytorch_course.checks.gradients import grad_case
 from tinytorch.nn.conv import Conv2d
 from tinytorch.nn.module import Parameter
 from tinytorch.tensor import Tensor, default_rng, manual_seed
+from tinytorch_course.checks.cases import Case, Piece, Raises, construct
+from tinytorch_course.checks.compare import describe
+from tinytorch_course.checks.gradients import grad_case
 
 HOME = "tinytorch.nn.functional"
 CONV = "tinytorch.nn.conv"

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytorch_course.checks.cases import Case, Piece, Raises
-from tinytorch_course.checks.compare import describe
 from tinytorch.text.bpe import BPETokenizer
 from tinytorch.text.char import CharTokenizer
+from tinytorch_course.checks.cases import Case, Piece, Raises
+from tinytorch_course.checks.compare import describe
 
 HOME = "tinytorch.text.char"
 BPE = "tinytorch.text.bpe"

@@ -12,13 +12,13 @@ import math
 
 import numpy as np
 
-from tinytorch_course.checks.cases import Case, Piece, Raises, construct
-from tinytorch_course.checks.compare import describe, mismatch
-from tinytorch_course.checks.gradients import grad_case
 from tinytorch.nn.attention import MultiHeadAttention
 from tinytorch.nn.linear import Linear
 from tinytorch.nn.module import Parameter
 from tinytorch.tensor import Tensor
+from tinytorch_course.checks.cases import Case, Piece, Raises, construct
+from tinytorch_course.checks.compare import describe, mismatch
+from tinytorch_course.checks.gradients import grad_case
 
 HOME = "tinytorch.nn.functional"
 ATT = "tinytorch.nn.attention"

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytorch_course.checks.cases import Case, Piece, Raises, construct
-from tinytorch_course.checks.compare import describe, mismatch
-from tinytorch_course.checks.gradients import grad_case
 from tinytorch.nn.activations import GELU
 from tinytorch.nn.attention import MultiHeadAttention, causal_mask
 from tinytorch.nn.embedding import Embedding, PositionalEmbedding
@@ -22,6 +19,9 @@ from tinytorch.nn.linear import Dropout, Linear
 from tinytorch.nn.module import Module, Parameter, Sequential
 from tinytorch.nn.transformer import GPT, LayerNorm, TransformerBlock
 from tinytorch.tensor import Tensor, default_rng, is_grad_enabled, manual_seed
+from tinytorch_course.checks.cases import Case, Piece, Raises, construct
+from tinytorch_course.checks.compare import describe, mismatch
+from tinytorch_course.checks.gradients import grad_case
 
 HOME = "tinytorch.nn.functional"
 TRANSFORMER = "tinytorch.nn.transformer"

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytorch_course.checks.cases import Case, Piece, Raises
-from tinytorch.nn.attention import MultiHeadAttention
 from tinytorch.nn.activations import ReLU
+from tinytorch.nn.attention import MultiHeadAttention
 from tinytorch.nn.conv import Conv2d
 from tinytorch.nn.linear import Linear
-from tinytorch.nn.module import Module, Parameter, Sequential
+from tinytorch.nn.module import Module, Sequential
 from tinytorch.tensor import Tensor
+from tinytorch_course.checks.cases import Case, Piece, Raises
 
 HOME = "tinytorch.systems.profiling"
 

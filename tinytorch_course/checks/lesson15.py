@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytorch_course.checks.cases import Case, Piece, Raises
-from tinytorch_course.checks.compare import describe, mismatch
 from tinytorch.nn.linear import Linear
 from tinytorch.systems.quantization import Observer, QParams, QuantizedLinear
 from tinytorch.tensor import Tensor
+from tinytorch_course.checks.cases import Case, Piece, Raises
+from tinytorch_course.checks.compare import describe, mismatch
 
 HOME = "tinytorch.systems.quantization"
 F32 = np.float32

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytorch_course.checks.cases import Case, Piece, Raises
-from tinytorch_course.checks.compare import describe, mismatch
-from tinytorch_course.checks.gradients import grad_case
 from tinytorch.nn.activations import ReLU
 from tinytorch.nn.conv import Conv2d
 from tinytorch.nn.linear import Flatten, Linear
@@ -20,6 +17,9 @@ from tinytorch.nn.module import Sequential
 from tinytorch.optim import SGD
 from tinytorch.systems.pruning import MaskedOptimizer
 from tinytorch.tensor import Tensor
+from tinytorch_course.checks.cases import Case, Piece, Raises
+from tinytorch_course.checks.compare import describe, mismatch
+from tinytorch_course.checks.gradients import grad_case
 
 HOME = "tinytorch.systems.pruning"
 F32 = np.float32

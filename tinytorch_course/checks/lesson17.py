@@ -14,12 +14,12 @@ import types
 
 import numpy as np
 
-from tinytorch_course.checks.cases import Case, Piece, Raises
-from tinytorch_course.checks.compare import describe, mismatch
 from tinytorch.nn.attention import MultiHeadAttention, causal_mask
 from tinytorch.nn.transformer import GPT, _sample
 from tinytorch.systems.kvcache import KVCache
 from tinytorch.tensor import Tensor, default_rng, no_grad
+from tinytorch_course.checks.cases import Case, Piece, Raises
+from tinytorch_course.checks.compare import describe, mismatch
 
 HOME = "tinytorch.systems.kvcache"
 F32 = np.float32

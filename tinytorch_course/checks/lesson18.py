@@ -13,9 +13,9 @@ import math
 
 import numpy as np
 
+from tinytorch.tensor import Tensor
 from tinytorch_course.checks.cases import Case, Piece, Raises
 from tinytorch_course.checks.gradients import grad_case
-from tinytorch.tensor import Tensor
 
 HOME = "tinytorch.systems.acceleration"
 

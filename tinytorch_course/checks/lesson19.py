@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytorch_course.checks.cases import Case, Piece, Raises
 from tinytorch.systems.benchmarking import BenchmarkResult
 from tinytorch.systems.table import Table
 from tinytorch.tensor import default_rng
+from tinytorch_course.checks.cases import Case, Piece, Raises
 
 HOME = "tinytorch.systems.benchmarking"
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytorch_course.checks.cases import Case, Piece
 from tinytorch.nn import Linear, ReLU, Sequential
 from tinytorch.nn.module import Module
 from tinytorch.systems.capstone import Budget, CapstoneReport
 from tinytorch.systems.table import Table
 from tinytorch.tensor import Tensor
+from tinytorch_course.checks.cases import Case, Piece
 
 HOME = "tinytorch.systems.capstone"
 

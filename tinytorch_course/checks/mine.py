@@ -31,6 +31,8 @@ import types
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..registry import LESSONS
+from ..registry import lesson as find_lesson
 from .cases import callable_of
 from .originals import ORIGINALS
 
@@ -337,8 +339,6 @@ def use_my_work(before=None, quiet: bool = False) -> list:
     `before` is a lesson (number, id or `Lesson`); a lesson notebook passes itself, so it runs on the
     learner's earlier lessons while its own pieces are still being written. Returns the installed keys.
     """
-    from tinytorch_course.registry import LESSONS
-    from tinytorch_course.registry import lesson as find_lesson
 
     limit = None
     if before is not None:
@@ -382,7 +382,6 @@ def use_my_work(before=None, quiet: bool = False) -> list:
 
 def _declaring_lessons() -> dict:
     """piece key -> the lesson numbers whose case files declare it (written lessons only)."""
-    from tinytorch_course.registry import LESSONS
 
     declared: dict = {}
     for item in LESSONS:

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import progress
+from ..registry import lesson as find_lesson
 from . import mine
 from .cases import Case, Piece, Raises, callable_of
 from .compare import describe, mismatch, raises_mismatch
@@ -40,9 +42,7 @@ class Result:
 
 def load_pieces(lesson_id: str) -> list:
     """The pieces of a lesson, from its case file `tinytorch_course/checks/lessonNN.py`."""
-    from tinytorch_course.registry import lesson as find
-
-    item = find(lesson_id)
+    item = find_lesson(lesson_id)
     module = importlib.import_module(f"tinytorch_course.checks.lesson{item.number:02d}")
     pieces = list(module.PIECES)
     for piece in pieces:
@@ -96,9 +96,7 @@ class Lesson:
     """The checks of one lesson, run from its notebook against the learner's own code."""
 
     def __init__(self, lesson_id):
-        from tinytorch_course.registry import lesson as find
-
-        self.info = find(lesson_id)
+        self.info = find_lesson(lesson_id)
         self.id = self.info.id
         self.pieces = load_pieces(self.id)
         self.results: dict = {}  # piece name -> [Result] of its latest run
