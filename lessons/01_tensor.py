@@ -31,9 +31,11 @@
 # %%
 import time
 
-import tinytorch as tt
+import numpy as np
 
-# imports: auto
+import tinytorch as tt
+from tinytorch.tensor import _DEFAULT_FLOAT, Tensor, _axis, _operand, _shape_error
+from tinytorch_course.checks import Lesson, implement
 
 lesson = Lesson("01_tensor")
 lesson

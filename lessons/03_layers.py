@@ -33,12 +33,18 @@
 
 # %%
 import io
+import math
+
+import numpy as np
 
 import tinytorch as tt
+import tinytorch.nn.init as init
 from tinytorch import nn
-from tinytorch_course.checks import use_my_work
-
-# imports: auto
+from tinytorch.nn.functional import Tensor, _t
+from tinytorch.nn.init import _fans, uniform
+from tinytorch.nn.linear import Linear, Parameter
+from tinytorch.nn.module import Module, OrderedDict, Sequential
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("03_layers")
 use_my_work(before=lesson)  # your code from lessons 01-02 (remove this line to use the reference)

@@ -30,12 +30,13 @@
 
 # %%
 
+import numpy as np
+
 import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
-from tinytorch_course.checks import use_my_work
-
-# imports: auto
+from tinytorch.nn.functional import Tensor, _check_same_shape, _t
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("04_losses")
 use_my_work(before=lesson)  # your code from lessons 01-02 (remove this line to use the reference)

@@ -44,12 +44,14 @@
 
 # %%
 
+import numpy as np
+
 import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
-from tinytorch_course.checks import use_my_work
-
-# imports: auto
+from tinytorch.nn.functional import _SQRT_2_OVER_PI, Tensor, _check_same_shape, _t
+from tinytorch.tensor import _DEFAULT_FLOAT, _axis, _operand, _shape_error, unbroadcast
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("05_autograd")
 use_my_work(before=lesson)  # your code from lessons 01-04 (remove this line to use the reference)
@@ -480,8 +482,8 @@ print(
     f"backpropagation {t_backprop * 1e3:.2f} ms: {t_numeric / t_backprop:.0f}x faster"
 )
 print(
-    f"for the 109,386 weights of the MNIST MLP: 218,772 forward passes per step by finite differences, "
-    f"one backward pass with autograd"
+    "for the 109,386 weights of the MNIST MLP: 218,772 forward passes per step by finite differences, "
+    "one backward pass with autograd"
 )
 
 # %% [markdown]

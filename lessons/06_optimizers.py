@@ -27,14 +27,18 @@
 # `state_dict`, ...) and the optimizers' constructors, which check their hyper-parameters.
 
 # %%
+import math
 import time
 
 import numpy as np
 
 import tinytorch as tt
-from tinytorch_course.checks import use_my_work
-
-# imports: auto
+from tinytorch.optim.adam import Adam
+from tinytorch.optim.lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR
+from tinytorch.optim.optimizer import Optimizer
+from tinytorch.optim.rmsprop import RMSprop
+from tinytorch.optim.sgd import SGD
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("06_optimizers")
 use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)

@@ -35,12 +35,14 @@
 # `self.batch_size`, `self.shuffle`, `self.drop_last`, `self.seed`, `self.collate_fn`, `self.epoch`).
 
 # %%
+import numbers
 import time
 
-import tinytorch as tt
-from tinytorch_course.checks import use_my_work
+import numpy as np
 
-# imports: auto
+import tinytorch as tt
+from tinytorch.data import DataLoader, Tensor, TensorDataset, _stack, default_collate
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("08_dataloader")
 use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)

@@ -29,12 +29,15 @@
 
 # %%
 
+import numpy as np
+
 import tinytorch as tt
 import tinytorch.nn.functional as F
+import tinytorch.nn.init as init
 from tinytorch import nn
-from tinytorch_course.checks import use_my_work
-
-# imports: auto
+from tinytorch.nn.conv import Conv2d, Parameter
+from tinytorch.nn.functional import Tensor, _out_size, _pad, _pair, _pool_setup, _t, _window_offsets
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("09_spatial")
 use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)

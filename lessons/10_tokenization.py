@@ -32,8 +32,9 @@
 import time
 
 import tinytorch as tt
-
-# imports: auto
+from tinytorch.text.bpe import BYTE_VOCAB, BPETokenizer, Counter, _as_int_list, _merge, _pairs, check_ids
+from tinytorch.text.char import CharTokenizer
+from tinytorch_course.checks import Lesson, implement
 
 lesson = Lesson("10_tokenization")
 lesson

@@ -28,12 +28,26 @@
 
 # %%
 
+import math
+
+import numpy as np
+
 import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
-from tinytorch_course.checks import use_my_work
-
-# imports: auto
+from tinytorch.nn.embedding import (
+    Embedding,
+    Parameter,
+    PositionalEmbedding,
+    SinusoidalPositionalEncoding,
+    Tensor,
+    _check_positions,
+    _positions,
+    default_rng,
+    get_default_dtype,
+)
+from tinytorch.nn.functional import _index_array
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("11_embeddings")
 use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)

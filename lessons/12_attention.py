@@ -26,12 +26,14 @@
 # %%
 import math
 
+import numpy as np
+
 import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
-from tinytorch_course.checks import use_my_work
-
-# imports: auto
+from tinytorch.nn.attention import Linear, MultiHeadAttention, Tensor
+from tinytorch.nn.functional import _t, softmax
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("12_attention")
 use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)

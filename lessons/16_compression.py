@@ -35,10 +35,19 @@ import numpy as np
 import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
-from tinytorch_course.checks import use_my_work
 from tinytorch.systems import pruning as PR
-
-# imports: auto
+from tinytorch.systems.pruning import (
+    MaskedOptimizer,
+    Module,
+    Table,
+    Tensor,
+    _check_amount,
+    _smallest,
+    _weight_name,
+    apply_masks,
+    prunable_layers,
+)
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("16_compression")
 use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)

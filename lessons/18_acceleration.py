@@ -25,16 +25,18 @@
 # and the timing helper is given (lesson 19 builds a proper harness).
 
 # %%
+import math
 import statistics
 import time
+
+import numpy as np
 
 import tinytorch as tt
 import tinytorch.nn.functional as F
 import tinytorch.systems.acceleration as A
-from tinytorch_course.checks import use_my_work
 from tinytorch.nn import naive_conv2d
-
-# imports: auto
+from tinytorch.systems.acceleration import Tensor, _pair
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("18_acceleration")
 use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)

@@ -31,13 +31,15 @@
 # measurement) and `compare_models` (model variants: accuracy, size, latency) are given.
 
 # %%
+import statistics
 import time
 
-import tinytorch as tt
-from tinytorch_course.checks import use_my_work
-from tinytorch.systems import benchmarking as B
+import numpy as np
 
-# imports: auto
+import tinytorch as tt
+from tinytorch.systems import benchmarking as B
+from tinytorch.systems.benchmarking import BenchmarkResult, Table, benchmark, manual_seed, peak_memory, results_table
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("19_benchmarking")
 use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)

@@ -146,8 +146,8 @@ def test_builder_rejects_a_source_that_does_not_fit_its_check_file(tmp_path):
     bad.write_text(original.replace("# solution: Tensor.__matmul__", "x = 1"))
     with pytest.raises(LessonError, match="missing: \\['Tensor.__matmul__'\\]"):
         build_lesson(bad)
-    bad.write_text(original.replace("# imports: auto", ""))
-    with pytest.raises(LessonError, match="imports: auto"):
+    bad.write_text(original.replace("from tinytorch_course.checks import Lesson, implement\n", ""))
+    with pytest.raises(LessonError, match="from tinytorch_course.checks import Lesson, implement"):
         build_lesson(bad)
     wrong_name = tmp_path / "01_tensors.py"
     wrong_name.write_text(original)
