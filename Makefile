@@ -13,7 +13,7 @@ export OMP_NUM_THREADS ?= 1
 .PHONY: setup serve site test test-native test-wasm test-browser bench notebooks wheel clean
 
 # ---- installation (idempotent; stamps keep re-runs fast) -------------------------------
-$(VENV)/.stamp: requirements-dev.txt
+$(VENV)/.stamp: requirements-dev.txt pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -r requirements-dev.txt

@@ -11,6 +11,7 @@ Check results are read from the JSON lines the check library writes to $TINYTORC
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from pathlib import Path
 
@@ -50,6 +51,8 @@ def execute(path: Path, kind: str, workdir: Path, monkeypatch) -> tuple:
         monkeypatch.setenv("TINYTORCH_CHECK_LOG", str(log))
         monkeypatch.setenv("TINYTORCH_WORK", str(run / "my_tinytorch"))
         monkeypatch.setenv("TINYTORCH_PROGRESS", str(run / "progress.json"))
+        # the kernel runs in `run`: it must import this checkout's packages, not an installed copy
+        monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
         NotebookClient(nb, kernel_name="python3", timeout=600, resources={"metadata": {"path": str(run)}}).execute()
         records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
         _EXECUTED[key] = (nb, records, run)
