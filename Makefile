@@ -10,7 +10,7 @@ PORT ?= 8000
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: setup serve site test test-native test-wasm test-browser bench notebooks wheel clean
+.PHONY: setup serve site lint test test-native test-wasm test-browser bench notebooks wheel clean
 
 # ---- installation (idempotent; stamps keep re-runs fast) -------------------------------
 $(VENV)/.stamp: requirements-dev.txt pyproject.toml
@@ -55,6 +55,11 @@ serve: site
 	$(PY) site/serve.py site/_output $(PORT)
 
 # ---- tests ----------------------------------------------------------------------------
+# one style, enforced: ruff lint + format check (config in pyproject.toml); first step of `make test`, seconds
+lint: $(VENV)/.stamp
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
 test-native: $(VENV)/.stamp
 	$(PY) -m pytest tests -m "not browser and not wasm"
 
@@ -65,6 +70,7 @@ test-browser: site
 	$(PY) -m pytest tests -m browser
 
 test: setup
+	$(MAKE) lint
 	$(MAKE) test-native
 	$(MAKE) site
 	$(PY) -m pytest tests -m "wasm or browser"

@@ -98,7 +98,7 @@ def open_to_first_output(page, base: str, notebook: str) -> dict:
 
 
 def parse_epoch(text: str) -> dict:
-    line = next((l for l in text.splitlines() if l.startswith("EPOCH ")), None)
+    line = next((row for row in text.splitlines() if row.startswith("EPOCH ")), None)
     if line is None:
         raise RuntimeError(f"no EPOCH line in:\n{text[-2000:]}")
     return json.loads(line[len("EPOCH ") :])

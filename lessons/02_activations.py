@@ -167,7 +167,7 @@ lesson.check()
 #
 # Each piece whose checks pass now runs inside tinytorch in this notebook: `x.relu()`, `F.softmax`,
 # `nn.GELU()` all use your code. Later lessons and the milestones start from tinytorch's reference;
-# `tt.checks.use_my_work()` switches your saved pieces on there (`tt.checks.use_reference()` switches
+# `use_my_work()` (from `tinytorch_course.checks`) switches your saved pieces on there (`use_reference()` switches
 # back). Lesson 05 revisits these operations to add their backward; until you pass it, later lessons
 # keep tinytorch's version of each of them.
 #

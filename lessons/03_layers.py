@@ -169,7 +169,7 @@ schemes = {
 for label, draw in schemes.items():
     tt.manual_seed(0)
     h, spreads = x, []
-    for layer in range(10):
+    for _layer in range(10):
         h = (h @ tt.Tensor(draw((256, 256))).T).relu()
         spreads.append(float(h.data.std()))
     print(f"{label:28s} " + " ".join(f"{s:9.3g}" for s in spreads))
@@ -275,7 +275,7 @@ print("after eval():", "identity" if (drop(ones).data == 1).all() else "NOT the 
 # - a value whose shape differs from the parameter's is a `ValueError` naming the key and both shapes;
 # - each parameter keeps its identity: assign a converted **copy** to `p.data` (an optimizer holds the
 #   `Parameter` objects, so replacing them would disconnect it), in the parameter's dtype;
-# - `strict=False` loads the names that match and ignores the rest (fine-tuning part of a model).
+# - `strict=True` loads the names that match and ignores the rest (fine-tuning part of a model).
 
 # %%
 # solution: Module.state_dict, Module.load_state_dict
@@ -300,8 +300,9 @@ lesson.check()
 # reference; one call switches your saved pieces on there:
 #
 # ```python
-# tt.checks.use_my_work()      # your code from my_tinytorch/ runs from now on
-# tt.checks.use_reference()    # back to tinytorch's own
+# from tinytorch_course.checks import use_my_work, use_reference
+# use_my_work()      # your code from my_tinytorch/ runs from now on
+# use_reference()    # back to tinytorch's own
 # ```
 #
 # Lesson 05 comes back to `linear` to add its backward; until you pass that lesson, later lessons keep

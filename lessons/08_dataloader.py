@@ -184,8 +184,9 @@ lesson.check()
 # milestones start from tinytorch's reference; one call switches your saved pieces on there:
 #
 # ```python
-# tt.checks.use_my_work()      # your code from my_tinytorch/ runs from now on
-# tt.checks.use_reference()    # back to tinytorch's own
+# from tinytorch_course.checks import use_my_work, use_reference
+# use_my_work()      # your code from my_tinytorch/ runs from now on
+# use_reference()    # back to tinytorch's own
 # ```
 #
 # A look at what you built: 10 samples in batches of 4, two shuffled epochs, then a fresh loader
@@ -226,7 +227,7 @@ def epoch_time(loader, repeats=3):
     best = float("inf")
     for _ in range(repeats):
         began = time.perf_counter()
-        for batch in loader:
+        for _batch in loader:
             pass
         best = min(best, time.perf_counter() - began)
     return best

@@ -255,8 +255,9 @@ lesson.check()
 # tinytorch's reference; one call switches your saved pieces on there:
 #
 # ```python
-# tt.checks.use_my_work()      # your code from my_tinytorch/ runs from now on
-# tt.checks.use_reference()    # back to tinytorch's own
+# from tinytorch_course.checks import use_my_work, use_reference
+# use_my_work()      # your code from my_tinytorch/ runs from now on
+# use_reference()    # back to tinytorch's own
 # ```
 
 # %% [markdown]

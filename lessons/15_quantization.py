@@ -264,7 +264,7 @@ lesson.check()
 # Each piece whose checks pass now runs inside tinytorch in this notebook: `Q.quantize_model` below
 # calibrates with your `Observer.observe` and builds layers with your `qparams_for` and `quantize`, and
 # they run your `forward`. Later lessons and the milestones start from tinytorch's reference;
-# `tt.checks.use_my_work()` switches your saved pieces on there (`tt.checks.use_reference()` switches
+# `use_my_work()` (from `tinytorch_course.checks`) switches your saved pieces on there (`use_reference()` switches
 # back). The capstone (lesson 20) combines quantization with pruning and caching.
 
 # %% [markdown]

@@ -74,7 +74,8 @@ lesson
 # All five are read-only properties (`result.median`, no parentheses).
 
 # %%
-# solution: BenchmarkResult.median, BenchmarkResult.quartiles, BenchmarkResult.iqr, BenchmarkResult.mad, BenchmarkResult.throughput
+# solution: BenchmarkResult.median, BenchmarkResult.quartiles, BenchmarkResult.iqr
+# solution: BenchmarkResult.mad, BenchmarkResult.throughput
 
 # %%
 lesson.check("BenchmarkResult.median")
@@ -160,8 +161,9 @@ lesson.check()
 # it. Elsewhere, switch your saved pieces on with
 #
 # ```python
-# tt.checks.use_my_work()      # your code from my_tinytorch/ runs from now on
-# tt.checks.use_reference()    # back to tinytorch's own
+# from tinytorch_course.checks import use_my_work, use_reference
+# use_my_work()      # your code from my_tinytorch/ runs from now on
+# use_reference()    # back to tinytorch's own
 # ```
 
 # %% [markdown]

@@ -145,8 +145,9 @@ lesson.check()
 # lesson's pieces as soon as their checks pass. The milestones use it the same way:
 #
 # ```python
-# tt.checks.use_my_work()      # every saved piece of yours runs from now on
-# tt.checks.use_reference()    # back to tinytorch's own
+# from tinytorch_course.checks import use_my_work, use_reference
+# use_my_work()      # every saved piece of yours runs from now on
+# use_reference()    # back to tinytorch's own
 # ```
 
 # %% [markdown]

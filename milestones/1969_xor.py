@@ -75,7 +75,7 @@ def perceptron_rule_mistakes(X, y, epochs=100):
     w, b = np.zeros(2), 0.0
     for _ in range(epochs):
         mistakes = 0
-        for xi, yi in zip(X, y):
+        for xi, yi in zip(X, y, strict=True):
             err = yi - int(xi @ w + b > 0)
             if err:
                 w, b, mistakes = w + err * xi, b + err, mistakes + 1

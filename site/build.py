@@ -226,7 +226,9 @@ def lite_build(paths: Paths):
 
 def add_landing_and_course(output: Path):
     shutil.copytree(SITE / "landing", output, dirs_exist_ok=True)  # its index.html replaces JupyterLite's
-    course = subprocess.run([sys.executable, "-m", "tinytorch_course.registry"], cwd=REPO, capture_output=True, text=True)
+    course = subprocess.run(
+        [sys.executable, "-m", "tinytorch_course.registry"], cwd=REPO, capture_output=True, text=True
+    )
     if course.returncode != 0:
         raise SystemExit(f"python -m tinytorch_course.registry failed:\n{course.stderr[-2000:]}")
     json.loads(course.stdout)  # must be valid JSON for the landing page

@@ -5,6 +5,9 @@ x = tt.Tensor([1.0, 2.0, 3.0], requires_grad=True)
 (x * x).sum().backward(); x.grad   # Tensor([2., 4., 6.])
 """
 
+import sys as _sys
+
+from . import _moved
 from .tensor import (
     Tensor,
     arange,
@@ -28,10 +31,6 @@ from .tensor import (
     zeros,
     zeros_like,
 )
-
-import sys as _sys
-
-from . import _moved
 
 __version__ = "0.1.0"
 

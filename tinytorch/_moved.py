@@ -42,7 +42,9 @@ class MovedModuleFinder(importlib.abc.MetaPathFinder):
 
     def find_spec(self, fullname, path=None, target=None):
         if new_name(fullname) is not None:
-            raise ImportError(moved_message(fullname), name=fullname)  # not ModuleNotFoundError: `from tinytorch import progress` would swallow that one
+            raise ImportError(
+                moved_message(fullname), name=fullname
+            )  # not ModuleNotFoundError: `from tinytorch import progress` would swallow that one
         return None
 
 

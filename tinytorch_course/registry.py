@@ -150,7 +150,7 @@ def lesson(key) -> Lesson:
     for item in LESSONS:
         if key in (item.number, item.id, item.slug) or str(key).lstrip("0") == str(item.number):
             return item
-    raise KeyError(f"no lesson {key!r}; lessons are 01..{len(LESSONS):02d}: " + ", ".join(l.id for l in LESSONS))
+    raise KeyError(f"no lesson {key!r}; lessons are 01..{len(LESSONS):02d}: " + ", ".join(item.id for item in LESSONS))
 
 
 def run_mode(argv=None) -> str:
@@ -183,7 +183,7 @@ def to_json() -> str:
     return json.dumps(
         {
             "tiers": TIERS,
-            "lessons": [{**asdict(l), "id": l.id, "notebook": f"lessons/{l.id}.ipynb"} for l in LESSONS],
+            "lessons": [{**asdict(item), "id": item.id, "notebook": f"lessons/{item.id}.ipynb"} for item in LESSONS],
             "milestones": [{**asdict(m), "id": m.id, "notebook": f"milestones/{m.id}.ipynb"} for m in MILESTONES],
         },
         indent=1,

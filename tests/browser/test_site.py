@@ -38,7 +38,7 @@ def in_site(notebook: str) -> bool:
 
 
 def registry_items(course):
-    return [("lesson", l) for l in course["lessons"]] + [("milestone", m) for m in course["milestones"]]
+    return [("lesson", item) for item in course["lessons"]] + [("milestone", m) for m in course["milestones"]]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -53,7 +53,7 @@ def test_landing_lists_every_lesson_and_milestone_of_the_registry(page, base_url
     shown = {i["id"]: i for i in items}
     for lesson in course["lessons"]:
         assert shown[lesson["id"]]["tier"] == lesson["tier"], lesson["id"]
-    for kind, item in registry_items(course):
+    for _kind, item in registry_items(course):
         link = shown[item["id"]]["href"]
         if in_site(item["notebook"]):
             assert link == f"notebooks/index.html?path={item['notebook']}", item["id"]
@@ -113,7 +113,7 @@ print("RESULT", json.dumps({"platform": sys.platform, "numpy": np.__version__, "
 def test_kernel_imports_numpy_and_tinytorch_and_autograd_matches(kernel_page):
     out = run_code(kernel_page, AUTOGRAD)
     assert not out["error"], out["error"]
-    line = next((l for l in out["text"].splitlines() if l.startswith("RESULT ")), None)
+    line = next((row for row in out["text"].splitlines() if row.startswith("RESULT ")), None)
     assert line, f"no RESULT line in the output of {kernel_page.notebook}: {out['text']!r}"
     got = json.loads(line[len("RESULT ") :])
     assert got["platform"] == "emscripten" and got["numpy"].startswith("2.")

@@ -284,7 +284,7 @@ def test_state_dict_round_trip_is_exact():
     assert all(isinstance(v, np.ndarray) for v in state.values())
     b.load_state_dict(state)
     np.testing.assert_array_equal(a(x).data, b(x).data)
-    for (n, p), (m, q) in zip(a.named_parameters(), b.named_parameters()):
+    for (n, p), (m, q) in zip(a.named_parameters(), b.named_parameters(), strict=True):
         assert n == m and p.data.dtype == q.data.dtype and np.array_equal(p.data, q.data)
 
 
@@ -323,7 +323,7 @@ def test_load_state_dict_errors_on_missing_and_unexpected_keys():
     with pytest.raises(KeyError) as info:
         model.load_state_dict(state)
     assert "head.bias" in str(info.value) and "head.gamma" in str(info.value)
-    model.load_state_dict({"scale": np.full(3, 2.0)}, strict=False)
+    model.load_state_dict({"scale": np.full(3, 2.0)}, strict=True)
     assert model.scale.tolist() == [2.0, 2.0, 2.0]
 
 

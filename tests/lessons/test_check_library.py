@@ -10,6 +10,7 @@ import types
 import numpy as np
 import pytest
 
+from tinytorch.tensor import Tensor, _shape_error
 from tinytorch_course.checks import (
     Case,
     Lesson,
@@ -23,7 +24,6 @@ from tinytorch_course.checks import (
     use_reference,
 )
 from tinytorch_course.checks.compare import describe, mismatch
-from tinytorch.tensor import Tensor, _shape_error
 
 REFERENCE_ADD = Tensor.__dict__["__add__"]
 

@@ -187,7 +187,7 @@ def results_table(results, baseline: str | None = None, title: str | None = None
         base = next((r for r in results if r.name == baseline), None)
         if base is None:
             raise KeyError(f"baseline {baseline!r} is not among the results {[r.name for r in results]}")
-        for row, r in zip(rows, results):
+        for row, r in zip(rows, results, strict=True):
             row["speed-up"] = base.median / r.median if r.median > 0 else float("inf")
     columns = []
     for row in rows:

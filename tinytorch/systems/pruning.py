@@ -224,7 +224,7 @@ def remove_pruned_channels(model: Sequential, example_input) -> Sequential:
     x = Tensor(np.asarray(example_input.data if isinstance(example_input, Tensor) else example_input))
     layers = list(small.layers)
     weighted = [i for i, m in enumerate(layers) if isinstance(m, Linear) or type(m).__name__ == "Conv2d"]
-    for a, b in zip(weighted, weighted[1:]):
+    for a, b in zip(weighted, weighted[1:], strict=False):
         first, second = layers[a], layers[b]
         w = first.weight.data
         rows = w.reshape(w.shape[0], -1)

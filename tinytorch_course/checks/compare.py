@@ -69,7 +69,7 @@ def mismatch(got, expected, *, returns=None, dtype=None, rtol=1e-5, atol=1e-6, p
     if isinstance(expected, (tuple, list)) and not (as_array(expected) is not None and np.ndim(expected)):
         if not isinstance(got, (tuple, list)) or len(got) != len(expected):
             return f"{where}expected a {type(expected).__name__} of {len(expected)} items, got {describe(got)}"
-        for i, (g, e) in enumerate(zip(got, expected)):
+        for i, (g, e) in enumerate(zip(got, expected, strict=False)):
             problem = mismatch(g, e, rtol=rtol, atol=atol, path=f"{path}[{i}]")
             if problem:
                 return problem

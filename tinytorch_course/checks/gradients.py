@@ -61,7 +61,7 @@ def grad_case(name, fn, *inputs, names=None, hint="", eps=1e-6, rtol=1e-4, atol=
         weights = np.random.default_rng(seed).standard_normal(np.shape(out.data))
         out.backward(weights)
         numeric = numerical_gradients(fn, impl, arrays, weights, eps)
-        for label, leaf, num in zip(labels, leaves, numeric):
+        for label, leaf, num in zip(labels, leaves, numeric, strict=True):
             if leaf.grad is None:
                 return (
                     f"{label}.grad is None: the backward pass never reached {label} (is it passed as a parent "
@@ -85,5 +85,5 @@ def grad_case(name, fn, *inputs, names=None, hint="", eps=1e-6, rtol=1e-4, atol=
     def expected(problem):  # `call` already compared; it returns None or the problem
         return problem
 
-    show = ", ".join(f"{label} = {describe(a)}" for label, a in zip(labels, arrays))
+    show = ", ".join(f"{label} = {describe(a)}" for label, a in zip(labels, arrays, strict=True))
     return Case(name, call=call, expected=expected, show=show, hint=hint)

@@ -252,7 +252,8 @@ PIECES = [
         todo="return x - logsumexp(x) along `axis` (or dim), finite even for logits of 1e4",
         hints=[
             "Never take the log of a softmax: small probabilities are 0 in float32 and log(0) = -inf.",
-            "z = a - a.max(axis=axis, keepdims=True); the answer is z - np.log(np.exp(z).sum(axis=axis, keepdims=True)).",
+            "z = a - a.max(axis=axis, keepdims=True); the answer is z - np.log(np.exp(z).sum(axis=axis, "
+            "keepdims=True)).",
         ],
     ),
 ]

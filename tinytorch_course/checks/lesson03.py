@@ -95,7 +95,7 @@ def _pairs_check(names, params):
             return f"expected (name, parameter) pairs, got {describe(got)}"
         if got_names != names:
             return f"names {got_names}, expected {names}"
-        for (name, p), want in zip(got, params):
+        for (name, p), want in zip(got, params, strict=False):
             if p is not want:
                 return f"{name!r} is paired with {describe(p)}, not the module's own Parameter object"
         return None
@@ -270,7 +270,10 @@ def kaiming_uniform_cases():
     def same_seed_same_weights(got):
         first, again, other = (np.asarray(g) for g in got)
         if not np.array_equal(first, again):
-            return "two draws after tt.manual_seed(7) differ: draw from tinytorch's generator (the given uniform(), or default_rng())"
+            return (
+                "two draws after tt.manual_seed(7) differ: draw from tinytorch's generator (the given uniform(), or "
+                "default_rng())"
+            )
         if np.array_equal(first, other):
             return "tt.manual_seed(7) and tt.manual_seed(8) give the same weights: are they random at all?"
         return None
@@ -423,7 +426,7 @@ def _state_check(expected: dict):
 
 
 def _net_state(net):
-    return dict(zip(NET_NAMES, [p.data.copy() for p in _net_params(net)]))
+    return dict(zip(NET_NAMES, [p.data.copy() for p in _net_params(net)], strict=True))
 
 
 def state_dict_cases():
@@ -485,7 +488,7 @@ def _load(model_start, state_fn, **kwargs):
 
 def _model_check(expected_state: dict):
     def check(model):
-        state = dict(zip(NET_NAMES, [p.data for p in _net_params(model)]))
+        state = dict(zip(NET_NAMES, [p.data for p in _net_params(model)], strict=True))
         for key, want in expected_state.items():
             problem = mismatch(state[key], want, dtype=F32)
             if problem:
@@ -513,9 +516,12 @@ def load_state_dict_cases():
 
     def kept(got):
         before, after = got
-        for name, b, a in zip(NET_NAMES, before, after):
+        for name, b, a in zip(NET_NAMES, before, after, strict=True):
             if a is not b:
-                return f"model.{name} is a new object after loading: an optimizer holding the old Parameter would not see it"
+                return (
+                    f"model.{name} is a new object after loading: an optimizer holding the old Parameter would not "
+                    "see it"
+                )
             problem = mismatch(a.data, saved[name])
             if problem:
                 return f"model.{name}: {problem}"
@@ -571,11 +577,11 @@ def load_state_dict_cases():
     partial = {"encoder.weight": saved["encoder.weight"], "tail.weight": np.zeros((1, 1), F32)}
     fresh = _net_state(_Net(0.0))
     yield Case(
-        "strict=False loads the names that match and skips the rest",
-        call=_load(0.0, lambda: dict(partial), strict=False),
+        "strict=True loads the names that match and skips the rest",
+        call=_load(0.0, lambda: dict(partial), strict=True),
         expected=_model_check({**fresh, "encoder.weight": saved["encoder.weight"]}),
-        show="{'encoder.weight': ..., 'tail.weight': ...}, strict=False",
-        hint="with strict=False, raise nothing for missing or unexpected names",
+        show="{'encoder.weight': ..., 'tail.weight': ...}, strict=True",
+        hint="with strict=True, raise nothing for missing or unexpected names",
     )
     wrong = {**saved, "encoder.weight": np.zeros((3, 2), F32)}
     yield Case(
@@ -643,7 +649,8 @@ PIECES = [
         linear_init_cases,
         home="tinytorch.nn.linear",
         title="the Linear layer",
-        todo="store in/out_features, a weight Parameter (out, in) initialised by init_scheme, and a bias Parameter (or None)",
+        todo="store in/out_features, a weight Parameter (out, in) initialised by init_scheme, and a bias Parameter "
+        "(or None)",
         hints=[
             "shape = (out_features, in_features); pick the init function from init_scheme "
             "(init.kaiming_uniform / init.kaiming_normal / init.xavier_uniform).",
@@ -673,7 +680,8 @@ PIECES = [
         "Module.load_state_dict",
         load_state_dict_cases,
         title="loading a model",
-        todo="copy each array of `state` into the parameter (or buffer) of that name; strict=True: names must match exactly",
+        todo="copy each array of `state` into the parameter (or buffer) of that name; strict=True: names must match "
+        "exactly",
         hints=[
             "own = dict(self.named_parameters()); buffers as in state_dict, name -> (module, attribute).",
             "With strict, first compute the missing and unexpected names and raise KeyError naming them.",

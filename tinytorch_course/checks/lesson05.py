@@ -797,7 +797,8 @@ PIECES = [
         "Tensor.backward",
         backward_cases,
         title="reverse-mode differentiation",
-        todo="push d(self)/d(every tensor) back through the graph in reverse topological order; leaves accumulate .grad",
+        todo="push d(self)/d(every tensor) back through the graph in reverse topological order; leaves accumulate "
+        ".grad",
         hints=[
             "Errors first: self.requires_grad must be True; with grad None, self must have one element "
             "(then the seed is np.ones_like(self.data)).",

@@ -456,7 +456,7 @@ def _schedule(impl, sched, epochs) -> list:
     for t in range(1, epochs + 1):
         sched.last_epoch = t
         lrs = impl(sched)
-        for group, lr in zip(sched.optimizer.param_groups, lrs):
+        for group, lr in zip(sched.optimizer.param_groups, lrs, strict=True):
             group["lr"] = lr
         out.append([float(lr) for lr in lrs])
     return out
@@ -608,7 +608,8 @@ PIECES = [
         lr_step_cases,
         home="tinytorch.optim.lr_scheduler",
         title="advance one epoch",
-        todo="advance last_epoch and write the new learning rates (get_lr(), or the given ones at epoch 0) into the groups",
+        todo="advance last_epoch and write the new learning rates (get_lr(), or the given ones at epoch 0) into the "
+        "groups",
         hints=[
             "self.last_epoch += 1 first.",
             "At epoch 0 the rates are [g['lr'] for g in groups]; afterwards self.get_lr().",

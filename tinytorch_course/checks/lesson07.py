@@ -54,7 +54,7 @@ def mean_out(outputs, targets):
 
 
 def _batches(xs=XS, ys=YS):
-    return [(Tensor(x.astype(np.float32)), Tensor(y.astype(np.float32))) for x, y in zip(xs, ys)]
+    return [(Tensor(x.astype(np.float32)), Tensor(y.astype(np.float32))) for x, y in zip(xs, ys, strict=True)]
 
 
 def _trainer(momentum=0.0, scheduler=False, clip=None, loss_fn=None):
@@ -72,7 +72,7 @@ def _weights(trainer):
 def _np_epoch(W, b, lr, clip=None, xs=XS, ys=YS, buf=None, momentum=0.0):
     """One epoch of SGD on the batches: (W, b, mean loss over samples, mean of `mean_out`, buffers)."""
     loss_sum = metric_sum = seen = 0.0
-    for X, y in zip(xs, ys):
+    for X, y in zip(xs, ys, strict=True):
         out = X @ W.T + b
         diff = out - y
         n = len(X)
@@ -95,7 +95,7 @@ def _np_epoch(W, b, lr, clip=None, xs=XS, ys=YS, buf=None, momentum=0.0):
 def _np_eval(W, b, xs=XS, ys=YS):
     outs = [X @ W.T + b for X in xs]
     n = sum(len(X) for X in xs)
-    loss = sum(np.mean((o - y) ** 2) * len(o) for o, y in zip(outs, ys)) / n
+    loss = sum(np.mean((o - y) ** 2) * len(o) for o, y in zip(outs, ys, strict=True)) / n
     return loss, sum(np.mean(o) * len(o) for o in outs) / n
 
 

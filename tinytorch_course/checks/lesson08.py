@@ -53,7 +53,7 @@ def _same_tensors(got, arrays):
         return f"expected a tuple of {len(arrays)} Tensors, got {describe(got)}"
     if len(got) != len(arrays):
         return f"expected a tuple of {len(arrays)} Tensors, got {len(got)} items: {describe(got)}"
-    for i, (g, a) in enumerate(zip(got, arrays)):
+    for i, (g, a) in enumerate(zip(got, arrays, strict=False)):
         problem = mismatch(g, a, returns=Tensor, dtype=a.dtype, path=f"[{i}]")
         if problem:
             return problem
@@ -67,7 +67,7 @@ def _batches_equal(got, expected):
     if len(got) != len(expected):
         sizes = [len(b[0]) if isinstance(b, tuple) and b and hasattr(b[0], "shape") else "?" for b in got]
         return f"{len(got)} batches of sizes {sizes}, expected {len(expected)} of sizes {[len(b[0]) for b in expected]}"
-    for k, (g, e) in enumerate(zip(got, expected)):
+    for k, (g, e) in enumerate(zip(got, expected, strict=False)):
         problem = _same_tensors(g, e)
         if problem:
             return f"batch {k}: {problem}"

@@ -198,7 +198,10 @@ def _within(arr, bound, name):
     if big > bound * (1 + 1e-6):
         return f"{name} reach {big:.4g}, outside the bound +-{bound:.4g} (Kaiming-uniform, fan_in = in_channels*kh*kw)"
     if arr.size >= 200 and big < (1 - 20 / arr.size) * bound:
-        return f"the largest |{name}| is {big:.4g}; {arr.size} uniform draws in +-{bound:.4g} come closer: is the bound too small?"
+        return (
+            f"the largest |{name}| is {big:.4g}; {arr.size} uniform draws in +-{bound:.4g} come closer: is the bound "
+            "too small?"
+        )
     return None
 
 
@@ -221,7 +224,10 @@ def _conv_layer_check(c_in, c_out, k, stride, padding, has_bias=True):
         if not isinstance(w, Parameter):
             return f"layer.weight should be a Parameter (so parameters() finds it), got {describe(w)}"
         if w.shape != (c_out, c_in, kh, kw):
-            return f"layer.weight has shape {w.shape}, expected (out_channels, in_channels, kh, kw) = {(c_out, c_in, kh, kw)}"
+            return (
+                f"layer.weight has shape {w.shape}, expected (out_channels, in_channels, kh, kw) = "
+                f"{(c_out, c_in, kh, kw)}"
+            )
         if w.dtype != F32:
             return f"layer.weight has dtype {w.dtype}, expected float32"
         problem = _within(w.data, bound, "weights")
@@ -409,7 +415,8 @@ PIECES = [
         "conv2d",
         conv2d_cases,
         title="convolution via im2col, forward and backward",
-        todo="convolve x (N, C, H, W) with weight (O, C, kh, kw) (+ bias) via im2col and one matmul; write its backward",
+        todo="convolve x (N, C, H, W) with weight (O, C, kh, kw) (+ bias) via im2col and one matmul; write its "
+        "backward",
         hints=[
             "Checks first (4-D input, matching channels), then the pairs (_pair), the output size (_out_size) "
             "and the padded input (np.pad on the two spatial axes).",
@@ -426,7 +433,8 @@ PIECES = [
         conv_init_cases,
         home=CONV,
         title="the Conv2d layer's parameters",
-        todo="store in/out_channels, kernel_size/stride/padding as pairs, and a Kaiming-uniform weight (O, C, kh, kw) and bias",
+        todo="store in/out_channels, kernel_size/stride/padding as pairs, and a Kaiming-uniform weight (O, C, kh, kw) "
+        "and bias",
         hints=[
             "kh, kw = F._pair(kernel_size, 'kernel_size'); stride and padding the same way.",
             "self.weight = Parameter(init.kaiming_uniform((out_channels, in_channels, kh, kw))): the fan_in "
@@ -449,7 +457,8 @@ PIECES = [
         "max_pool2d",
         max_pool_cases,
         title="max-pooling and its gradient routing",
-        todo="take the maximum of each kernel window (NCHW); the backward sends each window's gradient to its first maximum",
+        todo="take the maximum of each kernel window (NCHW); the backward sends each window's gradient to its first "
+        "maximum",
         hints=[
             "a, kh, kw, sh, sw, ph, pw, oh, ow = _pool_setup(x, kernel_size, stride, padding, 'max_pool2d'); "
             "pad with -inf; _window_offsets(kh, kw, sh, sw, oh, ow) gives, per kernel offset, an index into xp "

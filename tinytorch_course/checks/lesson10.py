@@ -358,7 +358,8 @@ PIECES = [
         "CharTokenizer.encode",
         char_encode_cases,
         title="characters to ids",
-        todo="return the id of each character of `text`; an unknown character raises ValueError naming it and its position",
+        todo="return the id of each character of `text`; an unknown character raises ValueError naming it and its "
+        "position",
         hints=[
             "[self.stoi[c] for c in text] does the work.",
             "Catch the KeyError, find the first (position, char) not in self.stoi, and raise ValueError naming both.",

@@ -61,7 +61,8 @@ def index_array_cases():
         "id 7 with num_embeddings=5 raises IndexError naming 7 and 5",
         (np.array([2, 7, 1]), 5, "Embedding"),
         Raises(IndexError, "7", "5"),
-        hint="compare idx.max() with num_rows and name the bad id and the table size (and the fix: the vocabulary size)",
+        hint="compare idx.max() with num_rows and name the bad id and the table size (and the fix: the vocabulary "
+        "size)",
     )
     yield Case(
         "a negative id -1 raises IndexError naming it (NumPy would silently take the last row)",
@@ -255,12 +256,18 @@ def sinusoidal_init_cases():
     def table_of(max_len, d):
         def check(layer):
             if getattr(layer, "max_len", None) != max_len or getattr(layer, "embedding_dim", None) != d:
-                return f"max_len, embedding_dim are {getattr(layer, 'max_len', None)}, {getattr(layer, 'embedding_dim', None)}; expected {max_len}, {d}"
+                return (
+                    f"max_len, embedding_dim are {getattr(layer, 'max_len', None)}, "
+                    f"{getattr(layer, 'embedding_dim', None)}; expected {max_len}, {d}"
+                )
             table = getattr(layer, "table", None)
             if table is None:
                 return "layer.table is missing: store the (max_len, embedding_dim) table as a buffer named 'table'"
             if "table" not in getattr(layer, "_buffers", ()):
-                return "'table' is not a registered buffer: use self.register_buffer('table', array) so state_dict saves it"
+                return (
+                    "'table' is not a registered buffer: use self.register_buffer('table', array) so state_dict saves "
+                    "it"
+                )
             if isinstance(table, Tensor):
                 return (
                     "the table should be a plain NumPy array (a buffer, not a Tensor or Parameter: nothing is learned)"
@@ -323,7 +330,8 @@ PIECES = [
         "_index_array",
         index_array_cases,
         title="validating token ids",
-        todo="return the ids as an int array; TypeError for non-integers, IndexError naming an id outside 0..num_rows-1",
+        todo="return the ids as an int array; TypeError for non-integers, IndexError naming an id outside "
+        "0..num_rows-1",
         hints=[
             "idx = ids.data if ids is a Tensor, else np.asarray(ids); idx.dtype.kind must be 'i' or 'u'.",
             "With idx.size > 0: idx.min() < 0 or idx.max() >= num_rows is an error; report the offending id "
@@ -334,11 +342,13 @@ PIECES = [
         "embedding",
         embedding_cases,
         title="the lookup and its scatter-add gradient",
-        todo="return weight's rows at ids, (...,) -> (..., dim); the backward adds each row's gradient into its id's row",
+        todo="return weight's rows at ids, (...,) -> (..., dim); the backward adds each row's gradient into its id's "
+        "row",
         hints=[
             "idx = _index_array(ids, weight.shape[0], 'Embedding'); the forward is weight.data[idx].",
             "The only parent is weight (ids are integers: no gradient).",
-            "backward: start from np.zeros_like(w), then np.add.at it with the ids flattened to (B*T,) and g reshaped to "
+            "backward: start from np.zeros_like(w), then np.add.at it with the ids flattened to (B*T,) and g reshaped "
+            "to "
             "(B*T, dim); return a 1-tuple (one parent).",
         ],
     ),
@@ -347,7 +357,8 @@ PIECES = [
         embedding_init_cases,
         home=EMB,
         title="the embedding table",
-        todo="store num_embeddings, embedding_dim and a (num_embeddings, embedding_dim) N(0, 1) float32 weight Parameter",
+        todo="store num_embeddings, embedding_dim and a (num_embeddings, embedding_dim) N(0, 1) float32 weight "
+        "Parameter",
         hints=[
             "default_rng() is tinytorch's seeded generator: default_rng().standard_normal(shape).",
             "Cast with .astype(get_default_dtype()) and wrap in Parameter(...).",
@@ -380,9 +391,11 @@ PIECES = [
         sinusoidal_init_cases,
         home=EMB,
         title="the sinusoid table",
-        todo="build the (max_len, dim) table PE[p, 2i] = sin(p * f_i), PE[p, 2i+1] = cos(p * f_i), f_i = 10000^(-2i/d); register it as buffer 'table'",
+        todo="build the (max_len, dim) table PE[p, 2i] = sin(p * f_i), PE[p, 2i+1] = cos(p * f_i), f_i = "
+        "10000^(-2i/d); register it as buffer 'table'",
         hints=[
-            "pos = np.arange(max_len)[:, None] (a column); freq = np.exp(-math.log(10000.0) * np.arange(0, d, 2) / d) (a row).",
+            "pos = np.arange(max_len)[:, None] (a column); freq = np.exp(-math.log(10000.0) * np.arange(0, d, 2) / d) "
+            "(a row).",
             "Fill the even columns (table[:, 0::2]) with sines of pos * freq, the odd ones with cosines; for an odd d "
             "there is one cosine column fewer than frequencies.",
             "self.register_buffer('table', table.astype(get_default_dtype())): a buffer is saved but never trained.",

@@ -203,7 +203,10 @@ def mha_init_cases():
                 if layer.weight.shape != (e, e):
                     return f"self.{name}.weight has shape {layer.weight.shape}, expected ({e}, {e})"
                 if (layer.bias is not None) != bias:
-                    return f"self.{name}.bias is {describe(layer.bias)}; expected {'a Parameter' if bias else 'None'} (bias={bias})"
+                    return (
+                        f"self.{name}.bias is {describe(layer.bias)}; expected {'a Parameter' if bias else 'None'} "
+                        f"(bias={bias})"
+                    )
                 layers.append(layer)
             if len({id(layer) for layer in layers}) < 4:
                 return "the four projections must be four different Linear layers (each learns its own weights)"
@@ -408,7 +411,8 @@ PIECES = [
         mha_init_cases,
         home=ATT,
         title="multi-head attention's layers",
-        todo="check embed_dim % num_heads == 0 (ValueError naming both), store the sizes, build q/k/v/out Linear(E, E) projections",
+        todo="check embed_dim % num_heads == 0 (ValueError naming both), store the sizes, build q/k/v/out Linear(E, "
+        "E) projections",
         hints=[
             "head_dim = embed_dim // num_heads; raise if embed_dim % num_heads != 0.",
             "Four separate Linear(embed_dim, embed_dim, bias=bias) layers: q_proj, k_proj, v_proj, out_proj.",

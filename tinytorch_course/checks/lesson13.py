@@ -128,10 +128,16 @@ def block_init_cases():
             mlp = getattr(block, "mlp", None)
             layers = getattr(mlp, "layers", None)
             if not isinstance(mlp, Sequential) or len(layers) != 3:
-                return f"block.mlp should be Sequential(Linear({e}, {hidden}), GELU(), Linear({hidden}, {e})), got {describe(mlp)}"
+                return (
+                    f"block.mlp should be Sequential(Linear({e}, {hidden}), GELU(), Linear({hidden}, {e})), got "
+                    f"{describe(mlp)}"
+                )
             first, act, second = layers
             if not (isinstance(first, Linear) and first.weight.shape == (hidden, e)):
-                return f"block.mlp[0] should be Linear({e}, {hidden}) (hidden = mlp_ratio * embed_dim), got {describe(first)}"
+                return (
+                    f"block.mlp[0] should be Linear({e}, {hidden}) (hidden = mlp_ratio * embed_dim), got "
+                    f"{describe(first)}"
+                )
             if not isinstance(act, GELU):
                 return f"block.mlp[1] should be GELU(), got {describe(act)}"
             if not (isinstance(second, Linear) and second.weight.shape == (e, hidden)):
@@ -362,7 +368,10 @@ def gpt_forward_cases():
                 mask, cache = block.calls[0]
                 problem = mismatch(mask, want)
                 if problem:
-                    return f"block {i}'s mask: {problem} (expected causal_mask(T, start_pos + T) = {want.astype(int).tolist()})"
+                    return (
+                        f"block {i}'s mask: {problem} (expected causal_mask(T, start_pos + T) = "
+                        f"{want.astype(int).tolist()})"
+                    )
                 wanted_cache = None if caches is None else caches[i]
                 if cache is not wanted_cache:
                     return f"block {i} got cache {cache!r}, expected {wanted_cache!r}"
@@ -471,7 +480,8 @@ def sample_cases():
         "top_k=2: only tokens 0 and 1, renormalised",
         (many, 1.0, 2, np.random.default_rng(4)),
         _freq_check(np.array([top2[0], top2[1], 0.0, 0.0]), 1000),
-        hint="the k-th largest logit per row: np.sort(logits, axis=-1)[:, -k]; set smaller logits to -inf, then softmax",
+        hint="the k-th largest logit per row: np.sort(logits, axis=-1)[:, -k]; set smaller logits to -inf, then "
+        "softmax",
     )
 
     def twice(sample):
@@ -587,7 +597,8 @@ def generate_cases():
         call=modes,
         expected=mode_check,
         show="a model in training mode; prompt [2], max_new_tokens=3",
-        hint="remember self.training, call self.eval(), loop inside `with no_grad():`, and restore the mode in a finally",
+        hint="remember self.training, call self.eval(), loop inside `with no_grad():`, and restore the mode in a "
+        "finally",
     )
 
     def seeded(gen):
@@ -601,7 +612,10 @@ def generate_cases():
         if a.shape != (9,):
             return f"expected 9 ids (prompt + 8), got shape {a.shape}"
         if not np.array_equal(a, b):
-            return f"seed=3 twice gave {a.tolist()} and {b.tolist()}: build the rng from the seed (np.random.default_rng(seed))"
+            return (
+                f"seed=3 twice gave {a.tolist()} and {b.tolist()}: build the rng from the seed "
+                "(np.random.default_rng(seed))"
+            )
         if np.array_equal(a, c):
             return "seeds 3 and 4 gave the same 8 tokens out of 50 equally likely ones: is the seed used?"
         return None
@@ -642,7 +656,8 @@ PIECES = [
         "layer_norm",
         layer_norm_cases,
         title="layer normalisation, forward and backward",
-        todo="normalise over the trailing normalized_shape axes ((x - mean) / sqrt(var + eps)), scale, shift; one op with its backward",
+        todo="normalise over the trailing normalized_shape axes ((x - mean) / sqrt(var + eps)), scale, shift; one op "
+        "with its backward",
         hints=[
             "axes = the last len(normalized_shape) axes; mean and biased variance over them with keepdims=True.",
             "Keep xhat = (x - mean) * rstd and rstd = 1 / sqrt(var + eps) for the backward; parents are x, then "
@@ -656,7 +671,8 @@ PIECES = [
         block_init_cases,
         home=TRANSFORMER,
         title="the block's layers",
-        todo="build ln1, attn (MultiHeadAttention), ln2, mlp (Linear -> GELU -> Linear, hidden = mlp_ratio * E) and dropout",
+        todo="build ln1, attn (MultiHeadAttention), ln2, mlp (Linear -> GELU -> Linear, hidden = mlp_ratio * E) and "
+        "dropout",
         hints=[
             "LayerNorm(embed_dim) twice, MultiHeadAttention(embed_dim, num_heads).",
             "hidden = int(mlp_ratio * embed_dim); self.mlp = Sequential(Linear(E, hidden), GELU(), Linear(hidden, E)); "
@@ -679,7 +695,8 @@ PIECES = [
         embed_cases,
         home=TRANSFORMER,
         title="token + position embeddings",
-        todo="check ids are (batch, T) and fit block_size from start_pos; return drop(tok_emb(ids) + pos_emb(positions))",
+        todo="check ids are (batch, T) and fit block_size from start_pos; return drop(tok_emb(ids) + "
+        "pos_emb(positions))",
         hints=[
             "idx = ids.data if a Tensor else np.asarray(ids); idx.ndim must be 2 (name the shape if not).",
             "start_pos + T > self.block_size is an error naming both numbers.",
@@ -703,7 +720,8 @@ PIECES = [
         sample_cases,
         home=TRANSFORMER,
         title="sampling with temperature and top-k",
-        todo="one token id per row of logits (batch, vocab): argmax at temperature 0, else softmax(logits / T) over the top_k, drawn with rng",
+        todo="one token id per row of logits (batch, vocab): argmax at temperature 0, else softmax(logits / T) over "
+        "the top_k, drawn with rng",
         hints=[
             "temperature == 0: return logits.argmax(axis=-1).",
             "Divide by the temperature; with top_k, find each row's k-th largest value and set every smaller "
@@ -716,7 +734,8 @@ PIECES = [
         generate_cases,
         home=TRANSFORMER,
         title="generating text",
-        todo="append max_new_tokens sampled tokens to the prompt (eval mode, no_grad, last block_size tokens, seeded rng)",
+        todo="append max_new_tokens sampled tokens to the prompt (eval mode, no_grad, last block_size tokens, seeded "
+        "rng)",
         hints=[
             "The given _prepare_prompt(prompt_ids, temperature, seed) returns ids as int64 (batch, T), whether "
             "the prompt was 1-D, and the rng (seeded, else tinytorch's default_rng()); it also checks the arguments.",

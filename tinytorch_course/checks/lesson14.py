@@ -343,7 +343,8 @@ PIECES = [
         todo="return the FLOPs a Linear, Conv2d or MultiHeadAttention does itself for these inputs; 0 otherwise",
         hints=[
             "x = inputs[0]; branch on isinstance(module, Linear), then on type(module).__name__.",
-            "Conv2d: weight.shape is (out, in, kh, kw); pass the layer's stride and padding and x.shape[0] as the batch.",
+            "Conv2d: weight.shape is (out, in, kh, kw); pass the layer's stride and padding and x.shape[0] as the "
+            "batch.",
             "Attention: (batch, length, E) = x.shape; keys = cache.length if a cache came (inputs[2] or "
             "kwargs['cache']), else length.",
         ],

@@ -291,7 +291,7 @@ def sparsity_report_cases():
             return f"expected a Table (tinytorch.systems.table.Table), got {describe(table)}"
         if len(rows) != len(expected):
             return f"{len(rows)} rows, expected {len(expected)}: one per prunable weight, then 'all'"
-        for row, (name, shape, zeros, total) in zip(rows, expected):
+        for row, (name, shape, zeros, total) in zip(rows, expected, strict=False):
             want = {"weight": name, "shape": shape, "zeros": zeros, "total": total}
             for key, value in want.items():
                 if row.get(key) != value:
@@ -536,7 +536,8 @@ PIECES = [
         title="a sparsity table",
         todo="return a Table with one row per prunable weight (weight, shape, zeros, total, sparsity %) and 'all'",
         hints=[
-            "One dict per prunable layer: {'weight': name, 'shape': tuple, 'zeros': int, 'total': int, 'sparsity %': ...}.",
+            "One dict per prunable layer: {'weight': name, 'shape': tuple, 'zeros': int, 'total': int, 'sparsity %': "
+            "...}.",
             "The last row sums zeros and totals under the name 'all' (shape None); return Table(rows, ...).",
         ],
     ),

@@ -308,7 +308,7 @@ def _table_check(want_rows: dict, speedups=None, title=None):
         names = got.column("name")
         if names != list(want_rows):
             return f"rows named {names}, expected {list(want_rows)} (one row per result, in order)"
-        for row, (name, ms) in zip(got.rows, want_rows.items()):
+        for row, (name, ms) in zip(got.rows, want_rows.items(), strict=False):
             if not np.isclose(row.get("median ms", np.nan), ms):
                 return f"row {name!r}: median ms is {row.get('median ms')!r}, expected {ms} (use result.row())"
         if speedups is None:

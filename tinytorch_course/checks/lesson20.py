@@ -30,11 +30,17 @@ def _mlp_check(hidden):
             return f"layers {kinds}, expected [Linear, ReLU, Linear]"
         shapes = [tuple(layers[0].weight.shape), tuple(layers[2].weight.shape)]
         if shapes != [(hidden, 64), (10, hidden)]:
-            return f"weight shapes {shapes}, expected [({hidden}, 64), (10, {hidden})]: Linear(64, {hidden}), Linear({hidden}, 10)"
+            return (
+                f"weight shapes {shapes}, expected [({hidden}, 64), (10, {hidden})]: Linear(64, {hidden}), "
+                f"Linear({hidden}, 10)"
+            )
         count = sum(p.data.size for p in model.parameters())
         want = 64 * hidden + hidden + hidden * 10 + 10
         if count != want:
-            return f"{count:,} parameters, expected {want:,} (64*{hidden} + {hidden} + {hidden}*10 + 10: do both layers have a bias?)"
+            return (
+                f"{count:,} parameters, expected {want:,} (64*{hidden} + {hidden} + {hidden}*10 + 10: do both layers "
+                "have a bias?)"
+            )
         with np.errstate(all="ignore"):
             out = model(Tensor(np.ones((5, 64), np.float32)))
         if tuple(out.shape) != (5, 10):
@@ -60,9 +66,9 @@ def digits_mlp_cases():
         a, b, c = weights(impl, 16, 3), weights(impl, 16, 3), weights(impl, 16, 4)
         if len(a) != 4:
             return f"expected 4 parameter arrays, got {len(a)}"
-        if not all(np.array_equal(x, y) for x, y in zip(a, b)):
+        if not all(np.array_equal(x, y) for x, y in zip(a, b, strict=False)):
             return "two calls with seed=3 gave different weights: call manual_seed(seed) before building the layers"
-        if all(np.array_equal(x, y) for x, y in zip(a, c)):
+        if all(np.array_equal(x, y) for x, y in zip(a, c, strict=False)):
             return "seed=3 and seed=4 gave the same weights: the seed must be used"
         return None
 

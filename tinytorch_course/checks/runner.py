@@ -178,7 +178,8 @@ class Lesson:
             )
             if passed == self.total:
                 lines.append(
-                    "   All done: your pieces are saved; later lessons run them after `tinytorch_course.checks.use_my_work()`."
+                    "   All done: your pieces are saved; later lessons run them after "
+                    "`tinytorch_course.checks.use_my_work()`."
                 )
         return "\n".join(lines)
 
@@ -283,7 +284,10 @@ class Lesson:
     @staticmethod
     def _auto_hint(r: Result, case: Case | None) -> str:
         if isinstance(r.error, NotImplementedError):
-            return "this is the TODO stub: replace the `raise NotImplementedError(...)` line with your code, run that cell, then this one"
+            return (
+                "this is the TODO stub: replace the `raise NotImplementedError(...)` line with your code, run that "
+                "cell, then this one"
+            )
         if case is not None and case.hint:
             return case.hint
         return ""
