@@ -275,7 +275,7 @@ print("after eval():", "identity" if (drop(ones).data == 1).all() else "NOT the 
 # - a value whose shape differs from the parameter's is a `ValueError` naming the key and both shapes;
 # - each parameter keeps its identity: assign a converted **copy** to `p.data` (an optimizer holds the
 #   `Parameter` objects, so replacing them would disconnect it), in the parameter's dtype;
-# - `strict=True` loads the names that match and ignores the rest (fine-tuning part of a model).
+# - `strict=False` loads the names that match and ignores the rest (fine-tuning part of a model).
 
 # %%
 # solution: Module.state_dict, Module.load_state_dict
