@@ -5,6 +5,7 @@ x = tt.Tensor([1.0, 2.0, 3.0], requires_grad=True)
 (x * x).sum().backward(); x.grad   # Tensor([2., 4., 6.])
 """
 
+import importlib
 import sys as _sys
 
 from . import _moved
@@ -52,8 +53,6 @@ _LAZY = (
 def __getattr__(name):
     # submodules load on first use: `import tinytorch` stays fast in the browser
     if name in _LAZY:
-        import importlib
-
         return importlib.import_module(f".{name}", __name__)
     if _moved.new_name(f"{__name__}.{name}"):
         raise AttributeError(_moved.moved_message(f"{__name__}.{name}"))

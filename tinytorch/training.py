@@ -22,6 +22,7 @@ import time
 
 import numpy as np
 
+from .nn import BCEWithLogitsLoss, functional
 from .nn.utils import clip_grad_norm_
 from .tensor import Tensor, default_rng, no_grad
 
@@ -85,8 +86,6 @@ class Trainer:
         self.epoch = 0
         self.history: dict = {}
         self.metrics = ("accuracy",)
-        from .nn import BCEWithLogitsLoss, functional
-
         logits = isinstance(loss_fn, BCEWithLogitsLoss) or loss_fn is functional.binary_cross_entropy_with_logits
         self._threshold = 0.0 if logits else 0.5  # where a single score means "class 1"
 

@@ -232,7 +232,7 @@ class IndexedDBBackend:
 
     def start_prefetch(self) -> None:
         """Read the database in the background (on the kernel's event loop) so load() sees it."""
-        import asyncio
+        import asyncio  # only the browser's prefetch needs it: keeps a native `import` of progress light
 
         try:
             self._prefetch = asyncio.ensure_future(self.load_async())
@@ -281,7 +281,7 @@ _BACKEND = None
 def _make_backend():
     if sys.platform == "emscripten":
         try:
-            import js
+            import js  # Pyodide-only modules: they exist only on this branch
             from pyodide.code import run_js
 
             if getattr(js, "indexedDB", None) is not None:

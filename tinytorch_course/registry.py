@@ -8,6 +8,8 @@ disagree between sources.
 from __future__ import annotations
 
 import json
+import os
+import sys
 from dataclasses import asdict, dataclass, field
 
 
@@ -160,9 +162,6 @@ def run_mode(argv=None) -> str:
     Chosen by `--quick` / `--browser` / `--full` on the command line, else the TINYTORCH_MODE
     environment variable, else "browser" inside Pyodide and "full" natively.
     """
-    import os
-    import sys
-
     argv = sys.argv if argv is None else argv
     for mode in MODES:
         if f"--{mode}" in argv:

@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from ..nn import functional as F
+from ..nn.conv import naive_conv2d
 from ..tensor import Tensor
 from .benchmarking import benchmark
 
@@ -120,8 +121,6 @@ def measure_conv(
     seed: int = 0,
 ) -> dict:
     """Forward time of `naive_conv2d` (Python loops over output pixels) vs im2col `F.conv2d`."""
-    from ..nn.conv import naive_conv2d
-
     rng = np.random.default_rng(seed)
     x = Tensor(rng.standard_normal((batch, in_channels, size, size)).astype(np.float32))
     w = Tensor(rng.standard_normal((out_channels, in_channels, kernel, kernel)).astype(np.float32))

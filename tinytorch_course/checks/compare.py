@@ -10,14 +10,14 @@ import numbers
 
 import numpy as np
 
+from tinytorch.tensor import Tensor
+
 from .cases import Raises
 
 MAX_SHOWN = 12  # elements shown before an array is abbreviated
 
 
 def _is_tensor(value) -> bool:
-    from tinytorch.tensor import Tensor
-
     return isinstance(value, Tensor)
 
 

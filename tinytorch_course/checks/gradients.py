@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinytorch.tensor import Tensor
+
 from .cases import Case
 from .compare import describe
 
 
 def _leaf(array, requires_grad):
-    from tinytorch.tensor import Tensor
-
     return Tensor(np.array(array, dtype=np.float64), dtype=np.float64, requires_grad=requires_grad)
 
 

@@ -13,6 +13,7 @@ saved to the learner's work folder (see `mine.py`); progress goes to `tinytorch_
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import os
 import traceback
@@ -266,8 +267,6 @@ class Lesson:
     def _inputs(self, piece: Piece, case: Case) -> str:
         if case.show is not None:
             return case.show
-        import inspect
-
         try:
             bound = inspect.signature(callable_of(piece.reference())).bind(*case.args, **case.kwargs)
             pairs = list(bound.arguments.items())
