@@ -137,7 +137,7 @@ def test_progress_recorded_in_the_kernel_shows_on_the_landing_page_and_survives_
 ):
     out = run_code(
         kernel_page,
-        "from tinytorch import progress\n"
+        "from tinytorch_course import progress\n"
         "progress.record('01_tensor', 4, 4)\n"
         "progress.record('02_activations', 1, 3)\n"
         "print(await progress.load_async())",
