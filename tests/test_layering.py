@@ -19,11 +19,12 @@ PACKAGES = ("tinytorch", "tinytorch_course")
 REPO_ONLY = ("tools", "tests", "site", "benchmarks", "lessons", "milestones")
 
 # area -> the other areas it may import (an area always may import itself)
-FRAMEWORK_CORE = {"tinytorch.tensor"}
+FRAMEWORK_CORE = {"tinytorch.tensor", "tinytorch.hooks"}
 ALLOWED = {
     "tinytorch": {"tinytorch.tensor", "tinytorch._moved"},  # the package's own __init__
     "tinytorch._moved": set(),
-    "tinytorch.tensor": set(),
+    "tinytorch.hooks": set(),
+    "tinytorch.tensor": {"tinytorch.hooks"},
     "tinytorch.autograd": FRAMEWORK_CORE,
     "tinytorch.nn": FRAMEWORK_CORE | {"tinytorch.autograd"},
     "tinytorch.optim": FRAMEWORK_CORE | {"tinytorch.nn"},
@@ -34,6 +35,7 @@ ALLOWED = {
     "tinytorch.training": FRAMEWORK_CORE | {"tinytorch.autograd", "tinytorch.nn", "tinytorch.optim", "tinytorch.data"},
     "tinytorch.systems": {
         "tinytorch.tensor",
+        "tinytorch.hooks",
         "tinytorch.autograd",
         "tinytorch.nn",
         "tinytorch.optim",

@@ -16,6 +16,8 @@ import numbers
 
 import numpy as np
 
+from .hooks import OP_HOOKS, run_op_hooks
+
 _DEFAULT_FLOAT = np.float32
 _grad_enabled = True
 _rng = np.random.default_rng(0)
@@ -180,6 +182,8 @@ class Tensor:
         """
         if not isinstance(data, np.ndarray):
             data = np.asarray(data)  # NumPy gives scalars for 0-d results; .data is always an ndarray
+        if OP_HOOKS:  # tinytorch.hooks.register_op_hook: profilers watch here, nothing is patched
+            backward = run_op_hooks(op, data, parents, backward)
         if (
             parents
             and data.dtype.kind == "f"
