@@ -420,12 +420,15 @@ PIECES = [
         hints=[
             "Checks first (4-D input, matching channels), then the pairs (_pair), the output size (_out_size) "
             "and the padded input (np.pad on the two spatial axes).",
-            "im2col: np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(2, 3)) is a view of every "
-            "window; slice it with the stride, reorder so (C, kh, kw) come first, reshape to (C*kh*kw, columns). "
-            "Then out = weight.reshape(O, -1) @ cols (+ bias[:, None]), reshaped back to (N, O, oh, ow).",
-            "backward: reorder g the way you ordered the columns into gmat (O, columns); dweight = gmat @ cols.T; "
-            "dcols = wmat.T @ gmat; col2im loops over the kh*kw kernel offsets and ADDS each slice into a zero "
-            "padded gradient, then crops the padding off.",
+            "im2col with the batch axis last, as the reference does: xp = np.pad(x.transpose(1, 2, 3, 0), ...) is "
+            "(C, H+2p, W+2p, N); np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(1, 2)) is a view "
+            "of every window, (C, oh', ow', N, kh, kw); slice axes 1 and 2 with the stride, transpose to "
+            "(C, kh, kw, oh, ow, N) and reshape to cols (C*kh*kw, oh*ow*N). Then out = weight.reshape(O, -1) @ "
+            "cols (+ bias[:, None]) is (O, oh*ow*N): reshape to (O, oh, ow, N), transpose to (N, O, oh, ow).",
+            "backward: g.transpose(1, 2, 3, 0).reshape(O, oh*ow*N) is gmat, ordered like the columns; dweight = "
+            "gmat @ cols.T; dcols = wmat.T @ gmat reshaped to (C, kh, kw, oh, ow, N); col2im loops over the kh*kw "
+            "kernel offsets and ADDS each (C, oh, ow, N) slice into a zero (C, H+2p, W+2p, N) gradient, then crops "
+            "the padding off and transposes back to (N, C, H, W).",
         ],
     ),
     Piece(

@@ -15,8 +15,8 @@ import types
 import numpy as np
 
 from tinytorch.nn.attention import MultiHeadAttention, causal_mask
-from tinytorch.nn.transformer import GPT, _sample
-from tinytorch.systems.kvcache import KVCache
+from tinytorch.nn.transformer import GPT
+from tinytorch.systems.kvcache import KVCache, generate_uncached
 from tinytorch.tensor import Tensor, default_rng, no_grad
 from tinytorch_course.checks.cases import Case, Piece, Raises
 from tinytorch_course.checks.compare import describe, mismatch
@@ -219,20 +219,10 @@ def cache_bytes_cases():
 
 # ---- cached generation -------------------------------------------------------------------------------------
 def _uncached(model, prompt, n, temperature=0.0, seed=None):
-    """Tokens and logits of plain generation: the whole (windowed) sequence through the model every step."""
-    ids = np.asarray(prompt, dtype=np.int64)
-    single = ids.ndim == 1
-    ids = ids.reshape(1, -1) if single else ids
-    rng = np.random.default_rng(seed)
-    steps = []
-    model.eval()
-    with no_grad():
-        for _ in range(n):
-            logits = model(ids[:, -model.block_size :]).data[:, -1, :].astype(np.float64)
-            steps.append(logits)
-            ids = np.concatenate([ids, _sample(logits, temperature, None, rng)[:, None]], axis=1)
-    model.train()
-    return (ids[0] if single else ids), np.stack(steps, axis=1)
+    """Tokens and logits of plain generation (the whole windowed sequence through the model every
+    step): the package's `generate_uncached`, the one reference loop the cached version must match."""
+    tokens, logits = generate_uncached(model, prompt, n, temperature, seed=seed, return_logits=True)
+    return tokens.data, logits
 
 
 def _tokens_check(want):
