@@ -209,23 +209,58 @@ print(
 
 
 # %%
-def time_matmul(n, repeats=5):
-    """The best of a few runs: the least disturbed by whatever else the machine is doing."""
+def time_matmul(n, repeats=5, batch_seconds=0.002):
+    """Seconds per `a @ b`: the best of a few runs, each a batch of calls lasting at least 2 ms
+    (a browser's clock ticks in 0.1 ms steps: one small product would read as 0 or 0.1 ms)."""
     a, b = tt.randn(n, n, seed=1), tt.randn(n, n, seed=2)
+    calls = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(calls):
+            a @ b
+        if time.perf_counter() - start >= batch_seconds:
+            break
+        calls *= 2
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
-        a @ b
-        best = min(best, time.perf_counter() - start)
+        for _ in range(calls):
+            a @ b
+        best = min(best, (time.perf_counter() - start) / calls)
     return best
 
 
-for n in (64, 128, 256):
+sizes = (8, 16, 32, 64, 128, 256)
+rates = []
+for n in sizes:
     seconds = time_matmul(n)
     flops = 2 * n**3
-    print(f"n = {n:4d}: {flops / 1e6:7.1f} MFLOP in {seconds * 1e3:7.2f} ms  ->  {flops / seconds / 1e9:6.2f} GFLOP/s")
+    rates.append(flops / seconds / 1e9)
+    print(f"n = {n:4d}: {flops / 1e6:7.3f} MFLOP in {seconds * 1e3:8.4f} ms  ->  {rates[-1]:6.2f} GFLOP/s")
+
+# %%
+import matplotlib  # noqa: F401  (a cell that draws loads matplotlib in the browser; the others never pay for it)
+
+from tinytorch import viz
+
+fig, ax = viz.figure(size=(5.5, 3.2))
+ax.plot(sizes, rates, marker="o")
+ax.set_xscale("log", base=2)
+ax.set_xticks(sizes, [str(n) for n in sizes])
+ax.set_xlabel("n  (an (n, n) @ (n, n) product)")
+ax.set_ylabel("GFLOP/s")
+ax.set_title("Throughput of your @ on this machine")
+viz.show(fig)
+fastest = sizes[int(np.argmax(rates))]
+print(
+    f"n = {sizes[0]} runs at {rates[0]:.2f} GFLOP/s, n = {sizes[-1]} at {rates[-1]:.2f} GFLOP/s: "
+    f"{rates[-1] / rates[0]:.0f}x the rate; the fastest here was n = {fastest}"
+)
 
 # %% [markdown]
-# The larger products reach a higher rate: a small product spends most of its time on Python and
-# call overhead, not arithmetic. Keeping work in few, large array operations instead of many small
-# ones is the main speed lesson of a NumPy framework; lesson 18 (Acceleration) comes back to it.
+# Read the curve measured in this page: small products reach only a fraction of the rate of large
+# ones, because a small product spends most of its time on Python and call overhead, not
+# arithmetic (n = 8 is 1,024 FLOPs for a few microseconds of overhead). Where the curve flattens,
+# arithmetic dominates; how high it climbs depends on the machine, and in the browser on
+# WebAssembly's NumPy. Keeping work in few, large array operations instead of many small ones is
+# the main speed lesson of a NumPy framework; lesson 18 (Acceleration) comes back to it.

@@ -11,6 +11,8 @@ Check results are read from the JSON lines the check library writes to $TINYTORC
 from __future__ import annotations
 
 import json
+import os
+import re
 import textwrap
 from pathlib import Path
 
@@ -50,6 +52,9 @@ def execute(path: Path, kind: str, workdir: Path, monkeypatch) -> tuple:
         monkeypatch.setenv("TINYTORCH_CHECK_LOG", str(log))
         monkeypatch.setenv("TINYTORCH_WORK", str(run / "my_tinytorch"))
         monkeypatch.setenv("TINYTORCH_PROGRESS", str(run / "progress.json"))
+        # the kernel runs in `run`, so without this it imports the installed (editable) tinytorch,
+        # which in a second checkout of the repo is not the code under test
+        monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
         NotebookClient(nb, kernel_name="python3", timeout=600, resources={"metadata": {"path": str(run)}}).execute()
         records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
         _EXECUTED[key] = (nb, records, run)
@@ -76,6 +81,37 @@ def test_reference_notebook_passes_every_check(path, tmp_path_factory, monkeypat
     saved = (run / "my_tinytorch" / f"{path.stem}.py").read_text()
     unsaved = [p.key for p in load_pieces(path.stem) if f"# %% piece {p.key} " not in saved]
     assert not unsaved, f"passing pieces not saved to the learner's work folder: {unsaved}"
+
+
+def images(nb) -> list:
+    """The PNG outputs of a notebook's code cells (display data and in-place updated displays)."""
+    return [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.get("output_type") in ("display_data", "execute_result") and "image/png" in o.get("data", {})
+    ]
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=IDS)
+def test_reference_notebook_draws_a_figure(path, tmp_path_factory, monkeypatch):
+    nb, _, _ = execute(path, "reference", tmp_path_factory.mktemp("nb"), monkeypatch)
+    assert images(nb), f"{path.name}: running the reference notebook shows no figure"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=IDS)
+def test_only_drawing_cells_import_matplotlib(path):
+    """matplotlib costs the browser page ~12 MB and a font cache: the cell that opens the lesson never
+    loads it, and a cell that imports it draws (shows a figure)."""
+    _, reference = build_lesson(path)
+    code = [c.source for c in reference.cells if c.cell_type == "code"]
+    assert "matplotlib" not in code[0], f"{path.name}: the first cell imports matplotlib"
+    for source in code:
+        if re.search(r"^\s*(import|from) matplotlib", source, re.M):
+            assert "viz.show(" in source or ".done(" in source, (
+                f"{path.name}: a cell imports matplotlib and draws nothing"
+            )
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=IDS)
