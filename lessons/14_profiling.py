@@ -220,9 +220,9 @@ cnn_profile = P.profile_layers(cnn, images, runs=3)
 print(cnn_profile)
 
 # %% [markdown]
-# The same table as bars: where the time goes next to where the arithmetic is. A layer with many
-# FLOPs and little time is efficient; a layer with time but no FLOPs (ReLU, pooling, flattening) is
-# pure data movement and Python overhead.
+# The same table as bars: where the time goes next to where the arithmetic is. Compare each layer's
+# share of the time with its share of the FLOPs: a layer whose time is large next to its FLOPs
+# spends it on data movement and Python overhead, not on arithmetic.
 
 # %%
 import matplotlib  # noqa: F401  (a cell that draws loads matplotlib in the browser; the others never pay for it)

@@ -211,8 +211,9 @@ B.results_table(results, title="digits MLP inference: latency vs throughput")
 
 # %% [markdown]
 # Every repeat, not just the summary: each dot is one timed call, the box spans the middle half (the
-# IQR) with the median as its line. The first 64 × 64 matmul (warm-up 0) stands apart from the rest;
-# a summary of the spread is what tells two variants apart, or says they cannot be.
+# IQR) with the median as its line. The 64 × 64 matmul ran with warm-up 0, so its first call is
+# among the dots: when a first call pays a one-time cost, it stands apart from the rest. The spread,
+# not one number, is what tells two variants apart, or says they cannot be told apart.
 
 # %%
 import matplotlib  # noqa: F401  (a cell that draws loads matplotlib in the browser; the others never pay for it)
