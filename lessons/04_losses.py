@@ -204,7 +204,7 @@ from tinytorch import viz
 
 gaps = np.linspace(1, 120, 120)
 fig, axes = viz.figure(1, 2, size=(9, 3.2))
-for target, ax in zip((0, 1), axes):
+for target, ax in zip((0, 1), axes, strict=True):
     textbook_losses, your_losses = [], []
     for gap in gaps:
         logits = np.array([[0.0, gap]], np.float32)

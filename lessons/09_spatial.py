@@ -322,7 +322,7 @@ for row, name in enumerate(("vertical edges", "horizontal edges")):
         (maps.data[0, row], "feature map"),
         (pooled.data[0, row], "max-pooled 2x2"),
     ]
-    for ax, (image, title) in zip(axes[row], panels):
+    for ax, (image, title) in zip(axes[row], panels, strict=True):
         ax.imshow(image, cmap="gray" if title.startswith("digit") else "coolwarm")
         ax.set_title(title, fontsize=9)
         ax.axis("off")

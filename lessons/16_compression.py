@@ -273,7 +273,7 @@ import matplotlib  # noqa: F401  (a cell that draws loads matplotlib in the brow
 
 from tinytorch import viz
 
-amounts, pruned, tuned = zip(*curve)
+amounts, pruned, tuned = zip(*curve, strict=True)
 fig, ax = viz.figure(size=(5.5, 3.4))
 ax.plot([0, *amounts], [100 * base_acc, *[100 * a for a in pruned]], marker="o", label="pruned")
 ax.plot([0, *amounts], [100 * base_acc, *[100 * a for a in tuned]], marker="s", label="pruned, then fine-tuned")

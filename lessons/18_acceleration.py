@@ -355,7 +355,7 @@ fig, ax = viz.figure(size=(8, 0.5 + 0.55 * len(measured)))
 rows = range(len(measured))
 ax.barh([r + 0.2 for r in rows], [slow * 1e3 for _, slow, _ in measured], height=0.4, label="before")
 ax.barh([r - 0.2 for r in rows], [fast * 1e3 for _, _, fast in measured], height=0.4, label="after")
-for r, (_, slow, fast) in zip(rows, measured):
+for r, (_, slow, fast) in zip(rows, measured, strict=True):
     ax.annotate(f"{slow / fast:.1f}x", (slow * 1e3, r + 0.2), xytext=(4, -4), textcoords="offset points", fontsize=8)
 ax.set_yticks(list(rows), [what for what, _, _ in measured])
 ax.invert_yaxis()

@@ -222,7 +222,7 @@ from tinytorch import viz
 
 fig, axes = viz.figure(1, len(results) + 1, size=(11, 3.2))
 series = [(raw.name, raw.times)] + [(r.name, r.times) for r in results]
-for ax, (name, times) in zip(axes, series):
+for ax, (name, times) in zip(axes, series, strict=True):
     ms = [t * 1e3 for t in times]
     ax.boxplot(ms, widths=0.5, showfliers=False)
     ax.scatter([1 + 0.08 * ((i % 5) - 2) for i in range(len(ms))], ms, s=10, alpha=0.6, color="tab:red")
@@ -244,7 +244,7 @@ table = B.compare_models(variants, digits.X_test, digits.y_test, batch_size=256,
 table
 
 # %%
-import matplotlib  # noqa: F401  (plot_results draws: the browser loads matplotlib for this cell)
+import matplotlib  # noqa: F401, F811  (plot_results draws: the browser loads matplotlib for this cell)
 
 figure = B.plot_results(table, title="digits MLP, batch of 256: median and IQR")
 
