@@ -34,7 +34,6 @@ IMPORTS = [
     "numpy",
     "tinytorch",
     "matplotlib.pyplot",
-    "matplotlib.backends.backend_agg",  # tinytorch.viz renders each figure to PNG with Agg
     "matplotlib_inline.backend_inline",
     "micropip",
     "piplite.piplite",
