@@ -258,9 +258,11 @@ print(
 )
 
 # %% [markdown]
-# Read the curve measured in this page: small products reach only a fraction of the rate of large
-# ones, because a small product spends most of its time on Python and call overhead, not
-# arithmetic (n = 8 is 1,024 FLOPs for a few microseconds of overhead). Where the curve flattens,
-# arithmetic dominates; how high it climbs depends on the machine, and in the browser on
-# WebAssembly's NumPy. Keeping work in few, large array operations instead of many small ones is
-# the main speed lesson of a NumPy framework; lesson 18 (Acceleration) comes back to it.
+# Read the curve measured in this page: the smallest products reach only a fraction of the rate of
+# larger ones, because a small product spends most of its time on Python and call overhead, not
+# arithmetic (n = 8 is 1,024 FLOPs for microseconds of overhead). Past some size the rate levels off,
+# or even drops: once the matrices outgrow the processor's fast caches, moving numbers sets the pace.
+# Where that happens depends on the machine, and on the NumPy underneath: a desktop NumPy calls a
+# tuned BLAS library that blocks the product for the caches, the browser's WebAssembly NumPy does
+# not. Keeping work in few, large array operations instead of many small ones is the main speed
+# lesson of a NumPy framework; lesson 18 (Acceleration) comes back to it.
