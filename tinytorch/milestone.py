@@ -41,7 +41,7 @@ def finish(milestone_id: str, targets: dict) -> bool:
     `targets` maps a readable target ("test accuracy >= 95 %") to whether it was reached.
     """
     for name, ok in targets.items():
-        print(f"{'✅' if ok else '❌'} {name}")
+        print(f"{'✓' if ok else '✗'} {name}")
     passed = sum(bool(v) for v in targets.values())
     try:
         from . import progress

@@ -204,7 +204,7 @@ def solution_cell_source(pieces: list, learner: bool, lesson_number: int) -> str
 INTRO_LEARNER = """\
 **How this notebook works.** Read each section, then replace the `raise NotImplementedError("TODO ...")` \
 line in the code cell below it with your own code, run that cell, and run the check under it. \
-The check prints ✅ or ❌ for each case, with the input, what was expected, what your code gave, and \
+The check prints ✓ or ✗ for each case, with the input, what was expected, what your code gave, and \
 a hint; `lesson.hint()` shows one more hint each time you run it. Once all checks of a piece pass, \
 your code is what tinytorch runs, and it is saved in `my_tinytorch/` for the lessons that follow."""
 
