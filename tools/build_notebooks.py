@@ -217,7 +217,8 @@ def _header(item, learner: bool) -> str:
     uses = ", ".join(f"{find_lesson(n).number:02d} {find_lesson(n).title}" for n in item.depends) or "none"
     return (
         f"# Lesson {item.number:02d} · {item.title}\n\n*{item.tier} tier.* You build: {item.builds}.  \n"
-        f"Uses lessons: {uses}.\n\n" + (INTRO_LEARNER if learner else INTRO_REFERENCE)
+        f"Uses {'lesson' if len(item.depends) == 1 else 'lessons'}: {uses}.\n\n"
+        + (INTRO_LEARNER if learner else INTRO_REFERENCE)
     )
 
 
@@ -245,7 +246,7 @@ def build_lesson(path: Path) -> tuple:
     if item is None or item.id != path.stem:
         raise LessonError(
             f"{path.name}: lesson files are named after tinytorch/course.py, e.g. "
-            f"{', '.join(l.id for l in LESSONS[:3])}...; no lesson {path.stem!r}"
+            f"{', '.join(item.id for item in LESSONS[:3])}...; no lesson {path.stem!r}"
         )
     pieces = {p.name: p for p in load_pieces(item.id)}
     source = jupytext.read(path, fmt="py:percent")
@@ -365,7 +366,7 @@ def main(argv=None) -> int:
             print(f"[notebooks] milestone {path.stem}")
         if update_readme():
             print("[notebooks] README lessons tables updated")
-    print(f"[notebooks] {len(sources)} lesson(s) written to {OUT.relative_to(REPO)}/")
+    print(f"[notebooks] {len(sources)} lesson{'' if len(sources) == 1 else 's'} written to {OUT.relative_to(REPO)}/")
     return 0
 
 

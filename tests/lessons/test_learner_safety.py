@@ -173,3 +173,30 @@ def test_the_summary_says_saved_once_and_names_the_next_lesson(learner_files, ca
     assert "lesson 02 (Activations)" in out
     assert "✓ Tensor.__add__" in out and "✗ Lesson 01" in out
     assert not any(ord(ch) > 0x2FFF for ch in out), "no emoji: they render as empty boxes without an emoji font"
+
+
+def test_a_milestone_says_how_many_of_its_pieces_are_the_learners(learner_files, capsys):
+    from tinytorch import milestone
+
+    milestone.start("1958_perceptron")
+    Tensor([1.0, 2.0]) + Tensor([3.0, 4.0])
+    milestone.finish("1958_perceptron", {"ran": True})
+    out = capsys.readouterr().out
+    assert "✓ ran" in out
+    if sys.version_info >= (3, 12):  # watched: only the pieces that ran are counted
+        assert "It ran " in out and "pieces from lesson 01: none of them is your code yet" in out, out
+    else:
+        assert "Of the 8 pieces from lesson 01: none of them is your code yet" in out, out
+
+
+def test_the_piece_count_sentence_uses_plurals():
+    from tinytorch.checks.pieces_ran import PieceUse
+
+    use = PieceUse(1)
+    use.ran = {"a": True}
+    assert use.sentence(True) == "It ran 1 piece from lesson 01: it is your code."
+    use.ran = {"a": True, "b": False, "c": False}
+    assert (
+        use.sentence(True)
+        == "It ran 3 pieces from lesson 01: 1 of them is your code, the other 2 tinytorch's reference."
+    )
