@@ -233,7 +233,7 @@ print(f"Here the rate {trend} from {rates[64]:.2f} to {rates[256]:.2f} GFLOP/s b
 # Whether larger products reach a higher rate depends on where NumPy runs, and the last line above
 # says which happened here. Natively, NumPy hands `@` to an optimized, multi-threaded BLAS: a small
 # product spends most of its time on Python and call overhead, so the rate rises with `n` (measured
-# on a laptop: about 34 GFLOP/s at n = 64, 97 at n = 256). In the browser, NumPy is compiled to
+# natively on the build machine: about 34 GFLOP/s at n = 64, 97 at n = 256). In the browser, NumPy is compiled to
 # WebAssembly without that BLAS, on one thread: once the matrices outgrow the CPU's caches the rate
 # can *fall* instead (measured in Chromium: 1.75 GFLOP/s at n = 64, 0.55 at n = 256). Either way the
 # rate is tens of times below native, and the overhead of each call is the same: keeping work in few,

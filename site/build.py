@@ -239,6 +239,21 @@ def add_landing_and_course(output: Path):
         shutil.copy2(output / "lab" / "favicon.ico", output / "favicon.ico")
 
 
+def add_page_scripts(output: Path) -> None:
+    """Scripts of ours on JupyterLite's notebook page (site/pages/): e.g. busy-hint.js, which tells the
+    learner what to do when a cell runs long, since Stop cannot interrupt Python in this kernel."""
+    page = output / "notebooks" / "index.html"
+    html = page.read_text()
+    for script in sorted((SITE / "pages").glob("*.js")):
+        shutil.copy2(script, output / "notebooks" / script.name)
+        tag = f'<script src="./{script.name}" defer></script>'
+        if tag not in html:
+            html = html.replace("</body>", f"{tag}\n</body>", 1)
+    if "</body>" not in page.read_text():
+        raise SystemExit(f"{page} has no </body>: cannot add the page scripts")
+    page.write_text(html)
+
+
 def check_output(output: Path):
     """The built site must point only at itself: local Pyodide, our lock, no CDN."""
     config = json.loads((output / "jupyter-lite.json").read_text())["jupyter-config-data"]
@@ -288,6 +303,7 @@ def main():
         lite_build(paths)
     with step("6/6 landing page + course.json"):
         add_landing_and_course(paths.staged_output)
+        add_page_scripts(paths.staged_output)
         check_output(paths.staged_output)
     shutil.rmtree(paths.output, ignore_errors=True)
     paths.output.parent.mkdir(parents=True, exist_ok=True)
