@@ -386,3 +386,18 @@ def read_progress_db(page: Page) -> dict:
       db.close();
       return Object.fromEntries(rows.map((r) => [r.id, r]));
     }""")
+
+
+# ------------------------------------------------------------------------------------------------
+# A cell that keeps running (the learner loop tests): start it, do not wait for it
+# ------------------------------------------------------------------------------------------------
+def start_code(page: Page, code: str) -> int:
+    """Append a code cell with `code` and start running it; return its index without waiting."""
+    wait_kernel_idle(page)
+    return page.js(_APPEND_AND_RUN, code)
+
+
+def wait_cell(page: Page, index: int, timeout_ms: int = KERNEL_TIMEOUT_MS) -> dict:
+    """Wait for the cell at `index` to finish; return its output as run_code does."""
+    page.wait_for(_CELL_DONE, index, timeout_ms=timeout_ms, polling=100)
+    return dict(page.js(_CELL_OUTPUT, index), index=index)
