@@ -77,7 +77,7 @@ def test_a_piece_that_calls_itself_through_plus_fails_by_name_and_the_kernel_liv
 def test_recursion_through_numpy_is_a_recursion_error_not_a_dead_kernel(lesson):
     code = "class Loop:\n    def __radd__(self, other):\n        return np.add(other, self)\n\nnp.add(1, Loop())\n"
     out = run_code(lesson, code, timeout_ms=DEAD_KERNEL_MS)
-    assert any(e.startswith("RecursionError") for e in out["error"]), out
+    assert any("RecursionError" in e for e in out["error"]), out
     _alive(lesson)
 
 

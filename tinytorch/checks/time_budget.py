@@ -14,7 +14,6 @@ event until the case gives up, so even a bare `except:` only delays the end.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
@@ -47,14 +46,21 @@ def budget_seconds() -> float:
     return seconds
 
 
-@contextlib.contextmanager
 def case_budget(seconds: float | None = None):
-    """Run the body with a time budget; past it, the body's Python code raises CaseTimeout."""
+    """`with case_budget():` runs the body with a time budget; past it, its Python code raises CaseTimeout.
+
+    A plain context manager object, not a generator: once the budget is spent every Python function
+    start raises, and the watcher's own teardown (this file's code) must be the one exception.
+    """
     seconds = budget_seconds() if seconds is None else seconds
     deadline = time.monotonic() + seconds
     watcher = _MonitoringWatcher if hasattr(sys, "monitoring") else _TraceWatcher
-    with watcher(deadline, seconds):
-        yield
+    return watcher(deadline, seconds)
+
+
+def _overdue(deadline: float, code) -> bool:
+    """Past the deadline, in code other than this file's (so the watcher can always switch itself off)."""
+    return time.monotonic() > deadline and code.co_filename != __file__
 
 
 class _MonitoringWatcher:
@@ -64,8 +70,8 @@ class _MonitoringWatcher:
         self.deadline, self.seconds = deadline, seconds
         self.tool = None
 
-    def _check(self, *_):
-        if time.monotonic() > self.deadline:
+    def _check(self, code, *_):
+        if _overdue(self.deadline, code):
             raise CaseTimeout(self.seconds)
 
     def __enter__(self):
@@ -101,7 +107,7 @@ class _TraceWatcher:
         self.deadline, self.seconds = deadline, seconds
 
     def _trace(self, frame, event, arg):
-        if time.monotonic() > self.deadline:
+        if _overdue(self.deadline, frame.f_code):
             raise CaseTimeout(self.seconds)
         return self._trace
 
