@@ -32,6 +32,9 @@ def start(milestone_id: str, use_my_work: bool = True) -> str:
 
         _use_my_work()
     from .checks.pieces_ran import PieceUse
+    from .checks.recursion import keep_below_browser_stack
+
+    keep_below_browser_stack()  # runaway recursion in the learner's pieces: an error, not a dead kernel
 
     if _use is not None:
         _use.stop()
