@@ -8,7 +8,7 @@ import importlib
 import sys
 import time
 
-ALL = ("mlp_epoch", "conv", "systems", "site_bench")
+ALL = ("mlp_epoch", "conv", "systems", "case_budget", "site_bench")
 
 
 def main(argv):

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import os
 import sys
+import sysconfig
 import time
+from pathlib import Path
 
 DEFAULT_SECONDS = 10.0
 ENV = "TINYTORCH_CASE_SECONDS"
@@ -58,21 +60,42 @@ def case_budget(seconds: float | None = None):
     return watcher(deadline, seconds)
 
 
-def _overdue(deadline: float, code) -> bool:
-    """Past the deadline, in code other than this file's (so the watcher can always switch itself off)."""
-    return time.monotonic() > deadline and code.co_filename != __file__
+_LIBRARY_ROOTS = tuple(
+    {str(Path(p).resolve()) for p in (sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"])}
+    | {str(Path(__file__).resolve().parents[1])}  # the tinytorch package, wherever it is installed
+)
+_library_files: dict = {}
+
+
+def _is_library(filename: str) -> bool:
+    """Code of tinytorch, the standard library or an installed package (NumPy): not the learner's.
+
+    An endless loop is the learner's: their piece's `while` jumps back in their own code, so only
+    that code is watched. Library code is let alone (sys.monitoring disables its events for good),
+    which keeps the budget's cost low for NumPy- and autograd-heavy cases. This file is library too,
+    so the watcher never raises in its own teardown.
+    """
+    known = _library_files.get(filename)
+    if known is None:
+        path = str(Path(filename).resolve()) if not filename.startswith("<") else filename
+        known = _library_files[filename] = path.startswith(_LIBRARY_ROOTS)
+    return known
 
 
 class _MonitoringWatcher:
-    """Python 3.12+: PY_START and JUMP events (every call and every loop iteration) check the clock."""
+    """Python 3.12+: PY_START and JUMP events (every call and every loop iteration) of the learner's
+    code check the clock; in library code the event is disabled at its first occurrence."""
 
     def __init__(self, deadline: float, seconds: float):
         self.deadline, self.seconds = deadline, seconds
         self.tool = None
 
     def _check(self, code, *_):
-        if _overdue(self.deadline, code):
+        if _is_library(code.co_filename):
+            return sys.monitoring.DISABLE
+        if time.monotonic() > self.deadline:
             raise CaseTimeout(self.seconds)
+        return None
 
     def __enter__(self):
         mon = sys.monitoring
@@ -101,13 +124,16 @@ class _MonitoringWatcher:
 
 
 class _TraceWatcher:
-    """Python 3.10/3.11: a trace function checks the clock at every call and line of Python code."""
+    """Python 3.10/3.11: a trace function checks the clock at every call, and at every line of the
+    learner's code (library frames get no line tracing)."""
 
     def __init__(self, deadline: float, seconds: float):
         self.deadline, self.seconds = deadline, seconds
 
     def _trace(self, frame, event, arg):
-        if _overdue(self.deadline, frame.f_code):
+        if _is_library(frame.f_code.co_filename):
+            return None
+        if time.monotonic() > self.deadline:
             raise CaseTimeout(self.seconds)
         return self._trace
 
