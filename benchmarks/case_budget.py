@@ -18,9 +18,9 @@ import time
 
 import numpy as np
 
-from tinytorch.checks import load_pieces
-from tinytorch.checks.cases import callable_of
-from tinytorch.checks.time_budget import case_budget
+from tinytorch_course.checks import load_pieces
+from tinytorch_course.checks.cases import callable_of
+from tinytorch_course.checks.time_budget import case_budget
 
 LESSONS = ("01_tensor", "05_autograd", "10_tokenization")
 

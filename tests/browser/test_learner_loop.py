@@ -67,7 +67,7 @@ def test_a_piece_that_calls_itself_through_plus_fails_by_name_and_the_kernel_liv
     assert "[3.0]" in out["text"], out
     out = run_code(
         lesson,
-        "from tinytorch.checks import work_dir\n"
+        "from tinytorch_course.checks import work_dir\n"
         "p = work_dir() / '01_tensor.py'\n"
         "print('saved add:', p.exists() and 'Tensor.__add__' in p.read_text())",
     )
@@ -141,7 +141,7 @@ def test_saved_file_and_summary_say_things_once_with_plain_marks(lesson):
 def test_a_milestone_says_how_many_of_the_pieces_it_ran_are_the_learners(lesson):
     out = run_code(
         lesson,
-        "from tinytorch import milestone\n"
+        "from tinytorch_course import milestone\n"
         "milestone.start('1958_perceptron')\n"
         "Tensor([1.0]) + Tensor([2.0])\n"
         "milestone.finish('1958_perceptron', {'demo target': True})",

@@ -14,9 +14,9 @@ import types
 import numpy as np
 import pytest
 
-from tinytorch.checks import Lesson, cell_failures, implement, mine, recursion
-from tinytorch.checks.time_budget import CaseTimeout, budget_seconds, case_budget
 from tinytorch.tensor import Tensor, _shape_error
+from tinytorch_course.checks import Lesson, cell_failures, implement, mine, recursion
+from tinytorch_course.checks.time_budget import CaseTimeout, budget_seconds, case_budget
 
 REFERENCE_ADD = Tensor.__dict__["__add__"]
 
@@ -157,7 +157,7 @@ def test_the_saved_file_has_one_implement_line_per_block(learner_files):
 
 
 def test_the_summary_says_saved_once_and_names_the_next_lesson(learner_files, capsys):
-    from tinytorch.checks.lesson01 import PIECES
+    from tinytorch_course.checks.lesson01 import PIECES
 
     ref = {p.name: p.reference() for p in PIECES}
 
@@ -176,7 +176,7 @@ def test_the_summary_says_saved_once_and_names_the_next_lesson(learner_files, ca
 
 
 def test_a_milestone_says_how_many_of_its_pieces_are_the_learners(learner_files, capsys):
-    from tinytorch import milestone
+    from tinytorch_course import milestone
 
     milestone.start("1958_perceptron")
     Tensor([1.0, 2.0]) + Tensor([3.0, 4.0])
@@ -190,7 +190,7 @@ def test_a_milestone_says_how_many_of_its_pieces_are_the_learners(learner_files,
 
 
 def test_the_piece_count_sentence_uses_plurals():
-    from tinytorch.checks.pieces_ran import PieceUse
+    from tinytorch_course.checks.pieces_ran import PieceUse
 
     use = PieceUse(1)
     use.ran = {"a": True}
