@@ -31,6 +31,9 @@ import types
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import work_store
+from .cases import callable_of
+
 _CLASS_NOISE = {
     "__module__",
     "__qualname__",
@@ -72,7 +75,6 @@ def _module(target):
 
 
 def _source_of(value) -> str | None:
-    from .cases import callable_of
 
     fn = callable_of(value)
     try:
@@ -237,10 +239,18 @@ def work_dir() -> Path:
     """Where passing pieces are saved: $TINYTORCH_WORK, else `my_tinytorch/` at the root of the
     browser's file space (/drive), else ~/.tinytorch/my_tinytorch natively."""
     if os.environ.get("TINYTORCH_WORK"):
-        return Path(os.environ["TINYTORCH_WORK"])
-    if sys.platform == "emscripten" and Path("/drive").is_dir():
-        return Path("/drive/my_tinytorch")
-    return Path.home() / ".tinytorch" / "my_tinytorch"
+        folder = Path(os.environ["TINYTORCH_WORK"])
+    elif sys.platform == "emscripten" and Path("/drive").is_dir():
+        folder = Path("/drive/my_tinytorch")
+    else:
+        folder = Path.home() / ".tinytorch" / "my_tinytorch"
+    if folder not in _PULLED:  # first use in this kernel: bring in what the browser stored
+        _PULLED.add(folder)
+        work_store.pull(folder)
+    return folder
+
+
+_PULLED: set = set()  # work folders already filled from the browser's storage in this kernel
 
 
 _BLOCK = re.compile(r"^# %% piece (\S+)(?: .*)?$", re.M)
@@ -295,7 +305,6 @@ def _code_names(code) -> set:
 
 def _notebook_imports(entry: Entry) -> list:
     """`import x as y` lines for modules the learner's code uses by a name its home module lacks."""
-    from .cases import callable_of
 
     fn = callable_of(entry.value)
     if not isinstance(fn, types.FunctionType):
@@ -329,15 +338,31 @@ def save(lesson_id: str, passing: list, failing: list, order: list) -> Path | No
     ranked = sorted(blocks, key=lambda k: (order.index(k) if k in order else -1, k))
     if not blocks and not path.exists():
         return None  # nothing passes yet: no empty file
+    text = _HEADER.format(lesson=lesson_id) + "\n" + "\n\n".join(blocks[k] for k in ranked)
+    work_store.push(lesson_id, text)  # the browser's own copy: survives a reload without /drive
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(
-            _HEADER.format(lesson=lesson_id) + "\n" + "\n\n".join(blocks[k] for k in ranked), encoding="utf-8"
-        )
+        path.write_text(text, encoding="utf-8")
     except OSError as err:
         print(f"(could not save your code to {path}: {err})")
         return None
     return path
+
+
+def saved_keys(lesson_id: str) -> list:
+    """Keys of the pieces saved (passing) for a lesson in the work folder."""
+    return [k for k in _read_blocks(work_dir() / f"{lesson_id}.py") if k not in HELPERS]
+
+
+def forget(lesson_id: str) -> bool:
+    """Remove a lesson's saved pieces (file and browser copy); True if there was a file."""
+    path = work_dir() / f"{lesson_id}.py"
+    work_store.push(lesson_id, None)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def use_my_work(before=None, quiet: bool = False) -> list:
@@ -366,9 +391,21 @@ def use_my_work(before=None, quiet: bool = False) -> list:
                 superseded.append(f"{key.partition(':')[2]} (lesson {newer[-1]:02d} revisits it)")
                 continue
             try:
-                keys += _load_block(key, block, f"{folder / item.id}.py")
+                loaded = _load_block(key, block, f"{folder / item.id}.py")
             except Exception as err:  # a saved block that no longer runs must not break the notebook
                 problems.append(f"{key}: {type(err).__name__}: {err}")
+                continue
+            failure = _fails_its_checks(key, item.id)
+            if failure:
+                problems.append(
+                    f"{key.partition(':')[2]} (lesson {item.number:02d}): it fails its check {failure}, "
+                    f"so it was not switched on (tinytorch's reference runs instead). "
+                    f"Open lesson {item.number:02d}, fix it and run `lesson.check()` again"
+                )
+                continue
+            for k in loaded:
+                install(REGISTRY[k])
+            keys += [k for k in loaded if k == key]
     if not quiet:
         if keys:
             pieces = ", ".join(k.partition(":")[2] for k in keys)
@@ -416,7 +453,44 @@ def _load_block(key: str, block: str, filename: str) -> list:
     for name, value in namespace.items():  # modules the block imports must be visible to its code
         if isinstance(value, types.ModuleType) and name not in vars(home):
             setattr(home, name, value)
-    loaded = [k for k in REGISTRY if k not in before or REGISTRY[k] is not previous.get(k)]
-    for k in loaded:
-        install(REGISTRY[k])
-    return [k for k in loaded if k == key]
+    return [k for k in REGISTRY if k not in before or REGISTRY[k] is not previous.get(k)]
+
+
+def _fails_its_checks(key: str, lesson_id: str) -> str | None:
+    """Run the lesson's cases of a just-loaded saved piece: None if all pass, else what failed.
+
+    A saved piece can stop working when it is loaded again (a changed tinytorch, a helper it used that
+    is gone, code that only passed because the package ran during its check); installed anyway, it
+    would break every later lesson on its first use. So it is checked again before it is switched on."""
+    from .runner import load_pieces, run_case
+
+    piece = next((p for p in load_pieces(lesson_id) if p.key == key), None)
+    if piece is None:  # a piece this lesson no longer declares: nothing to check it against
+        return None
+    impl = callable_of(REGISTRY[key].value)
+    for case in piece.build_cases():
+        result = run_case(piece, case, impl)
+        if not result.passed:
+            return f"'{result.case}' now ({result.message})"
+    return None
+
+
+def load_lesson(lesson_id: str) -> tuple:
+    """Register and switch on a lesson's own saved pieces (those that still pass their checks); for
+    `Lesson.restore()` in a fresh kernel. Returns (restored keys, problems)."""
+    path = work_dir() / f"{lesson_id}.py"
+    restored, problems = [], []
+    for key, block in _read_blocks(path).items():
+        try:
+            loaded = _load_block(key, block, str(path))
+        except Exception as err:
+            problems.append(f"{key.partition(':')[2]}: {type(err).__name__}: {err}")
+            continue
+        failure = _fails_its_checks(key, lesson_id) if key not in HELPERS else None
+        if failure:
+            problems.append(f"{key.partition(':')[2]} fails its check {failure}")
+            continue
+        for k in loaded:
+            install(REGISTRY[k])
+        restored += [k for k in loaded if k == key and k not in HELPERS]
+    return restored, problems
