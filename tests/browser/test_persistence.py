@@ -125,48 +125,54 @@ def test_over_plain_http_input_raises_a_clear_error(learner):
     assert any("InputUnavailableError" in e and "plain http://" in e for e in out["error"]), out
 
 
-def test_export_then_import_in_another_profile_brings_the_work_back(learner, classroom, tmp_path):
+@pytest.fixture(scope="module")
+def other_computer(learner, classroom, tmp_path_factory):
+    """The learner's work exported from the landing page, imported into a fresh profile (empty storage)."""
     page, url, _ = learner
     browser, _ = classroom
     landing = page.sibling()
     open_landing(landing, url)
-    exported = tmp_path / "work.json"
+    exported = tmp_path_factory.mktemp("export") / "work.json"
     landing.download(selector="#export", path=str(exported))
-    data = json.loads(exported.read_text())
+    landing.close()
+    other = browser.new_page()
+    open_landing(other, url)
+    other.setInputFiles(selector="#import-file", path=str(exported))
+    other.wait_for(f"() => /Imported progress/.test(({MESSAGE})())")
+    yield other, url, json.loads(exported.read_text())
+    other.close()
+
+
+def test_export_then_import_in_another_profile_brings_the_work_back(other_computer):
+    other, url, data = other_computer
     assert "# my add" in data["pieces"]["01_tensor"]["text"]
     assert LESSON_01 in data["files"], sorted(data["files"])
+    assert data["progress"]["01_tensor"]["passed"] >= 5
+    open_notebook(other, url, LESSON_01, wait_kernel=False)
+    assert any("# my add" in s for s in other.js(ALL_SOURCES)), "the edited notebook did not come back"
+    open_notebook(other, url, LESSON_02)
+    out = run_code(other, WHOSE_ADD)
+    assert "MINE True" in out["text"], out
 
-    other = browser.new_page()  # another computer: empty storage
-    try:
-        open_landing(other, url)
-        other.setInputFiles(selector="#import-file", path=str(exported))
-        other.wait_for(f"() => /Imported progress/.test(({MESSAGE})())")
-        open_notebook(other, url, LESSON_01, wait_kernel=False)
-        sources = other.js(ALL_SOURCES)
-        assert any("# my add" in s for s in sources), "the edited notebook did not come back"
-        open_notebook(other, url, LESSON_02)
-        out = run_code(other, WHOSE_ADD)
-        assert "MINE True" in out["text"], out
 
-        # reset (issue 12 item 6): says what it removes, removes the saved code too, can be undone
-        other.goto(url=f"{url}/")
-        other.wait_for(LANDING_READY)
-        before = {i["id"]: i for i in other.js(LANDING_ITEMS)}["01_tensor"]["status"]
-        assert before == "in progress"  # 5 of lesson 01's 40 checks pass
-        other.click(selector='li[data-id="01_tensor"] button.reset')
-        other.wait_for("() => document.querySelector('#reset-dialog').open")
-        text = other.innerText(selector="#reset-text")
-        assert "my_tinytorch/01_tensor.py" in text and "notebook" in text, text
-        other.click(selector='#reset-dialog button[value="reset"]')
-        other.wait_for(f"() => /Reset 01/.test(({MESSAGE})())")
-        assert "01_tensor" not in other.js(READ_WORK_DB)
-        assert {i["id"]: i for i in other.js(LANDING_ITEMS)}["01_tensor"]["status"] == "not started"
-        other.click(selector="#undo-reset")
-        other.wait_for(f"() => /Restored 01/.test(({MESSAGE})())")
-        assert "# my add" in other.js(READ_WORK_DB)["01_tensor"]
-        assert {i["id"]: i for i in other.js(LANDING_ITEMS)}["01_tensor"]["status"] == before
-    finally:
-        other.close()
+def test_reset_says_what_it_removes_removes_the_saved_code_and_can_be_undone(other_computer):
+    other, url, _ = other_computer
+    other.goto(url=f"{url}/")
+    other.wait_for(LANDING_READY)
+    before = {i["id"]: i for i in other.js(LANDING_ITEMS)}["01_tensor"]["status"]
+    assert before == "in progress"  # 5 of lesson 01's 40 checks pass
+    other.click(selector='li[data-id="01_tensor"] button.reset')
+    other.wait_for("() => document.querySelector('#reset-dialog').open")
+    text = other.innerText(selector="#reset-text")
+    assert "my_tinytorch/01_tensor.py" in text and "notebook" in text and "Undo" in text, text
+    other.click(selector='#reset-dialog button[value="reset"]')
+    other.wait_for(f"() => /Reset 01/.test(({MESSAGE})())")
+    assert "01_tensor" not in other.js(READ_WORK_DB), "the saved pieces must go too"
+    assert {i["id"]: i for i in other.js(LANDING_ITEMS)}["01_tensor"]["status"] == "not started"
+    other.click(selector="#undo-reset")
+    other.wait_for(f"() => /Restored 01/.test(({MESSAGE})())")
+    assert "# my add" in other.js(READ_WORK_DB)["01_tensor"]
+    assert {i["id"]: i for i in other.js(LANDING_ITEMS)}["01_tensor"]["status"] == before
 
 
 def test_edits_are_saved_within_seconds_without_ctrl_s(page, base_url):
@@ -184,7 +190,16 @@ def test_edits_are_saved_within_seconds_without_ctrl_s(page, base_url):
     assert source.endswith("# typed, never Ctrl+S")
 
 
-def test_the_landing_page_says_how_long_python_takes_to_start(page, base_url):
+def test_the_landing_page_says_how_long_python_takes_and_the_notebook_shows_it_starting(page, base_url, artifacts):
     open_landing(page, base_url)
     steps = page.innerText(selector=".steps")
     assert "few seconds" not in steps and "10–40 s" in steps, steps
+    page.click(selector='li[data-id="01_tensor"] .item-title a')  # as a learner opens a lesson
+    page.wait_for("() => document.querySelector('#tt-kernel-start')?.dataset.state === 'starting'", timeout_ms=30_000)
+    assert "Starting Python" in page.innerText(selector="#tt-kernel-start")
+    page.wait_for(
+        "() => document.querySelector('#tt-kernel-start')?.dataset.state === 'ready'", timeout_ms=180_000, polling=200
+    )
+    seconds = float(page.js("() => document.querySelector('#tt-kernel-start').dataset.seconds"))
+    assert not page.js("() => document.querySelector('#tt-kernel-start').isConnected"), "hidden once ready"
+    (artifacts / "kernel_start_seconds.txt").write_text(f"{seconds}\n")  # one cold start, for the record
