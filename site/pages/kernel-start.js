@@ -23,8 +23,8 @@
   let startedAt = t0;
   let state = "starting";
   const show = (on) => {
-    if (on && !box.isConnected) document.body.append(box);
-    if (!on && box.isConnected) box.remove();
+    if (!box.isConnected && document.body) document.body.append(box);
+    box.hidden = !on; // stays in the page (hidden) so its data-state and data-seconds can be read
   };
 
   const tick = () => {
@@ -43,7 +43,7 @@
       const s = Math.round((performance.now() - startedAt) / 1000);
       text.textContent = `Starting Python in this page… ${s} s (usually 10–40 s the first time, ` +
         "less once your browser has cached it). Cells you run wait until it is ready.";
-      if (document.body) show(true);
+      show(true);
     }
   };
   box.dataset.state = state;
