@@ -63,6 +63,12 @@ def test_a_fresh_kernel_keeps_progress_and_says_how_to_restore(learner_files, ca
     assert "saved version passed all 5 checks" in out and "lesson.restore()" in out
     assert Tensor.__dict__["__add__"] is REFERENCE_ADD
 
+    _fresh_kernel()
+    Lesson("01_tensor").check("Tensor.sum")  # checking one other piece after a reload
+    record = json.loads((learner_files / "progress.json").read_text())["progress"]["01_tensor"]
+    assert record["passed"] == 5, "pieces not checked in this kernel keep their saved result"
+    capsys.readouterr()
+
     again.restore()
     assert "Loaded your saved Tensor.__add__" in capsys.readouterr().out
     assert Tensor.__dict__["__add__"] is not REFERENCE_ADD

@@ -106,7 +106,8 @@ class Lesson:
         self._saved: dict = {}  # piece name -> file its passing code was saved to
         # pieces not defined in this kernel whose passing version is saved: they still count as passing
         self._kept: set = set()
-        self.total = sum(len(p.build_cases()) for p in self.pieces)
+        self._case_counts = {p.name: len(p.build_cases()) for p in self.pieces}
+        self.total = sum(self._case_counts.values())
 
     def __repr__(self):
         return f"Lesson({self.id!r}: {len(self.pieces)} pieces, {self.total} checks)"
@@ -164,9 +165,12 @@ class Lesson:
         return sum(r.passed for rs in self.results.values() for r in rs)
 
     def passed_with_saved(self) -> int:
-        """Checks passing now, plus those of saved pieces merely not run in this kernel: a fresh
-        kernel is not a failure, so progress does not drop after a reload."""
-        return self.passed() + sum(len(self.results[name]) for name in self._kept)
+        """Checks passing now, plus those of saved pieces merely not run (or not checked) in this
+        kernel: a fresh kernel is not a failure, so progress does not drop after a reload."""
+        unchecked = [p for p in self.pieces if p.name not in self.results]
+        saved = set(mine.saved_keys(self.id)) if unchecked else set()
+        from_saved = sum(self._case_counts[p.name] for p in unchecked if p.key in saved)
+        return self.passed() + from_saved + sum(self._case_counts[name] for name in self._kept)
 
     def restore(self) -> None:
         """Load this lesson's saved pieces (my_tinytorch/) into this kernel, e.g. after a reload,
