@@ -42,7 +42,7 @@
       box.dataset.state = state;
       const s = Math.round((performance.now() - startedAt) / 1000);
       text.textContent = `Starting Python in this page… ${s} s (usually 10–40 s the first time, ` +
-        "less once your browser has cached it). Cells you run wait until it is ready.";
+        "up to a minute on a busy computer, less once cached). Cells you run wait until it is ready.";
       show(true);
     }
   };
