@@ -24,9 +24,12 @@ def reason() -> str | None:
         return None
     import js
 
-    if not getattr(js.self, "isSecureContext", True):
+    scope = getattr(js, "self", None)  # the worker's global scope; absent under Node (no page, no service worker)
+    if scope is None:
+        return None
+    if not getattr(scope, "isSecureContext", True):
         return (
-            f"this page was opened over plain http:// from {js.self.location.host} (not a secure context), "
+            f"this page was opened over plain http:// from {scope.location.host} (not a secure context), "
             "so the browser runs no service worker, and only the service worker can pass your typing to Python"
         )
     return (
