@@ -33,7 +33,7 @@ LESSON_02 = "lessons/02_activations.ipynb"
 
 # the learner's Tensor.__add__ (the reference's logic), typed into lesson 01 and checked
 ADD_PIECE = """
-from tinytorch.checks import Lesson, implement
+from tinytorch_course.checks import Lesson, implement
 from tinytorch.tensor import Tensor, _shape_error
 lesson = Lesson("01_tensor")
 
@@ -51,7 +51,7 @@ class Tensor:
 # in a later lesson: whose __add__ runs?
 WHOSE_ADD = """
 import inspect
-from tinytorch.checks import use_my_work
+from tinytorch_course.checks import use_my_work
 from tinytorch.tensor import Tensor
 keys = use_my_work(before=2)
 print("KEYS", keys)
@@ -108,7 +108,7 @@ def test_over_plain_http_a_passed_piece_survives_a_reload_and_runs_in_the_next_l
 def test_after_a_reload_progress_does_not_drop_and_the_check_says_how_to_restore(learner):
     page, url, _ = learner
     open_notebook(page, url, LESSON_01)  # a fresh kernel: the code cells are not run again
-    out = run_code(page, 'from tinytorch.checks import Lesson\nlesson = Lesson("01_tensor")\nlesson.check()')
+    out = run_code(page, 'from tinytorch_course.checks import Lesson\nlesson = Lesson("01_tensor")\nlesson.check()')
     assert "saved version passed all 5 checks" in out["text"] and "lesson.restore()" in out["text"], out
     for _ in range(50):  # the kernel writes progress just after the cell returns
         record = read_progress_db(page).get("01_tensor", {})
@@ -121,7 +121,7 @@ def test_after_a_reload_progress_does_not_drop_and_the_check_says_how_to_restore
 
 def test_over_plain_http_input_raises_a_clear_error(learner):
     page, _, _ = learner
-    out = run_code(page, "import tinytorch.checks\nanswer = input('your name? ')")
+    out = run_code(page, "import tinytorch_course.checks\nanswer = input('your name? ')")
     assert any("InputUnavailableError" in e and "plain http://" in e for e in out["error"]), out
 
 

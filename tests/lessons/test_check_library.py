@@ -10,7 +10,8 @@ import types
 import numpy as np
 import pytest
 
-from tinytorch.checks import (
+from tinytorch.tensor import Tensor, _shape_error
+from tinytorch_course.checks import (
     Case,
     Lesson,
     Piece,
@@ -22,8 +23,7 @@ from tinytorch.checks import (
     use_my_work,
     use_reference,
 )
-from tinytorch.checks.compare import describe, mismatch
-from tinytorch.tensor import Tensor, _shape_error
+from tinytorch_course.checks.compare import describe, mismatch
 
 REFERENCE_ADD = Tensor.__dict__["__add__"]
 
@@ -272,7 +272,9 @@ def test_use_my_work_skips_a_piece_a_later_lesson_revisits(learner_files, monkey
         "    def __add__(self, other):\n        return 'mine'\n"
     )
     monkeypatch.setattr(mine, "_declaring_lessons", lambda: {"tinytorch.tensor:Tensor.__add__": [1, 5]})
-    monkeypatch.setattr(mine, "_fails_its_checks", lambda key, lesson_id: None)  # this block fails them
+    monkeypatch.setattr(
+        "tinytorch_course.checks.runner._fails_its_checks", lambda key, lesson_id: None
+    )  # it fails them
     assert use_my_work() == [] and "lesson 05 revisits it" in capsys.readouterr().out
     assert Tensor.__dict__["__add__"] is REFERENCE_ADD
     assert use_my_work(before=3) == ["tinytorch.tensor:Tensor.__add__"]
@@ -288,6 +290,6 @@ def test_a_broken_saved_block_is_reported_not_raised(learner_files, capsys):
 
 
 def test_progress_is_optional(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "tinytorch.progress", None)  # import fails: no progress module
+    monkeypatch.setitem(sys.modules, "tinytorch_course.progress", None)  # import fails: no progress module
     Lesson("01_tensor").check("Tensor.sum")
     assert "Tensor.sum" in capsys.readouterr().out

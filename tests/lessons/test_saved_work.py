@@ -1,6 +1,6 @@
 """The learner's saved work across kernels: a saved piece is checked again before it is switched on,
 a fresh kernel does not make progress drop, `lesson.restore()` brings saved pieces back, the browser's
-copy of the work folder (tinytorch.checks.work_store) fills a fresh folder, and input() fails clearly
+copy of the work folder (tinytorch_course.checks.work_store) fills a fresh folder, and input() fails clearly
 where the browser cannot read the keyboard."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from tinytorch.checks import Lesson, browser_input, implement, mine, use_my_work, work_store
 from tinytorch.tensor import Tensor, _shape_error
+from tinytorch_course.checks import Lesson, browser_input, implement, mine, use_my_work, work_store
 
 REFERENCE_ADD = Tensor.__dict__["__add__"]
 
@@ -32,7 +32,7 @@ def _pass_add(lesson):
 
 def _fresh_kernel():
     """What a reload leaves: no registered or installed learner code (the files stay)."""
-    for key in list(mine._ORIGINALS):
+    for key in list(mine.ORIGINALS):
         mine.uninstall(key)
     mine.REGISTRY.clear()
     mine.HELPERS.clear()
