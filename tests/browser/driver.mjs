@@ -151,6 +151,10 @@ const COMMANDS = {
   },
 };
 
+// a listener still awaiting a response when its page or context closes (requestfinished -> r.response())
+// rejects with "Target page, context or browser has been closed": log it, never exit the driver for it
+process.on("unhandledRejection", (err) => log(`[driver] ignored after close: ${err?.message || err}`));
+
 const rl = readline.createInterface({ input: process.stdin });
 for await (const line of rl) {
   if (!line.trim()) continue;
