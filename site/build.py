@@ -237,19 +237,23 @@ def add_landing_and_course(output: Path):
         shutil.copy2(output / "lab" / "favicon.ico", output / "favicon.ico")
 
 
-def add_page_scripts(output: Path) -> None:
-    """Scripts of ours on JupyterLite's notebook page (site/pages/): e.g. busy-hint.js, which tells the
-    learner what to do when a cell runs long, since Stop cannot interrupt Python in this kernel."""
-    page = output / "notebooks" / "index.html"
-    html = page.read_text()
-    for script in sorted((SITE / "pages").glob("*.js")):
-        shutil.copy2(script, output / "notebooks" / script.name)
-        tag = f'<script src="./{script.name}" defer></script>'
-        if tag not in html:
-            html = html.replace("</body>", f"{tag}\n</body>", 1)
-    if "</body>" not in page.read_text():
-        raise SystemExit(f"{page} has no </body>: cannot add the page scripts")
-    page.write_text(html)
+PAGE_SCRIPTS = {
+    "kernel-start.js": ["notebooks", "lab"],
+    "busy-hint.js": ["notebooks", "lab"],
+}  # site/pages/<script> -> app pages that load it
+
+
+def add_page_scripts(output: Path):
+    """Copy site/pages/*.js to the output root and load each from the app pages it serves (a plain
+    <script defer> before </head>: JupyterLite's pages have no other hook)."""
+    for script, apps in PAGE_SCRIPTS.items():
+        shutil.copy2(SITE / "pages" / script, output / script)
+        for app in apps:
+            page = output / app / "index.html"
+            html = page.read_text()
+            tag = f'<script src="../{script}" defer></script>'
+            if tag not in html:
+                page.write_text(html.replace("</head>", f"  {tag}\n  </head>", 1))
 
 
 def check_output(output: Path):
