@@ -48,7 +48,8 @@ class PieceScore:
 
 
 def load_equivalents() -> dict:
-    """{piece key: {mutant id: one-line reason}}."""
+    """{lesson id: {piece key: {mutant id: one-line reason}}} (per lesson: lesson 02's relu is
+    graded on its values only, lesson 05's on its gradient too)."""
     return json.loads(EQUIVALENTS.read_text(encoding="utf-8")) if EQUIVALENTS.exists() else {}
 
 
@@ -112,7 +113,7 @@ def evaluate(items, workers: int = 2, cap: int = CAP, every: int = 1, seconds: f
         later = revisited_later(item.number)
         for piece in load_pieces(item.id):
             score = scores[item.id][piece.key] = PieceScore(piece.key)
-            known = equivalents.get(piece.key, {})
+            known = equivalents.get(item.id, {}).get(piece.key, {})
             for i, mutant in enumerate(piece_mutants(piece, cap, piece.key in later)):
                 if i % every:
                     continue
