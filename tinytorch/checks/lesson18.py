@@ -193,20 +193,20 @@ def im2col_cases():
         show="x (2, 2, 4, 4), weight (3, 2, 3, 3); (cols @ weight.reshape(3, -1).T) reshaped to (2, 3, 2, 2)",
         hint="if the other cases pass, check the row order (N, oh, ow) and column order (C, kh, kw)",
     )
-    x = _grid(1, 1, 2, 3, start=1)
-    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (0, 0)))
+    flat = _grid(1, 1, 2, 3, start=1)
+    padded = np.pad(flat, ((0, 0), (0, 0), (1, 1), (0, 0)))
     yield Case(
         "padding (1, 0): rows padded, columns not",
-        (x, 2),
+        (flat, 2),
         _im2col_loops(padded, 2, 2),
         kwargs={"padding": (1, 0)},
         hint="padding may be a pair (ph, pw): pad when either is non-zero, each axis by its own amount",
     )
-    x = _grid(1, 1, 3, 3)
+    square = _grid(1, 1, 3, 3)
     yield Case(
         "a 3x3 kernel on a 3x3 input: exactly one window",
-        (x, 3),
-        _im2col_loops(x, 3, 3),
+        (square, 3),
+        _im2col_loops(square, 3, 3),
         hint="an output size of 1 is fine: raise only when oh or ow is < 1",
     )
     yield Case(
