@@ -115,11 +115,15 @@ def _sites(tree: ast.AST, skip_nested: bool = False) -> Iterator[tuple[ast.AST, 
             # x[-1] -> x[0]: off-by-one indexing from the end
             yield node, "index -k -> 0", lambda n: _with(n, slice=ast.Constant(0))
     for stmt in body_nodes:
-        if isinstance(stmt, ast.Return) and stmt.value is not None:
+        if isinstance(stmt, ast.Return) and stmt.value is not None and not _is_none(stmt.value):
             yield stmt, "return None", lambda n: _with(n, value=None)
         elif isinstance(stmt, ast.If) and not isinstance(stmt.test, ast.Constant):
             yield stmt, "if -> if True", lambda n: _with(n, test=ast.Constant(True))
             yield stmt, "if -> if False", lambda n: _with(n, test=ast.Constant(False))
+
+
+def _is_none(node) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
 
 
 def _with(node, **changes):
@@ -166,7 +170,9 @@ def mutants(source: str, skip_nested: bool = False) -> list[Mutant]:
             continue
         seen.add(text)
         snippet = ast.unparse(node).splitlines()[0][:60]
-        found.append(Mutant(f"L{node.lineno - base} {label} `{snippet}`", text))
+        ident = f"L{node.lineno - base} {label} `{snippet}`"
+        count = sum(m.ident == ident or m.ident.startswith(ident + " #") for m in found)
+        found.append(Mutant(ident if not count else f"{ident} #{count + 1}", text))
     return found
 
 
