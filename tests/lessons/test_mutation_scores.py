@@ -30,7 +30,9 @@ def test_sampled_mutants_stay_caught(item):
 
 
 def test_every_lesson_reaches_95_percent_in_the_recorded_pass():
-    low = {k: f"{v['caught']}/{v['total']}" for k, v in SCORES.items() if v["total"] and v["caught"] / v["total"] < 0.95}
+    low = {
+        k: f"{v['caught']}/{v['total']}" for k, v in SCORES.items() if v["total"] and v["caught"] / v["total"] < 0.95
+    }
     assert not low, f"lessons under 95 % of non-equivalent mutants caught: {low}"
 
 

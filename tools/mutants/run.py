@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import re
 import sys
 import textwrap
 import time
@@ -174,34 +173,11 @@ def write_scores(scores: dict) -> None:
     SCORES.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def update_readme(scores_file: Path = SCORES, readme: Path = README) -> None:
-    """Fill the README lesson table's "wrong code caught" column from scores.json."""
-    data = json.loads(scores_file.read_text(encoding="utf-8"))
-    lines = readme.read_text(encoding="utf-8").splitlines()
-    out = []
-    for line in lines:
-        if line.startswith("| # | lesson |"):
-            line = _set_last_column(line, "wrong code caught")
-        elif line.startswith("|---|---|---|"):
-            line = _set_last_column(line, "---")
-        else:
-            m = re.match(r"\| (\d\d) \| \[", line)
-            lesson = next((k for k in data if m and k.startswith(m.group(1) + "_")), None)
-            if lesson:
-                d = data[lesson]
-                line = _set_last_column(line, f"{percent(d['caught'], d['total'])} ({d['caught']}/{d['total']})")
-        out.append(line)
-    readme.write_text("\n".join(out) + "\n", encoding="utf-8")
+def update_readme() -> None:
+    """Refresh the lesson tables of the READMEs (their "wrong code caught" column reads scores.json)."""
+    from tools.build_notebooks import update_readme as refresh
 
-
-def _set_last_column(line: str, value: str) -> str:
-    cells = line.strip().strip("|").split("|")
-    cells = [c.strip() for c in cells]
-    if len(cells) == 5:
-        cells.append(value)
-    else:
-        cells[5] = value
-    return "| " + " | ".join(cells) + " |"
+    refresh()
 
 
 def main(argv=None) -> int:
