@@ -38,15 +38,16 @@ def test_every_lesson_reaches_95_percent_in_the_recorded_pass():
 
 def test_equivalents_name_real_mutants_with_a_reason():
     equivalents = run.load_equivalents()
-    pieces = {p.key: p for item in LESSONS for p in run.load_pieces(item.id)}
-    for key, entries in equivalents.items():
-        assert key in pieces, f"equivalents.json names {key}, which no lesson declares"
-        idents = {m.ident for m in mutants(run.piece_source(pieces[key]))} | {
-            m.ident for m in mutants(run.piece_source(pieces[key]), skip_nested=True)
-        }
-        for ident, reason in entries.items():
-            assert ident in idents, f"{key}: equivalent {ident!r} is no longer a mutant; remove it"
-            assert reason.strip(), f"{key}: equivalent {ident!r} needs a one-line reason"
+    lessons = {item.id: item for item in LESSONS}
+    for lesson_id, by_piece in equivalents.items():
+        assert lesson_id in lessons, f"equivalents.json names lesson {lesson_id}, which has no check file"
+        pieces = {p.key: p for p in run.load_pieces(lesson_id)}
+        for key, entries in by_piece.items():
+            assert key in pieces, f"equivalents.json: lesson {lesson_id} has no piece {key}"
+            idents = {m.ident for m in mutants(run.piece_source(pieces[key]))}
+            for ident, reason in entries.items():
+                assert ident in idents, f"{lesson_id} {key}: equivalent {ident!r} is no longer a mutant; remove it"
+                assert reason.strip(), f"{lesson_id} {key}: equivalent {ident!r} needs a one-line reason"
 
 
 def test_mutator_swaps_a_comparison_and_the_sandbox_catches_a_hang():
