@@ -2,7 +2,7 @@
 
 Each test installs deliberately broken pieces that still pass their own lessons' checks (right on the
 small cases, wrong at milestone scale), runs the milestone's real code path, and checks that the
-gated number (plain NumPy from the model's outputs, tinytorch.milestone_gates) does not report the
+gated number (plain NumPy from the model's outputs, tinytorch_course.milestone_gates) does not report the
 target reached, while the broken piece itself would have.
 """
 
@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 
 import tinytorch as tt
-from tinytorch import datasets, milestone_gates
-from tinytorch.checks import load_pieces, mine, run_case
-from tinytorch.checks.cases import callable_of
+from tinytorch import datasets
+from tinytorch_course import milestone_gates
+from tinytorch_course.checks import load_pieces, mine, run_case
+from tinytorch_course.checks.cases import callable_of
 
 MILESTONES = Path(__file__).resolve().parents[2] / "milestones"
 

@@ -15,7 +15,7 @@ import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tinytorch.checks.cases import callable_of
+from tinytorch_course.checks.cases import callable_of
 
 _BINOP_SWAPS = {
     ast.Add: [ast.Sub],

@@ -20,10 +20,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tinytorch.checks import load_pieces, run_case
-from tinytorch.checks import mine as mine_module
-from tinytorch.checks.cases import callable_of
-from tinytorch.course import LESSONS
+from tinytorch_course.checks import load_pieces, run_case
+from tinytorch_course.checks import mine as mine_module
+from tinytorch_course.checks.cases import callable_of
+from tinytorch_course.registry import LESSONS
 
 from .mutate import Mutant, mutants, piece_source, sample
 from .sandbox import run_all
@@ -58,7 +58,7 @@ def written_lessons(selected=()) -> list:
         if selected and f"{item.number:02d}" not in selected and item.id not in selected:
             continue
         try:
-            importlib.import_module(f"tinytorch.checks.lesson{item.number:02d}")
+            importlib.import_module(f"tinytorch_course.checks.lesson{item.number:02d}")
         except ModuleNotFoundError:
             continue
         out.append(item)
