@@ -3,10 +3,11 @@
 Natively, endless recursion is a RecursionError after 1000 frames. In the browser the kernel runs in a
 Web Worker whose JavaScript stack is smaller than what 1000 Python frames need once NumPy calls back
 into Python (`np.add` -> `Tensor.__array_ufunc__` -> ...): the worker dies silently with the cell left
-at `[*]` and every variable lost. Measured in Debian Chromium with Pyodide 0.27.7: the worker died at
-about 1025 frames of operator recursion and about 800 when the recursion passes through NumPy; so in
-Pyodide the limit is lowered to 400, well below both, and plenty for tinytorch itself (its autograd
-walks the graph iteratively).
+at `[*]` and every variable lost. An earlier attempt measured, in Debian Chromium with Pyodide
+0.27.7, the worker dying at about 1025 frames of operator recursion and about 800 through NumPy (not
+re-measured here; what is verified, by tests/browser/test_learner_loop.py on main's site, is that the
+default limit of 1000 kills the worker through NumPy and 400 does not). So in Pyodide the limit is
+lowered to 400, well below both, and plenty for tinytorch itself (its autograd walks the graph iteratively).
 """
 
 from __future__ import annotations
