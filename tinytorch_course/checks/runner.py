@@ -90,10 +90,13 @@ def _is_value(expected) -> bool:
     return not callable(expected) or isinstance(expected, (type, np.ndarray)) or hasattr(expected, "requires_grad")
 
 
+_CHECKS_DIR = Path(__file__).resolve().parent
+
+
 def _where(err: BaseException) -> str:
     """The last traceback frame outside tinytorch_course.checks: where the learner's code failed."""
     frames = [
-        f for f in traceback.extract_tb(err.__traceback__) if "tinytorch/checks" not in f.filename.replace("\\", "/")
+        f for f in traceback.extract_tb(err.__traceback__) if _CHECKS_DIR not in Path(f.filename).resolve().parents
     ]
     if not frames:
         return ""
