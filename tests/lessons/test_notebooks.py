@@ -125,7 +125,7 @@ def test_learner_notebook_fails_every_stub_with_a_message(path, tmp_path_factory
     not_stub = [f"{p} / {c}: {r['message']}" for (p, c), r in results.items() if r["error"] != "NotImplementedError"]
     assert not not_stub, "cases failing for another reason than the stub:\n" + "\n".join(not_stub)
     printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
-    assert "❌" in printed and "not written yet" in printed and "✅" not in printed
+    assert "✗" in printed and "not written yet" in printed and "✓" not in printed
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=IDS)
