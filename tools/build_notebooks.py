@@ -264,7 +264,7 @@ def solution_cell_source(pieces: list, learner: bool, lesson_number: int) -> str
 INTRO_LEARNER = """\
 **How this notebook works.** Read each section, then replace the `raise NotImplementedError("TODO ...")` \
 line in the code cell below it with your own code, run that cell, and run the check under it. \
-The check prints ✅ or ❌ for each case, with the input, what was expected, what your code gave, and \
+The check prints ✓ or ✗ for each case, with the input, what was expected, what your code gave, and \
 a hint; `lesson.hint()` shows one more hint each time you run it. Once all checks of a piece pass, \
 your code is what tinytorch runs, and it is saved in `my_tinytorch/` for the lessons that follow."""
 
@@ -277,7 +277,8 @@ def _header(item, learner: bool) -> str:
     uses = ", ".join(f"{find_lesson(n).number:02d} {find_lesson(n).title}" for n in item.depends) or "none"
     return (
         f"# Lesson {item.number:02d} · {item.title}\n\n*{item.tier} tier.* You build: {item.builds}.  \n"
-        f"Uses lessons: {uses}.\n\n" + (INTRO_LEARNER if learner else INTRO_REFERENCE)
+        f"Uses {'lesson' if len(item.depends) == 1 else 'lessons'}: {uses}.\n\n"
+        + (INTRO_LEARNER if learner else INTRO_REFERENCE)
     )
 
 
@@ -368,9 +369,26 @@ def write(nb, target: Path) -> Path:
 # ------------------------------------------------------------------------------------------------
 # the lessons table in lessons/README.md
 # ------------------------------------------------------------------------------------------------
+def mutation_scores(root: Path = REPO) -> dict:
+    """{lesson id: {"caught", "total", ...}} from the last `make mutants` pass (tools/mutants/scores.json)."""
+    path = root / "tools" / "mutants" / "scores.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def _caught(score: dict | None) -> str:
+    if not score or not score.get("total"):
+        return "—"
+    return f"{100 * score['caught'] / score['total']:.1f} % ({score['caught']}/{score['total']})"
+
+
 def lessons_table(root: Path = REPO, link_prefix: str = "") -> str:
+    """The lessons table; "wrong code caught" is the share of mutants of the pieces that the checks catch."""
     written = {p.stem for p in lesson_sources(root)}
-    rows = ["| # | lesson | what the learner builds | pieces | checks |", "|---|---|---|---|---|"]
+    scores = mutation_scores(root)
+    rows = [
+        "| # | lesson | what the learner builds | pieces | checks | wrong code caught |",
+        "|---|---|---|---|---|---|",
+    ]
     for item in LESSONS:
         if item.id in written:
             pieces = load_pieces(item.id)
@@ -379,7 +397,9 @@ def lessons_table(root: Path = REPO, link_prefix: str = "") -> str:
             title = f"[{item.title}]({link_prefix}{item.id}.py)"
         else:
             names, checks, title = "not written yet", "—", item.title
-        rows.append(f"| {item.number:02d} | {title} | {item.builds} | {names} | {checks} |")
+        rows.append(
+            f"| {item.number:02d} | {title} | {item.builds} | {names} | {checks} | {_caught(scores.get(item.id))} |"
+        )
     return "\n".join(rows)
 
 
@@ -422,7 +442,7 @@ def main(argv=None) -> int:
             print(f"[notebooks] milestone {path.stem}")
         if update_readme():
             print("[notebooks] README lessons tables updated")
-    print(f"[notebooks] {len(sources)} lesson(s) written to {OUT.relative_to(REPO)}/")
+    print(f"[notebooks] {len(sources)} lesson{'' if len(sources) == 1 else 's'} written to {OUT.relative_to(REPO)}/")
     return 0
 
 

@@ -389,3 +389,43 @@ def read_progress_db(page: Page) -> dict:
       db.close();
       return Object.fromEntries(rows.map((r) => [r.id, r]));
     }""")
+
+
+# ------------------------------------------------------------------------------------------------
+# A classroom: the site reached by a non-localhost name over plain HTTP
+# ------------------------------------------------------------------------------------------------
+CLASSROOM_HOST = "classroom.test"
+
+
+def classroom_browser(netlog: Path, log: Path, host: str = CLASSROOM_HOST) -> Browser:
+    """A Chromium that resolves `host` to 127.0.0.1, so `http://classroom.test:PORT/` is what a learner
+    on a classroom's Wi-Fi sees: not a secure context, so no service worker and no /drive in the kernel."""
+    previous = os.environ.get("TINYTORCH_CHROMIUM_ARGS")
+    os.environ["TINYTORCH_CHROMIUM_ARGS"] = json.dumps([f"--host-resolver-rules=MAP {host} 127.0.0.1"])
+    try:
+        return Browser(netlog=netlog, log=log)
+    finally:
+        if previous is None:
+            del os.environ["TINYTORCH_CHROMIUM_ARGS"]
+        else:
+            os.environ["TINYTORCH_CHROMIUM_ARGS"] = previous
+
+
+def classroom_url(base_url: str, host: str = CLASSROOM_HOST) -> str:
+    """`base_url` (http://127.0.0.1:PORT) with the classroom host name instead of the loopback address."""
+    return re.sub(r"^http://(127\.0\.0\.1|localhost)", f"http://{host}", base_url)
+
+
+# ------------------------------------------------------------------------------------------------
+# A cell that keeps running (the learner loop tests): start it, do not wait for it
+# ------------------------------------------------------------------------------------------------
+def start_code(page: Page, code: str) -> int:
+    """Append a code cell with `code` and start running it; return its index without waiting."""
+    wait_kernel_idle(page)
+    return page.js(_APPEND_AND_RUN, code)
+
+
+def wait_cell(page: Page, index: int, timeout_ms: int = KERNEL_TIMEOUT_MS) -> dict:
+    """Wait for the cell at `index` to finish; return its output as run_code does."""
+    page.wait_for(_CELL_DONE, index, timeout_ms=timeout_ms, polling=100)
+    return dict(page.js(_CELL_OUTPUT, index), index=index)

@@ -9,7 +9,7 @@ In a lesson notebook::
     class Tensor:
         def __add__(self, other): ...
 
-    lesson.check("Tensor.__add__")   # ✅/❌ per case: input, expected vs got, a hint
+    lesson.check("Tensor.__add__")   # ✓/✗ per case: input, expected vs got, a hint
     lesson.hint()                    # the next hint, one at a time
 
 Once a piece passes it runs inside tinytorch in this kernel and is saved to the learner's work
@@ -20,10 +20,16 @@ and `PIECES` (a list of `Piece`s, each with a function yielding its `Case`s). Th
 natively under pytest against the package's reference (tests/lessons/).
 """
 
+import sys
+
+from . import browser_input
 from .cases import Case, Piece, Raises, construct
 from .gradients import grad_case
-from .mine import implement, use_my_work, use_reference, work_dir
-from .runner import Lesson, load_pieces, run_case
+from .mine import implement, use_reference, work_dir
+from .runner import Lesson, load_pieces, run_case, use_my_work
+
+if sys.platform == "emscripten":  # over plain http:// input() would return None silently
+    browser_input.install()
 
 __all__ = [
     "Case",

@@ -5,9 +5,12 @@
     lesson.check()                   # every piece of the lesson, then the total
     lesson.hint()                    # the next hint for the first piece that fails (one at a time)
 
-Whatever the learner's code does (raises, returns None, NaN, the wrong shape), a case fails with a
-message; the kernel never crashes. A piece whose cases all pass is switched on in this kernel and
-saved to the learner's work folder (see `mine.py`); progress goes to `tinytorch_course.progress`.
+Whatever the learner's code does (raises, returns None, NaN, the wrong shape, recurses without end,
+loops forever), a case fails with a message; the kernel never crashes or hangs. While a piece is
+checked it runs inside tinytorch (so a piece that hands its work back to tinytorch, e.g.
+`__add__` returning `self + other`, fails here rather than after it is saved); each case has a time
+budget (`time_budget.py`). A piece whose cases all pass stays switched on in this kernel and is saved
+to the learner's work folder (see `mine.py`); progress goes to `tinytorch_course.progress`.
 """
 
 from __future__ import annotations
@@ -23,12 +26,15 @@ from pathlib import Path
 import numpy as np
 
 from .. import progress
+from ..registry import LESSONS
 from ..registry import lesson as find_lesson
-from . import mine
+from . import cell_failures, mine, recursion
 from .cases import Case, Piece, Raises, callable_of
 from .compare import describe, mismatch, raises_mismatch
+from .time_budget import CaseTimeout, case_budget
 
-PASS, FAIL = "✅", "❌"
+# marks every font has (DejaVu, Liberation, ...): emoji render as empty boxes without an emoji font
+PASS, FAIL = "✓", "✗"
 
 
 @dataclass
@@ -55,12 +61,17 @@ def run_case(piece: Piece, case: Case, impl) -> Result:
     """Run one case; every outcome, including the learner's exceptions, becomes a Result."""
     expected = case.expected
     try:
-        with np.errstate(all="ignore"):  # NaN/inf are reported by the comparison, not as warnings
+        # NaN/inf are reported by the comparison, not as warnings; a case past its budget is stopped
+        with np.errstate(all="ignore"), case_budget():
             got = case.run(impl)
+    except CaseTimeout as err:  # a BaseException, so the learner's `except Exception` cannot swallow it
+        return Result(piece.name, case.name, False, str(err), err, _where(err))
     except Exception as err:  # the learner's bug must never crash the notebook
-        if isinstance(expected, Raises):
+        if isinstance(expected, Raises) and not isinstance(err, RecursionError):
             problem = raises_mismatch(err, expected)
             return Result(piece.name, case.name, problem is None, problem or "", err)
+        if isinstance(err, RecursionError):
+            return Result(piece.name, case.name, False, recursion.describe_self_call(err, piece.name), err)
         return Result(piece.name, case.name, False, f"{type(err).__name__}: {err}", err, _where(err))
     try:
         if isinstance(expected, Raises):
@@ -79,10 +90,13 @@ def _is_value(expected) -> bool:
     return not callable(expected) or isinstance(expected, (type, np.ndarray)) or hasattr(expected, "requires_grad")
 
 
+_CHECKS_DIR = Path(__file__).resolve().parent
+
+
 def _where(err: BaseException) -> str:
     """The last traceback frame outside tinytorch_course.checks: where the learner's code failed."""
     frames = [
-        f for f in traceback.extract_tb(err.__traceback__) if "tinytorch/checks" not in f.filename.replace("\\", "/")
+        f for f in traceback.extract_tb(err.__traceback__) if _CHECKS_DIR not in Path(f.filename).resolve().parents
     ]
     if not frames:
         return ""
@@ -99,11 +113,16 @@ class Lesson:
     def __init__(self, lesson_id):
         self.info = find_lesson(lesson_id)
         self.id = self.info.id
+        recursion.keep_below_browser_stack()
+        cell_failures.watch()
         self.pieces = load_pieces(self.id)
         self.results: dict = {}  # piece name -> [Result] of its latest run
         self._hints_shown: dict = {}  # piece name -> how many hints were revealed
         self._saved: dict = {}  # piece name -> file its passing code was saved to
-        self.total = sum(len(p.build_cases()) for p in self.pieces)
+        # pieces not defined in this kernel whose passing version is saved: they still count as passing
+        self._kept: set = set()
+        self._case_counts = {p.name: len(p.build_cases()) for p in self.pieces}
+        self.total = sum(self._case_counts.values())
 
     def __repr__(self):
         return f"Lesson({self.id!r}: {len(self.pieces)} pieces, {self.total} checks)"
@@ -121,6 +140,12 @@ class Lesson:
         """The learner's function for this piece, or a reason why there is none."""
         value = mine.mine(piece.key)
         if value is None:
+            failure = cell_failures.failure_for(piece.attr)
+            if failure:
+                return None, (
+                    f"its code cell failed ({failure}), so {piece.name} is not defined; "
+                    "fix the error shown under that cell and run the cell again"
+                )
             how = f"@implement({piece.owner_name})" if piece.owner_name else f"@implement({piece.home!r})"
             return None, f"not defined yet; run its code cell (the one starting with `{how}`) first"
         if value is piece.reference():
@@ -131,13 +156,19 @@ class Lesson:
         """Run the checks (of one piece, or all) quietly; returns the Results."""
         chosen = [self.piece(name)] if name is not None else self.pieces
         results = []
+        saved = None
         for piece in chosen:
             impl, missing = self.implementation(piece)
             cases = piece.build_cases()
+            self._kept.discard(piece.name)
             if impl is None:
                 got = [Result(piece.name, c.name, False, missing) for c in cases]
+                if mine.mine(piece.key) is None:  # merely not run in this kernel (a reload): is it saved?
+                    saved = set(mine.saved_keys(self.id)) if saved is None else saved
+                    if piece.key in saved:
+                        self._kept.add(piece.name)
             else:
-                got = [run_case(piece, c, impl) for c in cases]
+                got = self._run_inside_tinytorch(piece, cases, impl)
             self.results[piece.name] = got
             results += got
             self._adopt(piece, got)
@@ -153,6 +184,41 @@ class Lesson:
 
     def passed(self) -> int:
         return sum(r.passed for rs in self.results.values() for r in rs)
+
+    @staticmethod
+    def _run_inside_tinytorch(piece: Piece, cases: list, impl) -> list:
+        """Run the cases with the learner's piece installed, as it will run once it passes: a piece
+        that delegates to tinytorch's own operator for the same piece then fails here, by name.
+        `_adopt` afterwards keeps it installed (all pass) or puts the reference back."""
+        entry = mine.REGISTRY.get(piece.key)
+        if entry is not None:
+            mine.install(entry)
+        try:
+            return [run_case(piece, c, impl) for c in cases]
+        except BaseException:  # e.g. KeyboardInterrupt natively: never leave a half-checked piece installed
+            mine.uninstall(piece.key)
+            raise
+
+    def passed_with_saved(self) -> int:
+        """Checks passing now, plus those of saved pieces merely not run (or not checked) in this
+        kernel: a fresh kernel is not a failure, so progress does not drop after a reload."""
+        unchecked = [p for p in self.pieces if p.name not in self.results]
+        saved = set(mine.saved_keys(self.id)) if unchecked else set()
+        from_saved = sum(self._case_counts[p.name] for p in unchecked if p.key in saved)
+        return self.passed() + from_saved + sum(self._case_counts[name] for name in self._kept)
+
+    def restore(self) -> None:
+        """Load this lesson's saved pieces (my_tinytorch/) into this kernel, e.g. after a reload,
+        without re-running their code cells; each is checked again before it is switched on."""
+        keys, problems = load_lesson(self.id)
+        path = mine.work_dir() / f"{self.id}.py"
+        if keys:
+            names = ", ".join(k.partition(":")[2] for k in keys)
+            print(f"{PASS} Loaded your saved {names} from {path}: they run in this kernel now.")
+        elif not problems:
+            print(f"No saved pieces of lesson {self.info.number:02d} in {path}.")
+        for problem in problems:
+            print(f"{FAIL} Not loaded: your saved {problem}.")
 
     # ---- the learner's code flows on --------------------------------------------------------
     def _adopt(self, piece: Piece, results: list) -> None:
@@ -172,17 +238,35 @@ class Lesson:
         for piece in pieces:
             lines += self._piece_report(piece, detailed=len(pieces) == 1)
         if len(pieces) > 1:
-            passed = self.passed()
+            passed = self.passed_with_saved()
             mark = PASS if passed == self.total else FAIL
             lines.append(
                 f"{mark} Lesson {self.info.number:02d} ({self.info.title}): {passed} of {self.total} checks pass."
             )
-            if passed == self.total:
-                lines.append(
-                    "   All done: your pieces are saved; later lessons run them after "
-                    "`tinytorch_course.checks.use_my_work()`."
-                )
+        lines += self._saved_note(pieces)
         return "\n".join(lines)
+
+    def _saved_note(self, pieces) -> list:
+        """Where the passing pieces of this report were saved and who uses them: one line, not one per piece."""
+        files = sorted({str(self._saved[p.name]) for p in pieces if self._passes(p) and self._saved.get(p.name)})
+        if not files:
+            return []
+        count = sum(1 for p in pieces if self._passes(p) and self._saved.get(p.name))
+        what = "it is" if count == 1 else "they are"
+        return [f"   Saved to {', '.join(files)}: {what} yours from now on; {self._next_user()}."]
+
+    def _next_user(self) -> str:
+        """Who runs the saved pieces next: the next lesson by name (the milestones after the last one)."""
+
+        later = [item for item in LESSONS if item.number > self.info.number]
+        if not later:
+            return "the milestones run them"
+        nxt = later[0]
+        return f"lesson {nxt.number:02d} ({nxt.title}) and later lessons run them"
+
+    def _passes(self, piece: Piece) -> bool:
+        results = self.results.get(piece.name, [])
+        return bool(results) and all(r.passed for r in results)
 
     def _piece_report(self, piece: Piece, detailed: bool) -> list:
         """A piece's lines: one if it passes or is not written yet; else each case (detailed) or
@@ -190,19 +274,20 @@ class Lesson:
         results = self.results.get(piece.name, [])
         ok = sum(r.passed for r in results)
         title = f" ({piece.title})" if piece.title else ""
+        if piece.name in self._kept:
+            return [
+                f"{PASS} {piece.name}{title}: not run in this kernel yet, but your saved version passed all "
+                f"{len(results)} checks and still counts. Run its code cell again, or `lesson.restore()` to "
+                "load your saved pieces into this kernel."
+            ]
         if results and ok == len(results):
-            saved = self._saved.get(piece.name)
-            where = (
-                f"; saved to {saved} for later lessons"
-                if saved
-                else "; its source could not be read, so it is not saved for later lessons"
-            )
-            return [f"{PASS} {piece.name}{title}: all {ok} checks pass. Your code now runs inside tinytorch{where}."]
+            unsaved = "" if self._saved.get(piece.name) else " (its source could not be read, so it is not saved)"
+            passing = "its check passes" if ok == 1 else f"all {ok} checks pass"
+            return [f"{PASS} {piece.name}{title}: {passing}; your code now runs inside tinytorch{unsaved}."]
         header = f"{FAIL} {piece.name}{title}: {ok} of {len(results)} checks pass"
         failed = [r for r in results if not r.passed]
-        if (
-            all(r.error is None and r.message == failed[0].message for r in failed)
-            and "not defined yet" in failed[0].message
+        if all(r.error is None and r.message == failed[0].message for r in failed) and (
+            failed[0].message.startswith(("not defined yet", "its code cell failed"))
         ):
             return [f"{header}: {failed[0].message}."]
         stubbed = all(isinstance(r.error, NotImplementedError) for r in failed)
@@ -253,7 +338,11 @@ class Lesson:
                 if case.returns is not None and text.startswith("array "):
                     text = case.returns.__name__ + text[len("array") :]
                 lines.append(f"        expected  {text}")
-        if r.error is not None and not (case is not None and isinstance(case.expected, Raises)):
+        if isinstance(r.error, (RecursionError, CaseTimeout)):  # the message explains more than the error
+            lines.append(f"        problem   {r.message}")
+            if r.where:
+                lines.append(f"        where     {r.where}")
+        elif r.error is not None and not (case is not None and isinstance(case.expected, Raises)):
             lines.append(f"        got       {type(r.error).__name__}: {r.error}")
             if r.where:
                 lines.append(f"        where     {r.where}")
@@ -284,8 +373,8 @@ class Lesson:
     def _auto_hint(r: Result, case: Case | None) -> str:
         if isinstance(r.error, NotImplementedError):
             return (
-                "this is the TODO stub: replace the `raise NotImplementedError(...)` line with your code, run that "
-                "cell, then this one"
+                "this is the TODO stub: replace the `raise NotImplementedError(...)` line with your code, "
+                "run that cell, then this one"
             )
         if case is not None and case.hint:
             return case.hint
@@ -313,13 +402,13 @@ class Lesson:
             return
         self._hints_shown[piece.name] = n + 1
         more = f" (run again for hint {n + 2})" if n + 1 < len(piece.hints) else " (the last one)"
-        print(f"💡 {piece.name}, hint {n + 1} of {len(piece.hints)}{more}:\n   {piece.hints[n]}")
+        print(f"{piece.name}, hint {n + 1} of {len(piece.hints)}{more}:\n   {piece.hints[n]}")
 
     # ---- records ----------------------------------------------------------------------------
     def _record(self) -> None:
         """Tell tinytorch_course.progress how many of the lesson's checks pass (latest run of each piece)."""
         try:
-            progress.record(self.id, self.passed(), self.total)
+            progress.record(self.id, self.passed_with_saved(), self.total)
         except Exception as err:  # progress is a convenience: never fail a check run
             print(f"(progress not recorded: {type(err).__name__}: {err})")
 
@@ -343,3 +432,103 @@ class Lesson:
                     )
                     + "\n"
                 )
+
+
+# ---------------------------------------------------------------------------------------------
+# the learner's saved work, brought back in a later kernel (checked again before it runs)
+# ---------------------------------------------------------------------------------------------
+def use_my_work(before=None, quiet: bool = False) -> list:
+    """Switch on the learner's saved pieces (every lesson, or only lessons before `before`).
+
+    `before` is a lesson (number, id or `Lesson`); a lesson notebook passes itself, so it runs on the
+    learner's earlier lessons while its own pieces are still being written. Returns the installed keys.
+    """
+
+    limit = None
+    if before is not None:
+        limit = find_lesson(getattr(before, "id", before)).number
+    folder = mine.work_dir()
+    declared = mine._declaring_lessons()
+    keys, problems, superseded = [], [], []
+    for item in LESSONS:
+        if limit is not None and item.number >= limit:
+            break
+        for key, block in mine._read_blocks(folder / f"{item.id}.py").items():
+            # a piece that a later lesson (in reach) rewrites, e.g. an op again with its backward in
+            # lesson 05, is only yours in that later version: this older one could lack what it adds
+            newer = [n for n in declared.get(key, ()) if n > item.number and (limit is None or n < limit)]
+            if newer:
+                superseded.append(f"{key.partition(':')[2]} (lesson {newer[-1]:02d} revisits it)")
+                continue
+            try:
+                loaded = mine._load_block(key, block, f"{folder / item.id}.py")
+            except Exception as err:  # a saved block that no longer runs must not break the notebook
+                problems.append(f"{key}: {type(err).__name__}: {err}")
+                continue
+            failure = _fails_its_checks(key, item.id)
+            if failure:
+                problems.append(
+                    f"{key.partition(':')[2]} (lesson {item.number:02d}): it fails its check {failure}, "
+                    f"so it was not switched on (tinytorch's reference runs instead). "
+                    f"Open lesson {item.number:02d}, fix it and run `lesson.check()` again"
+                )
+                continue
+            for k in loaded:
+                mine.install(mine.REGISTRY[k])
+            keys += [k for k in loaded if k == key]
+    if not quiet:
+        if keys:
+            pieces = ", ".join(k.partition(":")[2] for k in keys)
+            print(
+                f"Using your own code for {len(keys)} piece{'s' if len(keys) != 1 else ''} "
+                f"(from {folder}): {pieces}. `tinytorch_course.checks.use_reference()` switches back."
+            )
+        elif not problems:
+            scope = f" from lessons before {limit:02d}" if limit is not None else ""
+            print(
+                f"No saved work of yours{scope} in {folder}: using tinytorch's reference code. "
+                "(A lesson saves each piece there once its checks pass.)"
+            )
+        for problem in problems:
+            print(f"Could not use your saved {problem}")
+        if superseded:
+            print("Reference code kept for: " + ", ".join(superseded) + " until you pass that lesson's checks.")
+    return keys
+
+
+def _fails_its_checks(key: str, lesson_id: str) -> str | None:
+    """Run the lesson's cases of a just-loaded saved piece: None if all pass, else what failed.
+
+    A saved piece can stop working when it is loaded again (a changed tinytorch, a helper it used that
+    is gone, code that only passed because the package ran during its check); installed anyway, it
+    would break every later lesson on its first use. So it is checked again before it is switched on."""
+    piece = next((p for p in load_pieces(lesson_id) if p.key == key), None)
+    if piece is None:  # a piece this lesson no longer declares: nothing to check it against
+        return None
+    impl = callable_of(mine.REGISTRY[key].value)
+    for case in piece.build_cases():
+        result = run_case(piece, case, impl)
+        if not result.passed:
+            return f"'{result.case}' now ({result.message})"
+    return None
+
+
+def load_lesson(lesson_id: str) -> tuple:
+    """Register and switch on a lesson's own saved pieces (those that still pass their checks); for
+    `Lesson.restore()` in a fresh kernel. Returns (restored keys, problems)."""
+    path = mine.work_dir() / f"{lesson_id}.py"
+    restored, problems = [], []
+    for key, block in mine._read_blocks(path).items():
+        try:
+            loaded = mine._load_block(key, block, str(path))
+        except Exception as err:
+            problems.append(f"{key.partition(':')[2]}: {type(err).__name__}: {err}")
+            continue
+        failure = _fails_its_checks(key, lesson_id) if key not in mine.HELPERS else None
+        if failure:
+            problems.append(f"{key.partition(':')[2]} fails its check {failure}")
+            continue
+        for k in loaded:
+            mine.install(mine.REGISTRY[k])
+        restored += [k for k in loaded if k == key and k not in mine.HELPERS]
+    return restored, problems
