@@ -14,9 +14,10 @@ import numpy as np
 
 from tinytorch.nn.embedding import Embedding, PositionalEmbedding, SinusoidalPositionalEncoding
 from tinytorch.nn.module import Parameter
-from tinytorch.tensor import Tensor, default_rng, manual_seed
+from tinytorch.tensor import Tensor
 from tinytorch_course.checks.cases import Case, Piece, Raises, construct
 from tinytorch_course.checks.compare import describe, mismatch
+from tinytorch_course.checks.fixtures import with_seed
 from tinytorch_course.checks.gradients import grad_case
 
 HOME = "tinytorch.nn.functional"
@@ -27,16 +28,6 @@ F32 = np.float32
 def _table(rows, dim, start=0.0):
     """Row r is [r.0, r.1, r.2, ...] + start: a looked-up row says which row it came from."""
     return (np.arange(rows)[:, None] + np.arange(dim)[None, :] / 10 + start).astype(F32)
-
-
-def _with_seed(seed, fn):
-    """Run fn under tt.manual_seed(seed), then put tinytorch's global generator back as it was."""
-    state = default_rng().bit_generator.state
-    try:
-        manual_seed(seed)
-        return fn()
-    finally:
-        default_rng().bit_generator.state = state
 
 
 # ---- validating ids ----------------------------------------------------------------------------------
@@ -155,7 +146,7 @@ def embedding_init_cases():
 
     yield Case(
         "Embedding(1000, 8): a (1000, 8) float32 Parameter drawn from N(0, 1)",
-        call=lambda init: _with_seed(0, lambda: construct(Embedding, init, 1000, 8)),
+        call=lambda init: with_seed(0, lambda: construct(Embedding, init, 1000, 8)),
         expected=check,
         show="Embedding(1000, 8)",
         hint="default_rng().standard_normal((num_embeddings, embedding_dim)), "
@@ -163,8 +154,8 @@ def embedding_init_cases():
     )
 
     def twice(init):
-        a = _with_seed(5, lambda: construct(Embedding, init, 4, 3)).weight.data
-        b = _with_seed(5, lambda: construct(Embedding, init, 4, 3)).weight.data
+        a = with_seed(5, lambda: construct(Embedding, init, 4, 3)).weight.data
+        b = with_seed(5, lambda: construct(Embedding, init, 4, 3)).weight.data
         return a, b
 
     def same(got):

@@ -18,15 +18,12 @@ from tinytorch.nn.module import Parameter
 from tinytorch.tensor import Tensor
 from tinytorch_course.checks.cases import Case, Piece, Raises, construct
 from tinytorch_course.checks.compare import describe, mismatch
+from tinytorch_course.checks.fixtures import np_randn, op_case
 from tinytorch_course.checks.gradients import grad_case
 
 HOME = "tinytorch.nn.functional"
 ATT = "tinytorch.nn.attention"
 F32 = np.float32
-
-
-def _rand(seed, *shape, scale=1.0):
-    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(F32)
 
 
 # ---- NumPy references --------------------------------------------------------------------------------
@@ -86,36 +83,32 @@ def _tril(t, total=None):
     return np.tri(t, total, total - t, dtype=bool)
 
 
-def _op_case(name, args, expected, **kw):
-    return Case(name, args, np.asarray(expected, F32), returns=Tensor, dtype=F32, **kw)
-
-
 # ---- scaled dot-product attention ------------------------------------------------------------------------
 def sdpa_cases():
-    q, k, v = _rand(1, 3, 2), _rand(2, 4, 2), _rand(3, 4, 3)
-    yield _op_case(
+    q, k, v = np_randn(1, 3, 2), np_randn(2, 4, 2), np_randn(3, 4, 3)
+    yield op_case(
         "3 queries over 4 keys/values: (3, 2), (4, 2), (4, 3) -> (3, 3)",
         (Tensor(q), Tensor(k), Tensor(v)),
         _np_attention(q, k, v),
         hint="weights = softmax(q @ k^T / sqrt(d)) along the LAST axis (over the keys), then weights @ v",
     )
-    q, k, v = _rand(4, 2, 3, 16, scale=3), _rand(5, 2, 3, 16, scale=3), _rand(6, 2, 3, 2)
-    yield _op_case(
+    q, k, v = np_randn(4, 2, 3, 16, scale=3), np_randn(5, 2, 3, 16, scale=3), np_randn(6, 2, 3, 2)
+    yield op_case(
         "scores are divided by sqrt(d): d = 16, large dot products",
         (Tensor(q), Tensor(k), Tensor(v)),
         _np_attention(q, k, v),
         hint="divide the scores by sqrt(d) = sqrt(q.shape[-1]) = 4 before the softmax",
     )
-    q, k, v = _rand(7, 2, 2, 3, 4), _rand(8, 2, 2, 3, 4), _rand(9, 2, 2, 3, 4)
-    yield _op_case(
+    q, k, v = np_randn(7, 2, 2, 3, 4), np_randn(8, 2, 2, 3, 4), np_randn(9, 2, 2, 3, 4)
+    yield op_case(
         "batch and heads (2, 2, 3, 4): the last two axes are (positions, features)",
         (Tensor(q), Tensor(k), Tensor(v)),
         _np_attention(q, k, v),
         hint="transpose only the last two axes of k: k.transpose(-2, -1)",
     )
-    q, k, v = _rand(10, 3, 2), _rand(11, 4, 2), _rand(12, 4, 2)
+    q, k, v = np_randn(10, 3, 2), np_randn(11, 4, 2), np_randn(12, 4, 2)
     mask = np.array([[True, False, True, False], [True, True, True, True], [False, False, False, True]])
-    yield _op_case(
+    yield op_case(
         "a boolean mask: False (not allowed) gets zero weight",
         (Tensor(q), Tensor(k), Tensor(v)),
         _np_attention(q, k, v, mask),
@@ -123,8 +116,8 @@ def sdpa_cases():
         hint="True means 'may attend' (PyTorch's convention): fill the scores where the mask is False "
         "with a very negative number (masked_fill(~mask, -1e9)) BEFORE the softmax",
     )
-    q, k, v = _rand(13, 2, 4, 3), _rand(14, 2, 4, 3), _rand(15, 2, 4, 3)
-    yield _op_case(
+    q, k, v = np_randn(13, 2, 4, 3), np_randn(14, 2, 4, 3), np_randn(15, 2, 4, 3)
+    yield op_case(
         "a causal (4, 4) mask broadcast over a batch of 2: query 0 sees only key 0",
         (Tensor(q), Tensor(k), Tensor(v)),
         _np_attention(q, k, v, _tril(4)),
@@ -140,23 +133,23 @@ def sdpa_cases():
     )
     yield Case(
         "query dim 4 but key dim 3 raises ValueError naming both shapes",
-        (Tensor(_rand(16, 2, 4)), Tensor(_rand(17, 3, 3)), Tensor(_rand(18, 3, 4))),
+        (Tensor(np_randn(16, 2, 4)), Tensor(np_randn(17, 3, 3)), Tensor(np_randn(18, 3, 4))),
         Raises(ValueError, "(2, 4)", "(3, 3)", "dim 4", "dim 3"),
         hint="check q.shape[-1] == k.shape[-1] first; say 'query dim 4 != key dim 3' and name both shapes",
     )
     yield Case(
         "batched: query dim 4 but key dim 3 in (1, 2, 4) and (1, 3, 3): the dims are the LAST axes",
-        (Tensor(_rand(22, 1, 2, 4)), Tensor(_rand(23, 1, 3, 3)), Tensor(_rand(24, 1, 3, 4))),
+        (Tensor(np_randn(22, 1, 2, 4)), Tensor(np_randn(23, 1, 3, 3)), Tensor(np_randn(24, 1, 3, 4))),
         Raises(ValueError, "(1, 2, 4)", "(1, 3, 3)", "dim 4", "dim 3"),
         hint="compare q.shape[-1] with k.shape[-1], whatever the leading (batch, head) axes",
     )
     yield Case(
         "3 keys but 2 values raises ValueError naming both shapes",
-        (Tensor(_rand(19, 2, 4)), Tensor(_rand(20, 3, 4)), Tensor(_rand(21, 2, 4))),
+        (Tensor(np_randn(19, 2, 4)), Tensor(np_randn(20, 3, 4)), Tensor(np_randn(21, 2, 4))),
         Raises(ValueError, "(3, 4)", "(2, 4)", "3 keys", "2 values"),
         hint="every key needs a value: k.shape[-2] == v.shape[-2]; say '3 keys but 2 values'",
     )
-    q, k, v = _rand(25, 2, 4), _rand(26, 3, 4), _rand(27, 3, 4)
+    q, k, v = np_randn(25, 2, 4), np_randn(26, 3, 4), np_randn(27, 3, 4)
     nothing = np.array([[True, True, False], [False, False, False]])
     yield Case(
         "float32, a query that may see no key at all: a uniform average of the values, never NaN",
@@ -173,9 +166,9 @@ def sdpa_cases():
     yield grad_case(
         "gradients w.r.t. q, k and v through a causal mask",
         lambda sdpa, q, k, v: sdpa(q, k, v, _tril(3)),
-        _rand(22, 3, 2),
-        _rand(23, 3, 2),
-        _rand(24, 3, 2),
+        np_randn(22, 3, 2),
+        np_randn(23, 3, 2),
+        np_randn(24, 3, 2),
         names=["q", "k", "v"],
         hint="build it from Tensor ops (@, transpose, *, masked_fill, softmax): autograd then gives the backward",
     )
@@ -272,15 +265,15 @@ def mha_init_cases():
 
 
 def split_heads_cases():
-    x = _rand(30, 2, 3, 6)
-    yield _op_case(
+    x = np_randn(30, 2, 3, 6)
+    yield op_case(
         "(2, 3, 6) with 2 heads -> (2, 2, 3, 3): head h holds features 3h..3h+2",
         (_mha(6, 2, 0), Tensor(x)),
         _np_split(x, 2),
         hint="reshape to (batch, seq, heads, head_dim), then swap axes 1 and 2",
     )
-    x = _rand(31, 1, 2, 6)
-    yield _op_case(
+    x = np_randn(31, 1, 2, 6)
+    yield op_case(
         "(1, 2, 6) with 3 heads -> (1, 3, 2, 2)",
         (_mha(6, 3, 1), Tensor(x)),
         _np_split(x, 3),
@@ -290,21 +283,21 @@ def split_heads_cases():
 
 
 def merge_heads_cases():
-    x = _rand(32, 2, 2, 3, 3)
-    yield _op_case(
+    x = np_randn(32, 2, 2, 3, 3)
+    yield op_case(
         "(2, 2, 3, 3) -> (2, 3, 6): the heads side by side",
         (_mha(6, 2, 0), Tensor(x)),
         _np_merge(x),
         hint="swap axes 1 and 2 back, then reshape to (batch, seq, embed_dim)",
     )
-    x = _rand(33, 1, 3, 2, 2)
-    yield _op_case(
+    x = np_randn(33, 1, 3, 2, 2)
+    yield op_case(
         "(1, 3, 2, 2) with 3 heads -> (1, 2, 6), the inverse of split_heads", (_mha(6, 3, 1), Tensor(x)), _np_merge(x)
     )
 
 
 def project_qkv_cases():
-    m, x = _mha(6, 2, 2), _rand(34, 2, 3, 6)
+    m, x = _mha(6, 2, 2), np_randn(34, 2, 3, 6)
     yield Case(
         "q, k, v of x (2, 3, 6) with 2 heads: three (2, 2, 3, 3) tensors",
         (m, Tensor(x)),
@@ -315,9 +308,9 @@ def project_qkv_cases():
 
 def attend_cases():
     m = _mha(6, 2, 3)
-    q, k, v = _rand(35, 1, 2, 3, 3), _rand(36, 1, 2, 4, 3), _rand(37, 1, 2, 4, 3)
+    q, k, v = np_randn(35, 1, 2, 3, 3), np_randn(36, 1, 2, 4, 3), np_randn(37, 1, 2, 4, 3)
     expected = _np_linear(_np_merge(_np_attention(q, k, v)), m.out_proj)
-    yield _op_case(
+    yield op_case(
         "3 queries over 4 keys per head: attention, merge heads, out_proj -> (1, 3, 6)",
         (m, Tensor(q), Tensor(k), Tensor(v)),
         expected,
@@ -325,7 +318,7 @@ def attend_cases():
     )
     mask = _tril(3, 4)
     expected = _np_linear(_np_merge(_np_attention(q, k, v, mask)), m.out_proj)
-    yield _op_case(
+    yield op_case(
         "with a mask (3, 4): the mask is passed to the attention", (m, Tensor(q), Tensor(k), Tensor(v), mask), expected
     )
 
@@ -345,14 +338,14 @@ class _FixedCache:
 
 
 def forward_cases():
-    m, x = _mha(8, 2, 4), _rand(38, 2, 4, 8)
-    yield _op_case(
+    m, x = _mha(8, 2, 4), np_randn(38, 2, 4, 8)
+    yield op_case(
         "self-attention without a mask: (2, 4, 8) -> (2, 4, 8)",
         (m, Tensor(x)),
         _np_mha(m, x),
         hint="q, k, v = self.project_qkv(x); return self.attend(q, k, v, mask)",
     )
-    yield _op_case("with causal_mask(4)", (m, Tensor(x)), _np_mha(m, x, _tril(4)), kwargs={"mask": _tril(4)})
+    yield op_case("with causal_mask(4)", (m, Tensor(x)), _np_mha(m, x, _tril(4)), kwargs={"mask": _tril(4)})
 
     def two_runs(forward):
         x2 = x.copy()
@@ -379,17 +372,17 @@ def forward_cases():
     )
     yield Case(
         "a 2-D input (4, 8) raises ValueError naming its shape",
-        (m, Tensor(_rand(39, 4, 8))),
+        (m, Tensor(np_randn(39, 4, 8))),
         Raises(ValueError, "(4, 8)", "reshape(1, *x.shape)"),
         hint="check x.ndim == 3 and, for a 2-D input, suggest adding a batch axis: x.reshape(1, *x.shape)",
     )
     yield Case(
         "(1, 3, 6) into embed_dim 8 raises ValueError naming 8 and the shape",
-        (m, Tensor(_rand(40, 1, 3, 6))),
+        (m, Tensor(np_randn(40, 1, 3, 6))),
         Raises(ValueError, "8", "(1, 3, 6)"),
         hint="the last axis must be embed_dim: name it and the shape you got",
     )
-    x_new, k_all, v_all = _rand(41, 1, 1, 8), _rand(42, 1, 2, 5, 4), _rand(43, 1, 2, 5, 4)
+    x_new, k_all, v_all = np_randn(41, 1, 1, 8), np_randn(42, 1, 2, 5, 4), np_randn(43, 1, 2, 5, 4)
     q_new = _np_qkv(m, x_new)[0]
     want = _np_linear(_np_merge(_np_attention(q_new, k_all, v_all)), m.out_proj)
 
