@@ -18,7 +18,7 @@ from tinytorch_course.checks.compare import mismatch
 from tinytorch_course.checks.fixtures import np_log_softmax, np_softmax, op_case
 
 HOME = "tinytorch.nn.functional"
-TENSOR = "tinytorch.tensor"
+TENSOR_HOME = "tinytorch.tensor"
 
 
 def _t(array, dtype=np.float32) -> Tensor:
@@ -178,7 +178,7 @@ PIECES = [
     Piece(
         "Tensor.relu",
         relu_cases,
-        home=TENSOR,
+        home=TENSOR_HOME,
         title="ReLU",
         todo="return a new Tensor holding max(x, 0) elementwise",
         hints=[
@@ -190,7 +190,7 @@ PIECES = [
     Piece(
         "Tensor.sigmoid",
         sigmoid_cases,
-        home=TENSOR,
+        home=TENSOR_HOME,
         title="a stable sigmoid",
         todo="return 1 / (1 + exp(-x)) elementwise, without overflow for large |x|",
         hints=[
@@ -202,7 +202,7 @@ PIECES = [
     Piece(
         "Tensor.tanh",
         tanh_cases,
-        home=TENSOR,
+        home=TENSOR_HOME,
         title="tanh",
         todo="return tanh(x) elementwise (np.tanh is stable)",
         hints=["NumPy's np.tanh is already stable; wrap its result with Tensor._op(..., 'tanh')."],

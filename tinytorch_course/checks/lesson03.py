@@ -22,6 +22,9 @@ from tinytorch_course.checks.compare import describe, mismatch
 from tinytorch_course.checks.fixtures import with_seed
 
 HOME = "tinytorch.nn.module"
+FUNCTIONAL_HOME = "tinytorch.nn.functional"
+INIT_HOME = "tinytorch.nn.init"
+LINEAR_HOME = "tinytorch.nn.linear"
 F32 = np.float32
 
 
@@ -636,7 +639,7 @@ PIECES = [
     Piece(
         "linear",
         linear_cases,
-        home="tinytorch.nn.functional",
+        home=FUNCTIONAL_HOME,
         title="the fused linear op",
         todo="return x @ weight.T + bias (bias may be None) as one Tensor; a feature mismatch names both shapes",
         hints=[
@@ -648,7 +651,7 @@ PIECES = [
     Piece(
         "kaiming_uniform",
         kaiming_uniform_cases,
-        home="tinytorch.nn.init",
+        home=INIT_HOME,
         title="Kaiming-uniform initialisation",
         todo="draw an array of `shape` from U(-b, b), b = gain * sqrt(3 / fan_in), gain = sqrt(2 / (1 + a^2))",
         hints=[
@@ -660,7 +663,7 @@ PIECES = [
     Piece(
         "Linear.__init__",
         linear_init_cases,
-        home="tinytorch.nn.linear",
+        home=LINEAR_HOME,
         title="the Linear layer",
         todo="store in/out_features, a weight Parameter (out, in) initialised by init_scheme, and a bias Parameter "
         "(or None)",

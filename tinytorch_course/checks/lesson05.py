@@ -24,7 +24,7 @@ from tinytorch_course.checks.fixtures import np_uniform
 from tinytorch_course.checks.gradients import grad_case
 
 HOME = "tinytorch.tensor"
-FUNCTIONAL = "tinytorch.nn.functional"
+FUNCTIONAL_HOME = "tinytorch.nn.functional"
 F64 = np.float64
 
 
@@ -934,7 +934,7 @@ PIECES = [
     Piece(
         "gelu",
         gelu_cases,
-        home=FUNCTIONAL,
+        home=FUNCTIONAL_HOME,
         title="GELU, with its backward",
         todo=_OP.format(n=2, what="g times the derivative of 0.5 x (1 + tanh(inner))"),
         hints=[
@@ -945,7 +945,7 @@ PIECES = [
     Piece(
         "softmax",
         softmax_cases,
-        home=FUNCTIONAL,
+        home=FUNCTIONAL_HOME,
         title="softmax, with its backward",
         todo=_OP.format(n=2, what="s * (g - sum(g * s)) along the axis"),
         hints=[
@@ -956,7 +956,7 @@ PIECES = [
     Piece(
         "log_softmax",
         log_softmax_cases,
-        home=FUNCTIONAL,
+        home=FUNCTIONAL_HOME,
         title="log-softmax, with its backward",
         todo=_OP.format(n=2, what="g - softmax * sum(g) along the axis"),
         hints=[
@@ -967,7 +967,7 @@ PIECES = [
     Piece(
         "linear",
         linear_cases,
-        home=FUNCTIONAL,
+        home=FUNCTIONAL_HOME,
         title="the linear op, with its backward",
         todo="as in lesson 03, with a backward returning dx = g @ W, dW = g^T @ x and db = g summed over the batch",
         hints=[
@@ -979,7 +979,7 @@ PIECES = [
     Piece(
         "mse_loss",
         mse_cases,
-        home=FUNCTIONAL,
+        home=FUNCTIONAL_HOME,
         title="MSE, differentiable",
         todo="as in lesson 04, built from Tensor operations so that gradients flow through them",
         hints=[
@@ -990,7 +990,7 @@ PIECES = [
     Piece(
         "cross_entropy",
         cross_entropy_cases,
-        home=FUNCTIONAL,
+        home=FUNCTIONAL_HOME,
         title="cross-entropy, with its backward",
         todo="as in lesson 04, with a backward returning (softmax(logits) - onehot(targets)) * g / N",
         hints=[
@@ -1001,7 +1001,7 @@ PIECES = [
     Piece(
         "binary_cross_entropy",
         bce_cases,
-        home=FUNCTIONAL,
+        home=FUNCTIONAL_HOME,
         title="BCE, with its backward",
         todo="as in lesson 04, with a backward returning g * (p - t) / (p (1 - p)) / p.size",
         hints=["Guard the division: np.maximum(p * (1 - p), 1e-12) for p at exactly 0 or 1."],
@@ -1009,7 +1009,7 @@ PIECES = [
     Piece(
         "binary_cross_entropy_with_logits",
         bce_logits_cases,
-        home=FUNCTIONAL,
+        home=FUNCTIONAL_HOME,
         title="BCE with logits, with its backward",
         todo="as in lesson 04, with a backward returning g * (sigmoid(x) - t) / x.size",
         hints=["The stable sigmoid: e = exp(-|x|); np.where(x >= 0, 1 / (1 + e), e / (1 + e))."],

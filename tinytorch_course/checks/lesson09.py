@@ -22,7 +22,7 @@ from tinytorch_course.checks.fixtures import np_randn, op_case, with_seed
 from tinytorch_course.checks.gradients import grad_case
 
 HOME = "tinytorch.nn.functional"
-CONV = "tinytorch.nn.conv"
+CONV_HOME = "tinytorch.nn.conv"
 F32 = np.float32
 
 
@@ -445,7 +445,7 @@ PIECES = [
     Piece(
         "Conv2d.__init__",
         conv_init_cases,
-        home=CONV,
+        home=CONV_HOME,
         title="the Conv2d layer's parameters",
         todo="store in/out_channels, kernel_size/stride/padding as pairs, and a Kaiming-uniform weight (O, C, kh, kw) "
         "and bias",
@@ -459,7 +459,7 @@ PIECES = [
     Piece(
         "Conv2d.forward",
         conv_forward_cases,
-        home=CONV,
+        home=CONV_HOME,
         title="the Conv2d layer's forward",
         todo="check x is 4-D with in_channels channels (errors name the numbers and shape), then return F.conv2d(...)",
         hints=[

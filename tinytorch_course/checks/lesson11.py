@@ -21,7 +21,7 @@ from tinytorch_course.checks.fixtures import with_seed
 from tinytorch_course.checks.gradients import grad_case
 
 HOME = "tinytorch.nn.functional"
-EMB = "tinytorch.nn.embedding"
+EMBEDDING_HOME = "tinytorch.nn.embedding"
 F32 = np.float32
 
 
@@ -359,7 +359,7 @@ PIECES = [
     Piece(
         "Embedding.__init__",
         embedding_init_cases,
-        home=EMB,
+        home=EMBEDDING_HOME,
         title="the embedding table",
         todo="store num_embeddings, embedding_dim and a (num_embeddings, embedding_dim) N(0, 1) float32 weight "
         "Parameter",
@@ -371,7 +371,7 @@ PIECES = [
     Piece(
         "_check_positions",
         check_positions_cases,
-        home=EMB,
+        home=EMBEDDING_HOME,
         title="positions inside the table",
         todo="raise TypeError for non-integer positions, IndexError naming a position outside 0..max_len-1 and max_len",
         hints=[
@@ -382,7 +382,7 @@ PIECES = [
     Piece(
         "PositionalEmbedding.forward",
         positional_forward_cases,
-        home=EMB,
+        home=EMBEDDING_HOME,
         title="learned positions",
         todo="turn `positions` (an int n or an int array) into an array, check it, and look it up in self.weight",
         hints=[
@@ -393,7 +393,7 @@ PIECES = [
     Piece(
         "SinusoidalPositionalEncoding.__init__",
         sinusoidal_init_cases,
-        home=EMB,
+        home=EMBEDDING_HOME,
         title="the sinusoid table",
         todo="build the (max_len, dim) table PE[p, 2i] = sin(p * f_i), PE[p, 2i+1] = cos(p * f_i), f_i = "
         "10000^(-2i/d); register it as buffer 'table'",
@@ -408,7 +408,7 @@ PIECES = [
     Piece(
         "SinusoidalPositionalEncoding.forward",
         sinusoidal_forward_cases,
-        home=EMB,
+        home=EMBEDDING_HOME,
         title="looking up fixed positions",
         todo="turn `positions` into an int array, check it against max_len, and return the table's rows as a Tensor",
         hints=[

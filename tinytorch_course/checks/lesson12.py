@@ -22,7 +22,7 @@ from tinytorch_course.checks.fixtures import np_randn, op_case
 from tinytorch_course.checks.gradients import grad_case
 
 HOME = "tinytorch.nn.functional"
-ATT = "tinytorch.nn.attention"
+ATTENTION_HOME = "tinytorch.nn.attention"
 F32 = np.float32
 
 
@@ -425,7 +425,7 @@ PIECES = [
     Piece(
         "causal_mask",
         causal_mask_cases,
-        home=ATT,
+        home=ATTENTION_HOME,
         title="the causal mask",
         todo="return a (seq_len, key_len) boolean Tensor, True where query i may see key j (j <= its position)",
         hints=[
@@ -437,7 +437,7 @@ PIECES = [
     Piece(
         "MultiHeadAttention.__init__",
         mha_init_cases,
-        home=ATT,
+        home=ATTENTION_HOME,
         title="multi-head attention's layers",
         todo="check embed_dim % num_heads == 0 (ValueError naming both), store the sizes, build q/k/v/out Linear(E, "
         "E) projections",
@@ -449,7 +449,7 @@ PIECES = [
     Piece(
         "MultiHeadAttention.split_heads",
         split_heads_cases,
-        home=ATT,
+        home=ATTENTION_HOME,
         title="splitting the heads",
         todo="(batch, seq, embed) -> (batch, heads, seq, head_dim)",
         hints=[
@@ -460,7 +460,7 @@ PIECES = [
     Piece(
         "MultiHeadAttention.merge_heads",
         merge_heads_cases,
-        home=ATT,
+        home=ATTENTION_HOME,
         title="merging the heads",
         todo="(batch, heads, seq, head_dim) -> (batch, seq, embed)",
         hints=["The exact inverse of split_heads, in reverse order: transpose(1, 2), then reshape(b, t, embed_dim)."],
@@ -468,7 +468,7 @@ PIECES = [
     Piece(
         "MultiHeadAttention.project_qkv",
         project_qkv_cases,
-        home=ATT,
+        home=ATTENTION_HOME,
         title="projecting queries, keys, values",
         todo="return (q, k, v): each projection of x split into heads, (batch, heads, seq, head_dim)",
         hints=["Three lines in one: split_heads of q_proj(x), of k_proj(x), of v_proj(x), returned as a tuple."],
@@ -476,7 +476,7 @@ PIECES = [
     Piece(
         "MultiHeadAttention.attend",
         attend_cases,
-        home=ATT,
+        home=ATTENTION_HOME,
         title="attending, merging, projecting out",
         todo="attention of q over k, v (with mask), heads merged, then out_proj: (batch, t_q, embed)",
         hints=[
@@ -487,7 +487,7 @@ PIECES = [
     Piece(
         "MultiHeadAttention.forward",
         forward_cases,
-        home=ATT,
+        home=ATTENTION_HOME,
         title="the forward pass",
         todo="check x is (batch, seq, embed_dim), project to q/k/v, let a cache extend k/v, and attend with the mask",
         hints=[

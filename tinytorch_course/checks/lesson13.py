@@ -25,7 +25,7 @@ from tinytorch_course.checks.fixtures import np_randn, np_softmax, op_case, with
 from tinytorch_course.checks.gradients import grad_case
 
 HOME = "tinytorch.nn.functional"
-TRANSFORMER = "tinytorch.nn.transformer"
+TRANSFORMER_HOME = "tinytorch.nn.transformer"
 F32 = np.float32
 
 
@@ -685,7 +685,7 @@ PIECES = [
     Piece(
         "TransformerBlock.__init__",
         block_init_cases,
-        home=TRANSFORMER,
+        home=TRANSFORMER_HOME,
         title="the block's layers",
         todo="build ln1, attn (MultiHeadAttention), ln2, mlp (Linear -> GELU -> Linear, hidden = mlp_ratio * E) and "
         "dropout",
@@ -698,7 +698,7 @@ PIECES = [
     Piece(
         "TransformerBlock.forward",
         block_forward_cases,
-        home=TRANSFORMER,
+        home=TRANSFORMER_HOME,
         title="the pre-norm block",
         todo="x + dropout(attn(ln1(x), mask, cache)), then that + dropout(mlp(ln2(that)))",
         hints=[
@@ -709,7 +709,7 @@ PIECES = [
     Piece(
         "GPT.embed",
         embed_cases,
-        home=TRANSFORMER,
+        home=TRANSFORMER_HOME,
         title="token + position embeddings",
         todo="check ids are (batch, T) and fit block_size from start_pos; return drop(tok_emb(ids) + "
         "pos_emb(positions))",
@@ -722,7 +722,7 @@ PIECES = [
     Piece(
         "GPT.forward",
         gpt_forward_cases,
-        home=TRANSFORMER,
+        home=TRANSFORMER_HOME,
         title="the GPT forward pass",
         todo="embed, build causal_mask(T, start_pos + T), run every block (with its cache), return the logits",
         hints=[
@@ -734,7 +734,7 @@ PIECES = [
     Piece(
         "_sample",
         sample_cases,
-        home=TRANSFORMER,
+        home=TRANSFORMER_HOME,
         title="sampling with temperature and top-k",
         todo="one token id per row of logits (batch, vocab): argmax at temperature 0, else softmax(logits / T) over "
         "the top_k, drawn with rng",
@@ -748,7 +748,7 @@ PIECES = [
     Piece(
         "GPT.generate",
         generate_cases,
-        home=TRANSFORMER,
+        home=TRANSFORMER_HOME,
         title="generating text",
         todo="append max_new_tokens sampled tokens to the prompt (eval mode, no_grad, last block_size tokens, seeded "
         "rng)",
