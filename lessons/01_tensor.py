@@ -29,13 +29,12 @@
 # first: it loads tinytorch and this lesson's checks.
 
 # %%
-import time
-
 import numpy as np
 
 import tinytorch as tt
 from tinytorch.tensor import _DEFAULT_FLOAT, Tensor, _axis, _operand, _shape_error
 from tinytorch_course.checks import Lesson, implement
+from tinytorch_course.timing import best_time
 
 lesson = Lesson("01_tensor")
 lesson
@@ -216,21 +215,7 @@ def time_matmul(n, repeats=5, batch_seconds=0.002):
     """Seconds per `a @ b`: the best of a few runs, each a batch of calls lasting at least 2 ms
     (a browser's clock ticks in 0.1 ms steps: one small product would read as 0 or 0.1 ms)."""
     a, b = tt.randn(n, n, seed=1), tt.randn(n, n, seed=2)
-    calls = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(calls):
-            a @ b
-        if time.perf_counter() - start >= batch_seconds:
-            break
-        calls *= 2
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            a @ b
-        best = min(best, (time.perf_counter() - start) / calls)
-    return best
+    return best_time(lambda: a @ b, repeats, min_seconds=batch_seconds)
 
 
 sizes = (8, 16, 32, 64, 128, 256)
