@@ -160,7 +160,7 @@ lesson.check("attention_flops")
 # ## 5. FLOPs of any module, from the shapes it receives
 #
 # A profiler sees a model as a tree of modules and, for each call, the inputs it received.
-# `module_flops(module, inputs, output=None, kwargs=None)` turns that into the work the module does
+# `module_flops(module, inputs, kwargs=None)` turns that into the work the module does
 # **itself**, not counting its children (they are counted when they run):
 #
 # | module | its own FLOPs |

@@ -121,7 +121,7 @@ def _rows(shape) -> int:
     return int(np.prod(shape[:-1])) if len(shape) > 1 else 1
 
 
-def module_flops(module: Module, inputs: tuple, output=None, kwargs: dict | None = None) -> int:
+def module_flops(module: Module, inputs: tuple, kwargs: dict | None = None) -> int:
     """FLOPs of the work a module does itself (not its children), from its inputs' shapes.
 
     Linear, Conv2d and MultiHeadAttention (its core; the projections are its child Linears) have
@@ -216,7 +216,7 @@ class _LayerRecorder:
             self.shapes[name] = tuple(data.shape) if data is not None else None
             self.out_bytes[name] = data.nbytes if data is not None else 0
             if out is not None:
-                self.flops[name] = self.flops.get(name, 0) + module_flops(module, args, out, kwargs)
+                self.flops[name] = self.flops.get(name, 0) + module_flops(module, args, kwargs=kwargs)
 
         self.handles.append(module.register_forward_pre_hook(enter, with_kwargs=True))
         self.handles.append(module.register_forward_hook(leave, with_kwargs=True, always_call=True))
