@@ -27,7 +27,13 @@ from .tensor import (
     where,
     zeros,
     zeros_like,
+    from_numpy,
+    maximum,
+    minimum,
 )
+from .functions import *  # noqa: F403  torch's function forms and dtype names (torch.exp, torch.float32, ...)
+from .device import accelerator, backends, cuda, device
+from .serialization import load, save
 
 __version__ = "0.1.0"
 
@@ -44,6 +50,7 @@ _LAZY = (
     "course",
     "progress",
     "viz",
+    "utils",
 )
 
 
