@@ -1,10 +1,10 @@
 """tinytorch.nn: layers, activations, losses (and, from module 09 on, conv, attention, transformers)."""
 
-from . import functional, init
-from .activations import GELU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from . import functional, init, utils
+from .activations import GELU, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Tanh
 from .linear import Dropout, Flatten, Identity, Linear
-from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
-from .module import Module, ModuleList, Parameter, Sequential
+from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
 
 # architecture tier (modules 09-13), present once written
 try:
