@@ -47,4 +47,6 @@ def _no_accelerator() -> bool:
 cuda = types.SimpleNamespace(is_available=_no_accelerator, device_count=lambda: 0)
 mps = types.SimpleNamespace(is_available=_no_accelerator)
 backends = types.SimpleNamespace(mps=mps, cuda=types.SimpleNamespace(is_built=_no_accelerator))
-accelerator = types.SimpleNamespace(is_available=_no_accelerator, current_accelerator=lambda: None, device_count=lambda: 0)
+accelerator = types.SimpleNamespace(
+    is_available=_no_accelerator, current_accelerator=lambda: None, device_count=lambda: 0
+)

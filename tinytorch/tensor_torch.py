@@ -74,12 +74,14 @@ class TorchMethodsMixin:
         if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
             sizes = tuple(sizes[0])
         if len(sizes) < self.ndim:
-            raise ValueError(f"repeat: {len(sizes)} repeat counts for a tensor of shape {self.shape}; give one per axis")
+            raise ValueError(
+                f"repeat: {len(sizes)} repeat counts for a tensor of shape {self.shape}; give one per axis"
+            )
         shape = (1,) * (len(sizes) - self.ndim) + self.shape
         data = np.tile(self.data.reshape(shape), sizes)
 
         def backward(g):
-            split = [s for pair in zip(sizes, shape) for s in pair]  # (reps0, n0, reps1, n1, ...)
+            split = [s for pair in zip(sizes, shape, strict=True) for s in pair]  # (reps0, n0, reps1, n1, ...)
             g = g.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
             return (g.reshape(self.shape),)
 
@@ -92,6 +94,25 @@ class TorchMethodsMixin:
     def triu(self, diagonal=0):
         keep = np.triu(np.ones(self.shape[-2:], dtype=bool), diagonal)
         return self.masked_fill(~keep, 0)
+
+    # ---- comparisons by name (x.eq(y) is x == y) -------------------------------------------------
+    def eq(self, other):
+        return self == other
+
+    def ne(self, other):
+        return self != other
+
+    def gt(self, other):
+        return self > other
+
+    def ge(self, other):
+        return self >= other
+
+    def lt(self, other):
+        return self < other
+
+    def le(self, other):
+        return self <= other
 
     # ---- maths ----------------------------------------------------------------------------------
     def sin(self):
