@@ -724,9 +724,9 @@ class Tensor(InPlaceMixin, TorchMethodsMixin):
             np.put_along_axis(full, idx, g, axis=dim)
             return (full,)
 
-        if not keepdim:
-            values, idx = np.squeeze(values, dim), np.squeeze(idx, dim)
-        return ValuesIndices(Tensor._op(values, (self,), backward, op), Tensor(idx.astype(np.int64)))
+        indices = idx if keepdim else np.squeeze(idx, dim)  # (backward keeps the kept-dim idx)
+        values = values if keepdim else np.squeeze(values, dim)
+        return ValuesIndices(Tensor._op(values, (self,), backward, op), Tensor(indices.astype(np.int64)))
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
         axis = _axis(axis, dim)
