@@ -5,6 +5,13 @@ x = tt.Tensor([1.0, 2.0, 3.0], requires_grad=True)
 (x * x).sum().backward(); x.grad   # Tensor([2., 4., 6.])
 """
 
+import importlib
+import sys as _sys
+
+from . import _moved
+from .device import accelerator, backends, cuda, device
+from .functions import *  # noqa: F403  torch's function forms and dtype names (torch.exp, torch.float32, ...)
+from .serialization import load, save
 from .tensor import (
     Tensor,
     arange,
@@ -12,10 +19,13 @@ from .tensor import (
     concat,
     default_rng,
     enable_grad,
+    from_numpy,
     full,
     get_default_dtype,
     is_grad_enabled,
     manual_seed,
+    maximum,
+    minimum,
     no_grad,
     ones,
     ones_like,
@@ -27,15 +37,11 @@ from .tensor import (
     where,
     zeros,
     zeros_like,
-    from_numpy,
-    maximum,
-    minimum,
 )
-from .functions import *  # noqa: F403  torch's function forms and dtype names (torch.exp, torch.float32, ...)
-from .device import accelerator, backends, cuda, device
-from .serialization import load, save
 
 __version__ = "0.1.0"
+
+_moved.install(_sys.meta_path)  # `tinytorch.checks` & co. moved to tinytorch_course: say so on import
 
 _LAZY = (
     "nn",
@@ -44,11 +50,8 @@ _LAZY = (
     "datasets",
     "text",
     "systems",
-    "checks",
     "autograd",
     "training",
-    "course",
-    "progress",
     "viz",
     "utils",
 )
@@ -57,7 +60,7 @@ _LAZY = (
 def __getattr__(name):
     # submodules load on first use: `import tinytorch` stays fast in the browser
     if name in _LAZY:
-        import importlib
-
         return importlib.import_module(f".{name}", __name__)
+    if _moved.new_name(f"{__name__}.{name}"):
+        raise AttributeError(_moved.moved_message(f"{__name__}.{name}"))
     raise AttributeError(f"module 'tinytorch' has no attribute {name!r}")
