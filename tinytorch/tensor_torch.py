@@ -147,14 +147,13 @@ class TorchMethodsMixin:
         return self / other
 
     def softmax(self, dim):
-        from .nn import functional as F
-
-        return F.softmax(self, dim=dim)
+        """Composed from core ops (no overflow: the max is subtracted); F.softmax is the fused one-op form."""
+        e = (self - self.max(axis=dim, keepdims=True).detach()).exp()
+        return e / e.sum(dim=dim, keepdim=True)
 
     def log_softmax(self, dim):
-        from .nn import functional as F
-
-        return F.log_softmax(self, dim=dim)
+        z = self - self.max(axis=dim, keepdims=True).detach()
+        return z - z.exp().sum(dim=dim, keepdim=True).log()
 
     def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
         return self.var(dim=dim, unbiased=unbiased, keepdim=keepdim, correction=correction).sqrt()

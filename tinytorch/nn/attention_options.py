@@ -11,12 +11,10 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, default_rng
 
 
 def sdpa(q, k, v, mask=None, attn_mask=None, dropout_p: float = 0.0, is_causal: bool = False, scale=None):
-    from . import functional as F
-
     if mask is not None and attn_mask is not None:
         raise TypeError("scaled_dot_product_attention: pass mask= or attn_mask=, not both")
     attn_mask = mask if attn_mask is None else attn_mask
@@ -33,7 +31,8 @@ def sdpa(q, k, v, mask=None, attn_mask=None, dropout_p: float = 0.0, is_causal: 
             scores = scores.masked_fill(~m, -np.inf)
         else:
             scores = scores + Tensor(m, dtype=scores.dtype)
-    weights = F.softmax(scores, dim=-1)
+    weights = scores.softmax(-1)
     if dropout_p:
-        weights = F.dropout(weights, dropout_p, True)
+        keep = (default_rng().random(weights.shape) >= dropout_p) / (1 - dropout_p)
+        weights = weights * Tensor(keep.astype(weights.dtype), dtype=weights.dtype)
     return weights @ v

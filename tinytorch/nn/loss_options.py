@@ -1,12 +1,11 @@
 """torch's loss options: reduction='mean' | 'sum' | 'none', ignore_index, label_smoothing, class weights.
 
 The lessons' losses (functional.py) are the plain mean, fused for speed; when a program passes one
-of torch's options, the loss is composed here from Tensor ops instead (so gradients come for free).
+of torch's options, the loss is composed here from Tensor ops instead (so gradients come for free;
+this module imports only the Tensor, so functional.py can hand over to it without a cycle).
 """
 
 from __future__ import annotations
-
-import sys
 
 import numpy as np
 
@@ -15,12 +14,15 @@ from ..tensor import Tensor
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _F():
-    return sys.modules[__package__ + ".functional"]  # functional imports this module
-
-
 def _t(x):
     return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _check_same_shape(name, pred, target):
+    if pred.shape != target.shape:
+        raise ValueError(
+            f"{name}: prediction shape {pred.shape} and target shape {target.shape} differ; they must match"
+        )
 
 
 def reduce(loss: Tensor, reduction: str) -> Tensor:
@@ -45,14 +47,14 @@ def check_probabilities(p: np.ndarray) -> None:
 
 def mse_loss(pred, target, reduction: str = "mean"):
     pred, target = _t(pred), _t(target)
-    _F()._check_same_shape("mse_loss", pred, target)
+    _check_same_shape("mse_loss", pred, target)
     d = pred - target
     return reduce(d * d, reduction)
 
 
 def l1_loss(pred, target, reduction: str = "mean"):
     pred, target = _t(pred), _t(target)
-    _F()._check_same_shape("l1_loss", pred, target)
+    _check_same_shape("l1_loss", pred, target)
     return reduce((pred - target).abs(), reduction)
 
 
@@ -96,7 +98,7 @@ def cross_entropy(
         raise ValueError(f"cross_entropy expects logits of shape (N, C), got {logits.shape}; flatten extra dims first")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
-    logp = _F().log_softmax(logits, dim=1)
+    logp = logits.log_softmax(1)
     nll = nll_loss(logp, targets, weight, ignore_index, "none")
     if label_smoothing:
         if weight is not None:
@@ -115,7 +117,7 @@ def cross_entropy(
 
 def binary_cross_entropy(prob, target, weight=None, reduction: str = "mean"):
     prob, target = _t(prob), _t(target)
-    _F()._check_same_shape("binary_cross_entropy", prob, target)
+    _check_same_shape("binary_cross_entropy", prob, target)
     check_probabilities(prob.data)
     logp = prob.clamp(1e-45, None).log().clamp(-100, None)
     log1mp = (1 - prob).clamp(1e-45, None).log().clamp(-100, None)
@@ -127,7 +129,7 @@ def binary_cross_entropy(prob, target, weight=None, reduction: str = "mean"):
 
 def binary_cross_entropy_with_logits(logits, target, weight=None, reduction: str = "mean", pos_weight=None):
     logits, target = _t(logits), _t(target)
-    _F()._check_same_shape("binary_cross_entropy_with_logits", logits, target)
+    _check_same_shape("binary_cross_entropy_with_logits", logits, target)
     log_sig = -((-logits).relu() + ((-logits.abs()).exp() + 1).log())  # log sigmoid(x), no overflow
     log_one_minus = log_sig - logits  # log(1 - sigmoid(x))
     pos = target * log_sig if pos_weight is None else target * log_sig * pos_weight
