@@ -347,12 +347,12 @@ def test_save_and_load_round_trip_a_state_dict_and_tensors():
 @pytest.mark.parametrize(
     "make",
     [
-        lambda O, ps: O.Adagrad(ps, lr=0.1),
-        lambda O, ps: O.Adagrad(ps, lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.2),
-        lambda O, ps: O.Adadelta(ps),
-        lambda O, ps: O.Adadelta(ps, lr=0.5, rho=0.8, weight_decay=0.1),
-        lambda O, ps: O.Adam(ps, lr=0.05, amsgrad=True),
-        lambda O, ps: O.AdamW(ps, lr=0.05, amsgrad=True, weight_decay=0.1),
+        lambda optim, ps: optim.Adagrad(ps, lr=0.1),
+        lambda optim, ps: optim.Adagrad(ps, lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.2),
+        lambda optim, ps: optim.Adadelta(ps),
+        lambda optim, ps: optim.Adadelta(ps, lr=0.5, rho=0.8, weight_decay=0.1),
+        lambda optim, ps: optim.Adam(ps, lr=0.05, amsgrad=True),
+        lambda optim, ps: optim.AdamW(ps, lr=0.05, amsgrad=True, weight_decay=0.1),
     ],
 )
 def test_new_optimizers_follow_torch_trajectories(make, torch):
