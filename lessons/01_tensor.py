@@ -34,7 +34,7 @@ import time
 import numpy as np
 
 import tinytorch as tt
-from tinytorch.tensor import _DEFAULT_FLOAT, Tensor, _axis, _operand, _shape_error
+from tinytorch.tensor import _DEFAULT_FLOAT, Tensor, _axis, _dim_check, _operand, _shape_error
 from tinytorch_course.checks import Lesson, implement
 
 lesson = Lesson("01_tensor")

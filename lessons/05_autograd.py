@@ -48,9 +48,19 @@ import numpy as np
 
 import tinytorch as tt
 import tinytorch.nn.functional as F
+import tinytorch.nn.loss_options as loss_options
 from tinytorch import nn
 from tinytorch.nn.functional import _SQRT_2_OVER_PI, Tensor, _check_same_shape, _t
-from tinytorch.tensor import _DEFAULT_FLOAT, _axis, _operand, _shape_error, unbroadcast
+from tinytorch.tensor import (
+    _DEFAULT_FLOAT,
+    _axis,
+    _check_versions,
+    _dim_check,
+    _operand,
+    _release_graph,
+    _shape_error,
+    unbroadcast,
+)
 from tinytorch_course.checks import Lesson, implement, use_my_work, work_dir
 
 lesson = Lesson("05_autograd")
