@@ -1,14 +1,15 @@
 """`make bench` / `python -m benchmarks [name ...]`: run the benchmark scripts in turn.
 
 Names: mlp_epoch (tinytorch vs NumPy vs PyTorch training epoch), conv (im2col vs naive vs PyTorch),
-systems (INT8, pruning, KV-cache, acceleration), site (the browser course; needs `make site`).
+systems (INT8, pruning, KV-cache, acceleration), site (the browser course; needs `make site`),
+kernel_start (open a lesson -> Python ready, cold and warm, localhost and a classroom host).
 """
 
 import importlib
 import sys
 import time
 
-ALL = ("mlp_epoch", "conv", "systems", "site_bench")
+ALL = ("mlp_epoch", "conv", "systems", "site_bench", "kernel_start")
 
 
 def main(argv):

@@ -272,6 +272,9 @@ def test_use_my_work_skips_a_piece_a_later_lesson_revisits(learner_files, monkey
         "    def __add__(self, other):\n        return 'mine'\n"
     )
     monkeypatch.setattr(mine, "_declaring_lessons", lambda: {"tinytorch.tensor:Tensor.__add__": [1, 5]})
+    monkeypatch.setattr(
+        "tinytorch_course.checks.runner._fails_its_checks", lambda key, lesson_id: None
+    )  # it fails them
     assert use_my_work() == [] and "lesson 05 revisits it" in capsys.readouterr().out
     assert Tensor.__dict__["__add__"] is REFERENCE_ADD
     assert use_my_work(before=3) == ["tinytorch.tensor:Tensor.__add__"]
