@@ -9,7 +9,7 @@ import importlib
 import sys
 import time
 
-ALL = ("mlp_epoch", "conv", "systems", "site_bench", "kernel_start")
+ALL = ("mlp_epoch", "conv", "systems", "case_budget", "site_bench", "kernel_start")
 
 
 def main(argv):

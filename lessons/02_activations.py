@@ -222,6 +222,35 @@ for name, fn in activations.items():
 print(f"each output is a new {x.shape} float32 array: {x.data.nbytes / 1e6:.2f} MB")
 
 # %% [markdown]
+# **Each activation and its slope.** Your activations on a grid of inputs, and their slopes (the
+# change of the output between neighbouring grid points: what lesson 05's backward will compute
+# exactly). Where the slope is near 0, a gradient passing through learns almost nothing:
+
+# %%
+import matplotlib  # noqa: F401  (a cell that draws loads matplotlib in the browser; the others never pay for it)
+
+from tinytorch import viz
+
+grid = np.linspace(-5, 5, 401, dtype=np.float32)
+curves = {
+    "relu": tt.Tensor(grid).relu().data,
+    "tanh": tt.Tensor(grid).tanh().data,
+    "sigmoid": tt.Tensor(grid).sigmoid().data,
+    "gelu": F.gelu(tt.Tensor(grid)).data,
+}
+fig, (left, right) = viz.figure(1, 2, size=(9, 3.2))
+for name, values in curves.items():
+    left.plot(grid, values, label=name)
+    right.plot(grid, np.gradient(values, grid), label=name)
+left.set_title("activation(x)")
+right.set_title("slope d activation / dx")
+for ax in (left, right):
+    ax.set_xlabel("x")
+    ax.axhline(0, color="gray", lw=0.5)
+left.legend()
+viz.show(fig)
+
+# %% [markdown]
 # Read the numbers rather than assume them. Each NumPy call is one pass that reads a whole array
 # and writes another, so the number of passes often matters more than the arithmetic: ReLU is two
 # (compare, multiply), the stable sigmoid about eight (abs, negate, exp, two additions, two divisions,

@@ -257,6 +257,33 @@ report = capstone.CapstoneReport(table, candidates, choose(table, budget, baseli
 report
 
 # %% [markdown]
+# **The frontier.** Every candidate as a point: size against accuracy, its latency as the point's
+# size. The shaded band is what the budget rules out; the winner is circled. The candidates nothing
+# beats on both size and accuracy lie on the frontier.
+
+# %%
+import matplotlib  # noqa: F401  (a cell that draws loads matplotlib in the browser; the others never pay for it)
+
+from tinytorch import viz
+
+fig, ax = viz.figure(size=(7.5, 4))
+winner = choose(table, budget, baseline_accuracy)
+for row in table.rows:
+    color = "tab:green" if row["within budget"] else "tab:gray"
+    ax.scatter(row["size"], row["accuracy %"], s=40 + 400 * row["median ms"] / max(table.column("median ms")), c=color)
+    ax.annotate(row["model"], (row["size"], row["accuracy %"]), xytext=(5, 3), textcoords="offset points", fontsize=7)
+    if row["model"] == winner:
+        ax.scatter(row["size"], row["accuracy %"], s=600, facecolors="none", edgecolors="k")
+floor = baseline_accuracy - budget.max_accuracy_drop
+ax.axhspan(min(table.column("accuracy %")) - 1, floor, color="red", alpha=0.08, label="below the accuracy budget")
+ax.set_xscale("log")
+ax.set_xlabel("stored bytes (log scale)")
+ax.set_ylabel("test accuracy (%)")
+ax.set_title("Accuracy, size and latency (marker size) of each candidate")
+ax.legend(loc="lower right", fontsize=8)
+viz.show(fig)
+
+# %% [markdown]
 # **Other budgets, same measurements.** A budget is a product decision, not a property of the model:
 # with the table measured once, each budget is a different choice. No accuracy loss at all; half the
 # baseline's latency; at most 2,000 bytes; or two points of accuracy to spend:
