@@ -214,22 +214,21 @@ print(
 # %%
 def time_matmul(n, repeats=5, batch_seconds=0.002):
     """Seconds per `a @ b`: the best of a few runs, each a batch of calls lasting at least 2 ms
-    (a browser's clock ticks in 0.1 ms steps: one small product would read as 0 or 0.1 ms)."""
+    (a browser's clock ticks in 0.1 ms steps: one small product would read as 0 or 0.1 ms).
+    Each run finds its own batch size, so one slow first call cannot leave later runs too short."""
     a, b = tt.randn(n, n, seed=1), tt.randn(n, n, seed=2)
-    calls = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(calls):
-            a @ b
-        if time.perf_counter() - start >= batch_seconds:
-            break
-        calls *= 2
     best = float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            a @ b
-        best = min(best, (time.perf_counter() - start) / calls)
+        calls = 1
+        while True:
+            start = time.perf_counter()
+            for _ in range(calls):
+                a @ b
+            elapsed = time.perf_counter() - start
+            if elapsed >= batch_seconds:
+                break
+            calls *= 2
+        best = min(best, elapsed / calls)
     return best
 
 

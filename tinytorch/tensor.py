@@ -167,7 +167,7 @@ def _rebuild(cls, data, requires_grad):
 def _check_versions(order) -> None:
     """Refuse a backward whose saved inputs were changed in place after the forward (torch's check)."""
     for node in order:
-        for parent, seen in zip(node._parents, node._saved):
+        for parent, seen in zip(node._parents, node._saved, strict=True):
             if parent._version != seen:
                 raise RuntimeError(
                     f"one of the variables needed for gradient computation has been modified by an inplace "
