@@ -30,6 +30,7 @@ import http_policy  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = Path(__file__).with_name("classroom.nginx.conf")
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
+MIME_TYPES_FILE = "/etc/nginx/mime.types"
 BROTLI_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
 WIFI_MBIT = 100  # what a busy room's Wi-Fi 5 access point really delivers, shared by all (not the label)
 # cold start of lesson 01 (all files the browser fetches until the kernel is idle), measured by
@@ -53,7 +54,13 @@ def normalize_prefix(prefix: str) -> str:
 
 def render_config(site: Path, run: Path, listen: str, prefix: str = "/", access_log: str = "off") -> str:
     prefix = normalize_prefix(prefix)
-    types = "\n".join(f"        {mime} {ext.lstrip('.')};" for ext, mime in http_policy.MIME_TYPES.items())
+    # only what /etc/nginx/mime.types lacks (.mjs, .whl, .ipynb): nginx warns about a duplicate
+    listed = set(Path(MIME_TYPES_FILE).read_text().split()) if Path(MIME_TYPES_FILE).exists() else set()
+    types = "\n".join(
+        f"        {mime} {ext.lstrip('.')};"
+        for ext, mime in http_policy.MIME_TYPES.items()
+        if f"{ext.lstrip('.')};" not in listed and ext.lstrip(".") not in listed
+    )
     values = {
         "LOAD_BROTLI": f"load_module {BROTLI_MODULE};" if BROTLI_MODULE.exists() else "# no brotli_static module",
         "BROTLI_STATIC": "brotli_static on;" if BROTLI_MODULE.exists() else "",

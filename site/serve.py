@@ -166,11 +166,29 @@ def is_loopback(address: str) -> bool:
         return address == "localhost"
 
 
-def make_server(root: Path, port: int, bind: str = "127.0.0.1", prefix: str = "/", csp: bool = True, log=None):
+def bind_warning(bind: str) -> str | None:
+    if is_loopback(bind):
+        return None
+    return (
+        f"WARNING: listening on {bind}: other machines can reach this server. It is meant for one learner; "
+        "for a classroom use `make classroom` (nginx). Over plain http:// from another machine the browser "
+        "gives no service worker (see README, 'For instructors')."
+    )
+
+
+def make_server(
+    root: Path, port: int, bind="127.0.0.1", prefix="/", csp=True, log=None, idle_seconds: float = IDLE_SECONDS
+):
     handler = type(
         "BoundSiteHandler",
         (SiteHandler,),
-        {"root": root.resolve(), "prefix": normalize_prefix(prefix), "csp": csp, "log_file": log},
+        {
+            "root": root.resolve(),
+            "prefix": normalize_prefix(prefix),
+            "csp": csp,
+            "log_file": log,
+            "timeout": idle_seconds,
+        },
     )
     return SiteServer((bind, port), handler)
 
@@ -183,21 +201,17 @@ def main(argv=None):
     ap.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     ap.add_argument("--prefix", default="/", help="serve the site under this URL path, e.g. /course/")
     ap.add_argument("--no-csp", action="store_true", help="do not send the Content-Security-Policy header")
+    ap.add_argument("--idle-seconds", type=float, default=IDLE_SECONDS, help="close idle connections after this")
     ap.add_argument("--log", help="append every request to this file (default: no request log)")
     args = ap.parse_args(argv)
     root = Path(args.dir)
     if not (root / "index.html").is_file():
         raise SystemExit(f"{root}/index.html not found: build the site first (`make site`)")
-    if not is_loopback(args.bind):
-        print(
-            f"WARNING: listening on {args.bind}: other machines can reach this server. It is meant for one "
-            "learner; for a classroom use `make classroom` (nginx). Over plain http:// from another machine "
-            "the browser gives no service worker (see README, 'For instructors').",
-            file=sys.stderr,
-            flush=True,
-        )
+    warning = bind_warning(args.bind)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     log = open(args.log, "a", buffering=1) if args.log else None
-    server = make_server(root, args.port, args.bind, args.prefix, not args.no_csp, log)
+    server = make_server(root, args.port, args.bind, args.prefix, not args.no_csp, log, args.idle_seconds)
     prefix = normalize_prefix(args.prefix)
     print(
         f"Serving {root} at http://{args.bind}:{args.port}{prefix} (CSP {'off' if args.no_csp else 'on'}; "
