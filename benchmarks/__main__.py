@@ -1,18 +1,20 @@
 """`make bench` / `python -m benchmarks [name ...]`: run the benchmark scripts in turn.
 
 Names: mlp_epoch (tinytorch vs NumPy vs PyTorch training epoch), conv (im2col vs naive vs PyTorch),
-systems (INT8, pruning, KV-cache, acceleration), site (the browser course; needs `make site`).
+systems (INT8, pruning, KV-cache, acceleration), site (the browser course; needs `make site`),
+classroom (30 and 100 simulated learners on loopback: classroom nginx and serve.py vs plain nginx).
 """
 
 import importlib
 import sys
 import time
 
-ALL = ("mlp_epoch", "conv", "systems", "site_bench")
+ALL = ("mlp_epoch", "conv", "systems", "site_bench", "classroom_load")
+ALIASES = {"site": "site_bench", "classroom": "classroom_load"}
 
 
 def main(argv):
-    names = [("site_bench" if n == "site" else n) for n in argv] or list(ALL)
+    names = [ALIASES.get(n, n) for n in argv] or list(ALL)
     for name in names:
         if name not in ALL:
             sys.exit(f"unknown benchmark {name!r}; choose from {', '.join(ALL)}")
