@@ -309,7 +309,7 @@ class Tensor:
                 node._accumulate(g)
                 if node._backward is None:
                     continue
-            for parent, pg in zip(node._parents, node._backward(g)):
+            for parent, pg in zip(node._parents, node._backward(g), strict=False):
                 if pg is None or not parent.requires_grad:
                     continue
                 if pg.shape != parent.data.shape:
