@@ -32,7 +32,7 @@
 import numpy as np
 
 import tinytorch as tt
-from tinytorch.tensor import _DEFAULT_FLOAT, Tensor, _axis, _operand, _shape_error
+from tinytorch.tensor import _DEFAULT_FLOAT, Tensor, _axis, _dim_check, _operand, _shape_error
 from tinytorch_course.checks import Lesson, implement
 from tinytorch_course.timing import best_time
 
@@ -213,7 +213,8 @@ print(
 # %%
 def time_matmul(n, repeats=5, batch_seconds=0.002):
     """Seconds per `a @ b`: the best of a few runs, each a batch of calls lasting at least 2 ms
-    (a browser's clock ticks in 0.1 ms steps: one small product would read as 0 or 0.1 ms)."""
+    (a browser's clock ticks in 0.1 ms steps: one small product would read as 0 or 0.1 ms).
+    Each run finds its own batch size, so one slow first call cannot leave later runs too short."""
     a, b = tt.randn(n, n, seed=1), tt.randn(n, n, seed=2)
     return best_time(lambda: a @ b, repeats, min_seconds=batch_seconds)
 

@@ -19,7 +19,7 @@
 # | `Tensor.relu` | max(x, 0) | MLPs, CNNs |
 # | `Tensor.sigmoid` | 1 / (1 + e^(-x)), without overflow | binary classifiers, gates |
 # | `Tensor.tanh` | (e^x - e^(-x)) / (e^x + e^(-x)) | older MLPs, RNNs |
-# | `gelu` | 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) | transformers (GPT-2) |
+# | `gelu_tanh` | 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) | transformers (GPT-2) |
 # | `softmax` | e^(x_i) / sum_j e^(x_j) along an axis | attention, class probabilities |
 # | `log_softmax` | x_i - log sum_j e^(x_j), without overflow | cross-entropy (lesson 04) |
 #
@@ -37,7 +37,7 @@ import numpy as np
 
 import tinytorch as tt
 import tinytorch.nn.functional as F
-from tinytorch.nn.functional import _SQRT_2_OVER_PI, Tensor, _t
+from tinytorch.nn.functional import _SQRT_2_OVER_PI, Tensor, _dim_check, _t
 from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("02_activations")
@@ -101,21 +101,23 @@ lesson.check("Tensor.sigmoid")
 # ReLU has a kink at 0 and is exactly 0 for every negative input. GELU, `x * P(Z <= x)` for a standard
 # normal Z, is a smooth version: close to `x` for large x, close to 0 for very negative x, slightly
 # negative around -0.75. Transformers (BERT, GPT-2) use it. GPT-2 computes it with the **tanh
-# approximation**, which is what tinytorch (and PyTorch's `GELU(approximate='tanh')`) use:
+# approximation**, which you write here as `gelu_tanh` (PyTorch's `GELU(approximate='tanh')`; the
+# course's transformer uses it). Plain `F.gelu(x)` / `nn.GELU()` are exact, `x * P(Z <= x)` through
+# the error function, as in PyTorch; `F.gelu(x, approximate='tanh')` calls your `gelu_tanh`.
 #
 # ```
-# gelu(x) = 0.5 * x * (1 + tanh( sqrt(2/pi) * (x + 0.044715 * x^3) ))
+# gelu_tanh(x) = 0.5 * x * (1 + tanh( sqrt(2/pi) * (x + 0.044715 * x^3) ))
 # ```
 #
-# The constant `sqrt(2/pi)` is given as `_SQRT_2_OVER_PI`. `gelu` is a function of
+# The constant `sqrt(2/pi)` is given as `_SQRT_2_OVER_PI`. `gelu_tanh` is a function of
 # `tinytorch.nn.functional`, so `x` may arrive as a list or an array: the given helper `_t(x)` turns
 # it into a Tensor (and leaves a Tensor as it is). Work on its `.data`.
 
 # %%
-# solution: gelu
+# solution: gelu_tanh
 
 # %%
-lesson.check("gelu")
+lesson.check("gelu_tanh")
 
 # %% [markdown]
 # ## 5. Softmax: scores into probabilities
@@ -210,7 +212,7 @@ activations = {
     "relu": x.relu,
     "tanh": x.tanh,
     "sigmoid": x.sigmoid,
-    "gelu": lambda: F.gelu(x),
+    "gelu": lambda: F.gelu_tanh(x),
     "softmax": lambda: F.softmax(x),
 }
 base = best_time(activations["relu"], repeats=5)

@@ -34,6 +34,7 @@ import numpy as np
 
 import tinytorch as tt
 import tinytorch.nn.functional as F
+import tinytorch.nn.loss_options as loss_options
 from tinytorch import nn
 from tinytorch.nn.functional import Tensor, _check_same_shape, _t
 from tinytorch_course.checks import Lesson, implement, use_my_work

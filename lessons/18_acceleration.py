@@ -159,7 +159,7 @@ lesson.check("cross_entropy_unfused")
 # The same for GELU (tanh approximation, lesson 02): `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`.
 # Composed of Tensor operations it is nine nodes (two multiplications for the cube, then scale, add,
 # scale, tanh, add, and two final products), and autograd chains nine backward steps. Fused,
-# `F.gelu` is one node whose backward multiplies the upstream gradient by the hand-derived derivative
+# `F.gelu_tanh` is one node whose backward multiplies the upstream gradient by the hand-derived derivative
 #
 # ```
 # d gelu / dx = 0.5 (1 + t)  +  0.5 x (1 - t^2) · sqrt(2/pi) (1 + 3 · 0.044715 x^2),    t = tanh(inner)

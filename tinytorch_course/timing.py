@@ -16,10 +16,6 @@ def best_time(fn, repeats: int = 3, *, setup=None, min_seconds: float = 0.0) -> 
     """
     if setup is not None and min_seconds:
         raise ValueError("best_time: setup runs before each single call, so it cannot be combined with min_seconds")
-    calls = 1
-    if min_seconds:
-        while _run(fn, calls) < min_seconds:  # double the batch until it lasts long enough
-            calls *= 2
     best = float("inf")
     for _ in range(repeats):
         if setup is not None:
@@ -27,8 +23,12 @@ def best_time(fn, repeats: int = 3, *, setup=None, min_seconds: float = 0.0) -> 
             start = time.perf_counter()
             fn(state)
             best = min(best, time.perf_counter() - start)
-        else:
-            best = min(best, _run(fn, calls) / calls)
+            continue
+        calls, elapsed = 1, _run(fn, 1)
+        while elapsed < min_seconds:  # each run finds its own batch: one slow first call cannot shorten later runs
+            calls *= 2
+            elapsed = _run(fn, calls)
+        best = min(best, elapsed / calls)
     return best
 
 

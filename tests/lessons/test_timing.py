@@ -44,8 +44,19 @@ def test_min_seconds_times_batches_and_returns_seconds_per_call(clock):
 
     per_call = best_time(fn, repeats=2, min_seconds=0.002)
     assert per_call == pytest.approx(0.0003)
-    # batches of 1, 2, 4, 8 calibrate (8 * 0.3 ms >= 2 ms), then two timed batches of 8
-    assert len(calls) == 1 + 2 + 4 + 8 + 2 * 8
+    # each run doubles its batch, 1, 2, 4, 8 calls, until it lasts 2 ms (8 * 0.3 ms) and counts that one
+    assert len(calls) == 2 * (1 + 2 + 4 + 8)
+
+
+def test_min_seconds_batches_per_run_so_a_slow_first_call_cannot_leave_a_zero(clock):
+    durations = iter([0.005] + [0.0] * 10_000)  # a slow first call, then calls shorter than the clock's tick
+
+    def fn():
+        clock.now += next(durations)
+        if clock.now >= 0.005:
+            clock.now += 0.0001  # every later call takes one tick
+
+    assert best_time(fn, repeats=3, min_seconds=0.002) > 0
 
 
 def test_setup_is_not_timed_and_feeds_fn(clock):

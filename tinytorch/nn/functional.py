@@ -10,7 +10,8 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor, default_rng
+from ..tensor import Tensor, _dim_check, default_rng
+from . import loss_options
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
@@ -32,7 +33,18 @@ def tanh(x: Tensor) -> Tensor:
     return _t(x).tanh()
 
 
-def gelu(x: Tensor) -> Tensor:
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """GELU as torch: exact x * Phi(x) by default, the tanh approximation with approximate='tanh'."""
+    if approximate == "tanh":
+        return gelu_tanh(x)
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    from .gelu_exact import gelu_erf
+
+    return gelu_erf(_t(x))
+
+
+def gelu_tanh(x: Tensor) -> Tensor:
     """GELU, tanh approximation (as in GPT-2 and torch's approximate='tanh'), fused into one op."""
     x = _t(x)
     a = x.data
@@ -51,6 +63,7 @@ def softmax(x: Tensor, axis: int = -1, *, dim=None) -> Tensor:
     """exp(x) / sum(exp(x)) along `axis`, computed after subtracting the max (no overflow)."""
     x = _t(x)
     axis = axis if dim is None else dim
+    _dim_check(x.shape, axis, "softmax")
     z = x.data - x.data.max(axis=axis, keepdims=True)
     e = np.exp(z)
     s = e / e.sum(axis=axis, keepdims=True)
@@ -65,6 +78,7 @@ def log_softmax(x: Tensor, axis: int = -1, *, dim=None) -> Tensor:
     """x - logsumexp(x) along `axis`: finite even for logits of magnitude 1e4."""
     x = _t(x)
     axis = axis if dim is None else dim
+    _dim_check(x.shape, axis, "log_softmax")
     z = x.data - x.data.max(axis=axis, keepdims=True)
     out = z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
 
@@ -83,18 +97,23 @@ def _check_same_shape(name, pred, target):
         )
 
 
-def mse_loss(pred: Tensor, target) -> Tensor:
+def mse_loss(pred: Tensor, target, **options) -> Tensor:
+    if options:  # reduction='sum' / 'none' (torch's keyword)
+        return loss_options.mse_loss(pred, target, **options)
     pred, target = _t(pred), _t(target)
     _check_same_shape("mse_loss", pred, target)
     d = pred - target  # like PyTorch, a target that requires grad gets one too
     return (d * d).mean()
 
 
-def cross_entropy(logits: Tensor, targets) -> Tensor:
+def cross_entropy(logits: Tensor, targets, **options) -> Tensor:
     """Mean negative log-likelihood of integer `targets` (N,) under `logits` (N, C).
 
     Fused log-softmax + NLL: the gradient is simply (softmax - onehot) / N, the most stable form.
+    torch's options (reduction=, ignore_index=, label_smoothing=, weight=) go to loss_options.
     """
+    if options:
+        return loss_options.cross_entropy(logits, targets, **options)
     logits = _t(logits)
     y = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
     if logits.ndim != 2:
@@ -123,17 +142,18 @@ def cross_entropy(logits: Tensor, targets) -> Tensor:
     return Tensor._op(np.asarray(loss, dtype=logits.dtype), (logits,), backward, "cross_entropy")
 
 
-def nll_loss(log_probs: Tensor, targets) -> Tensor:
-    log_probs = _t(log_probs)
-    y = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
-    return -log_probs[np.arange(len(y)), y].mean()
+def nll_loss(log_probs: Tensor, targets, **options) -> Tensor:
+    return loss_options.nll_loss(log_probs, targets, **options)
 
 
-def binary_cross_entropy(prob: Tensor, target) -> Tensor:
+def binary_cross_entropy(prob: Tensor, target, **options) -> Tensor:
     """BCE on probabilities; log clamped at -100 like PyTorch, so p = 0 or 1 gives a finite loss."""
+    if options:
+        return loss_options.binary_cross_entropy(prob, target, **options)
     prob, target = _t(prob), _t(target)
     _check_same_shape("binary_cross_entropy", prob, target)
     p, t = prob.data, target.data
+    loss_options.check_probabilities(p)
     eps = 1e-12
     with np.errstate(divide="ignore"):  # log(0) = -inf is expected here and clamped just below
         logp = np.maximum(np.log(np.maximum(p, 0)), -100)
@@ -146,8 +166,10 @@ def binary_cross_entropy(prob: Tensor, target) -> Tensor:
     return Tensor._op(np.asarray(loss, dtype=p.dtype), (prob,), backward, "bce")
 
 
-def binary_cross_entropy_with_logits(logits: Tensor, target) -> Tensor:
+def binary_cross_entropy_with_logits(logits: Tensor, target, **options) -> Tensor:
     """BCE on logits: max(x,0) - x*t + log(1 + exp(-|x|)), stable for any magnitude."""
+    if options:
+        return loss_options.binary_cross_entropy_with_logits(logits, target, **options)
     logits, target = _t(logits), _t(target)
     _check_same_shape("binary_cross_entropy_with_logits", logits, target)
     x, t = logits.data, target.data
@@ -162,11 +184,16 @@ def binary_cross_entropy_with_logits(logits: Tensor, target) -> Tensor:
 
 
 # ---- attention (module 12) ---------------------------------------------------------------------
-def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask=None) -> Tensor:
+def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask=None, **options) -> Tensor:
     """softmax(q k^T / sqrt(d) , masked) v for q (..., Lq, d), k (..., Lk, d), v (..., Lk, dv).
 
     `mask`: boolean, broadcastable to (..., Lq, Lk), True = may attend (PyTorch's convention).
+    torch's attn_mask=, is_causal=, dropout_p=, scale= are handled in attention_options.
     """
+    if options:
+        from .attention_options import sdpa
+
+        return sdpa(q, k, v, mask, **options)
     q, k, v = _t(q), _t(k), _t(v)
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(f"attention: query dim {q.shape[-1]} != key dim {k.shape[-1]} (q {q.shape}, k {k.shape})")
@@ -462,3 +489,46 @@ def layer_norm(
         return tuple(grads)
 
     return Tensor._op(data.astype(a.dtype, copy=False), tuple(parents), backward, "layer_norm")
+
+
+# ---- more of torch.nn.functional ---------------------------------------------------------------
+l1_loss = loss_options.l1_loss
+
+
+def silu(x: Tensor) -> Tensor:
+    x = _t(x)
+    return x * x.sigmoid()
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    x = _t(x)
+    slope = np.where(x.data > 0, 1.0, negative_slope).astype(x.dtype)
+    return Tensor._op(x.data * slope, (x,), lambda g: (g * slope,), "leaky_relu")
+
+
+def one_hot(tensor, num_classes: int = -1) -> Tensor:
+    """Integer classes (...) -> (..., num_classes) of 0/1 (int64, as torch)."""
+    y = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: needs an integer tensor of class indices, got dtype {y.dtype}")
+    n = int(y.max()) + 1 if num_classes < 0 else num_classes
+    if y.size and (y.min() < 0 or y.max() >= n):
+        raise RuntimeError(f"one_hot: class values must be in [0, {n}), got [{y.min()}, {y.max()}]")
+    return Tensor((y[..., None] == np.arange(n)).astype(np.int64))
+
+
+def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Tensor:
+    """torch's padding order: (left, right) for the last axis, then (top, bottom) for the one before, ..."""
+    x = _t(x)
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad: needs pairs (before, after) for at most {x.ndim} axes, got {pad}")
+    if mode != "constant":
+        raise NotImplementedError(f"pad: only mode='constant' is supported, got {mode!r}")
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    if any(a < 0 or b < 0 for a, b in widths):
+        raise NotImplementedError(f"pad: negative padding (cropping) is not supported, got {pad}")
+    data = np.pad(x.data, widths, constant_values=value)
+    inner = tuple(slice(a, a + n) for (a, _), n in zip(widths, x.shape, strict=True))
+    return Tensor._op(data, (x,), lambda g: (g[inner],), "pad")
