@@ -875,11 +875,14 @@ def minimum(a, b) -> Tensor:
     return Tensor._op(np.where(pick, a.data, b.data), (a, b), lambda g: (g * pick, g * ~pick), "minimum")
 
 
-def _axis(axis, dim):
+def _axis(axis, dim, default=None):
+    """The one axis rule: NumPy's `axis=` or torch's `dim=` (never both), else `default`."""
     if dim is not None:
         if axis is not None:
-            raise TypeError("pass either axis= or dim=, not both")
+            raise TypeError(f"pass either axis= or dim=, not both (got axis={axis}, dim={dim})")
         axis = dim
+    if axis is None:
+        axis = default
     if isinstance(axis, list):
         axis = tuple(axis)
     return axis
@@ -953,8 +956,8 @@ def _as_tensors(tensors, op):
     return tensors
 
 
-def concat(tensors, axis=0, *, dim=None) -> Tensor:
-    axis = axis if dim is None else dim  # `dim=` (torch's name) overrides the default axis
+def concat(tensors, axis=None, *, dim=None) -> Tensor:
+    axis = _axis(axis, dim, default=0)
     tensors = _as_tensors(tensors, "concat")
     try:
         data = np.concatenate([t.data for t in tensors], axis=axis)
@@ -969,8 +972,8 @@ def concat(tensors, axis=0, *, dim=None) -> Tensor:
 cat = concat
 
 
-def stack(tensors, axis=0, *, dim=None) -> Tensor:
-    axis = axis if dim is None else dim  # `dim=` (torch's name) overrides the default axis
+def stack(tensors, axis=None, *, dim=None) -> Tensor:
+    axis = _axis(axis, dim, default=0)
     tensors = _as_tensors(tensors, "stack")
     try:
         data = np.stack([t.data for t in tensors], axis=axis)

@@ -172,6 +172,13 @@ def log_softmax_cases():
         "z = x - max, then z - log(sum(exp(z))) (the log-sum-exp trick)",
     )
     yield op_case("PyTorch's keyword dim=-1 works like axis=-1", (_t(x),), np_log_softmax(x), kwargs={"dim": -1})
+    x3 = np.arange(12, dtype=np.float32).reshape(2, 2, 3) / 4
+    yield op_case(
+        "(2, 2, 3) without an axis: along the last axis",
+        (_t(x3),),
+        np_log_softmax(x3),
+        hint="with neither axis nor dim given the axis is -1: the given _axis(axis, dim, default=-1) says so",
+    )
 
 
 PIECES = [
