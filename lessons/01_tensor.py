@@ -68,10 +68,10 @@ lesson.check("_to_array")
 # new `Tensor` with the given helper
 #
 # ```python
-# Tensor._op(data, parents, backward, name)
+# Tensor._op(data, parents, backward, opname)
 # ```
 #
-# `data` is the result array, `parents` the tuple of input tensors, `name` a label such as `"add"`.
+# `data` is the result array, `parents` the tuple of input tensors, `opname` a label such as `"add"`.
 # `backward` is a function that will turn the gradient of the output into gradients of the inputs.
 # That is lesson 05's job: **in this lesson you may pass `None`** and come back to it then.
 #

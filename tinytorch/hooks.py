@@ -3,7 +3,7 @@
 Instead of replacing `Tensor._op` or a module's `forward` for a while (which breaks as soon as two
 tools do it at once), the framework calls the hooks registered here:
 
-* `register_op_hook(hook)`: `hook(name, data, parents, backward)` runs every time an op creates its
+* `register_op_hook(hook)`: `hook(opname, data, parents, backward)` runs every time an op creates its
   output through `Tensor._op` (`data` is the output array, `parents` the input tensors, `backward`
   the op's backward closure or None). It may return a replacement closure (to time the backward
   pass, say) or None to keep the one it was given.
@@ -64,14 +64,14 @@ def add_hook(registry: dict, hook, *, prepend: bool = False, also: tuple = ()) -
 
 
 def register_op_hook(hook) -> RemovableHandle:
-    """Call `hook(name, data, parents, backward)` for every op created; it may return a new backward."""
+    """Call `hook(opname, data, parents, backward)` for every op created; it may return a new backward."""
     return add_hook(OP_HOOKS, hook)
 
 
-def run_op_hooks(name, data, parents, backward):
+def run_op_hooks(opname, data, parents, backward):
     """The engine's side of `register_op_hook`: each hook may replace the backward closure."""
     for hook in tuple(OP_HOOKS.values()):  # a hook may remove itself while running
-        replaced = hook(name, data, parents, backward)
+        replaced = hook(opname, data, parents, backward)
         if replaced is not None and backward is not None:
             backward = replaced
     return backward

@@ -234,16 +234,17 @@ class Tensor(InPlaceMixin, TorchMethodsMixin):
         self._retain = False
 
     @staticmethod
-    def _op(data, parents, backward, op):
+    def _op(data, parents, backward, opname):
         """Wrap an op's output array; record the graph edge only if some parent needs a gradient.
 
+        `opname` labels the op (kept as `_opname`; profilers and error messages show it).
         `backward(g)` receives the output's gradient (an ndarray of the output's shape) and returns
         one ndarray (or None) per parent; shapes may be the broadcast shape: the engine reduces them.
         """
         if not isinstance(data, np.ndarray):
             data = np.asarray(data)  # NumPy gives scalars for 0-d results; .data is always an ndarray
         if OP_HOOKS:  # tinytorch.hooks.register_op_hook: profilers watch here, nothing is patched
-            backward = run_op_hooks(op, data, parents, backward)
+            backward = run_op_hooks(opname, data, parents, backward)
         if (
             parents
             and data.dtype.kind == "f"
@@ -256,7 +257,7 @@ class Tensor(InPlaceMixin, TorchMethodsMixin):
         out = Tensor.__new__(Tensor)
         out._data = data
         out.grad = None
-        out._opname = op
+        out._opname = opname
         out._retain = False
         out._version = 0
         if _grad_enabled and any(p.requires_grad for p in parents):

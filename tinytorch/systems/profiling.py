@@ -14,7 +14,7 @@ element; elementwise work (activations, softmax, scaling, masking, normalisation
 because matrix products dominate and every elementwise op would need its own convention.
 
 How the timing works without touching the core: every op creates its output through
-`Tensor._op(data, parents, backward, name)`, which calls the op hooks of `tinytorch.hooks`. A profiler
+`Tensor._op(data, parents, backward, opname)`, which calls the op hooks of `tinytorch.hooks`. A profiler
 registers one (and removes it on exit), so it sees each op's name, output and backward closure, and
 hands back a wrapper of the closure that times that op's backward exactly. The forward work of an op
 happens just *before* its `_op` call, so an op's forward time is the time since the previous op
