@@ -776,8 +776,7 @@ class Tensor(InPlaceMixin, TorchMethodsMixin):
         return self.transpose(0, 1)
 
     def permute(self, *dims):
-        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-            dims = tuple(dims[0])
+        dims = _shape_args(dims)
         if sorted(d % self.data.ndim for d in dims) != list(range(self.data.ndim)):
             raise ValueError(
                 f"permute: dims {dims} are not a permutation of the {self.data.ndim} axes of shape {self.shape}"
@@ -792,8 +791,7 @@ class Tensor(InPlaceMixin, TorchMethodsMixin):
         return self.reshape(np.squeeze(self.data, axis).shape)
 
     def expand(self, *shape):
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
+        shape = _shape_args(shape)
         try:
             data = np.broadcast_to(self.data, shape)
         except ValueError:
@@ -893,6 +891,8 @@ def _axis(axis, dim, default=None):
 # functions that build tensors
 # --------------------------------------------------------------------------------------------------
 def _shape_args(shape):
+    """`f(2, 3)` and `f((2, 3))` both mean the shape (2, 3), as in torch (reshape, the lesson 01 piece,
+    spells the same rule out for the learner)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])
     return tuple(shape)

@@ -276,3 +276,15 @@ def test_setitem_outside_a_graph_and_refused_inside():
     w = tt.Tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="in-place"):
         w[0] = 3.0
+
+
+def test_shape_arguments_as_varargs_or_one_tuple():
+    """One parser (`_shape_args`) for every shape-taking function: f(2, 3) == f((2, 3)) == f([2, 3])."""
+    x = tt.randn(2, 1, 3, seed=0)
+    for spelled in ((2, 0, 1), ((2, 0, 1),), ([2, 0, 1],)):
+        assert x.permute(*spelled).shape == (3, 2, 1)
+    for spelled in ((2, 4, 3), ((2, 4, 3),), ([2, 4, 3],)):
+        assert x.expand(*spelled).shape == (2, 4, 3)
+    for spelled in ((2, 3), ((2, 3),), ([2, 3],)):
+        assert tt.zeros(*spelled).shape == tt.ones(*spelled).shape == tt.randn(*spelled).shape == (2, 3)
+        assert x.reshape(*spelled).shape == (2, 3)
