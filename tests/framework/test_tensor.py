@@ -288,3 +288,22 @@ def test_shape_arguments_as_varargs_or_one_tuple():
     for spelled in ((2, 3), ((2, 3),), ([2, 3],)):
         assert tt.zeros(*spelled).shape == tt.ones(*spelled).shape == tt.randn(*spelled).shape == (2, 3)
         assert x.reshape(*spelled).shape == (2, 3)
+
+
+def test_tensor_is_the_function_and_the_module_stays_importable():
+    """docs/ARCHITECTURE.md: `tt.tensor` is torch's function; the module stays `tinytorch.tensor`
+    for every `from tinytorch.tensor import ...` and `import_module` (the learner's saved work uses it)."""
+    import importlib
+    import sys
+    import types
+
+    from tinytorch.tensor import Tensor as Imported
+
+    module = importlib.import_module("tinytorch.tensor")
+    assert isinstance(module, types.ModuleType) and module is sys.modules["tinytorch.tensor"]
+    assert module.Tensor is Imported is tt.Tensor and module.tensor is tt.tensor
+    assert callable(tt.tensor) and not isinstance(tt.tensor, types.ModuleType)
+    data = np.array([1.0, 2.0], np.float32)
+    made = tt.tensor(data)
+    data[0] = 5.0
+    assert made.data.tolist() == [1.0, 2.0]  # torch.tensor copies
