@@ -130,7 +130,7 @@ lesson.check("cross_entropy")
 # silence NumPy's divide-by-zero warning for `log(0)` with `np.errstate(divide="ignore")`). Shapes
 # must match exactly, as for MSE. And the inputs must be probabilities: a raw logit such as 1.5 or
 # -0.2 would give a negative "loss" that trains nothing, so, as PyTorch does, raise a `RuntimeError`
-# for anything outside [0, 1] (the given `loss_options.check_probabilities(p)` does it).
+# for anything outside [0, 1] (the given `loss_options.check_probabilities` does it, on the array).
 
 # %%
 # solution: binary_cross_entropy
