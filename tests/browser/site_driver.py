@@ -28,7 +28,7 @@ DRIVER = Path(__file__).with_name("driver.mjs")
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/lib/chromium/chromium"))
 KERNEL_TIMEOUT_MS = int(os.environ.get("TINYTORCH_KERNEL_TIMEOUT_MS", 180_000))
 LOCAL = re.compile(r"^(https?|wss?)://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?/")
-NON_NETWORK = re.compile(r"^(data|blob|about|chrome|chrome-extension|devtools|chrome-error):")
+NON_NETWORK = re.compile(r"^(data|blob|file|about|chrome|chrome-extension|devtools|chrome-error):")
 
 
 def missing_prerequisites() -> list[str]:
