@@ -16,6 +16,8 @@ import numbers
 
 import numpy as np
 
+from . import backend
+
 _DEFAULT_FLOAT = np.float32
 _grad_enabled = True
 _rng = np.random.default_rng(0)
@@ -309,7 +311,7 @@ class Tensor:
                 node._accumulate(g)
                 if node._backward is None:
                     continue
-            for parent, pg in zip(node._parents, node._backward(g)):
+            for parent, pg in zip(node._parents, node._backward(g), strict=False):
                 if pg is None or not parent.requires_grad:
                     continue
                 if pg.shape != parent.data.shape:
@@ -463,7 +465,7 @@ class Tensor:
                 f"must equal the right operand's {'second-to-last' if b.ndim > 1 else 'only'} dimension ({kb}){hint}"
             )
         try:
-            data = a @ b
+            data = backend.matmul(a, b)
         except ValueError:
             raise ValueError(
                 f"matmul: batch dimensions of {a.shape} and {b.shape} cannot be broadcast together"
@@ -476,7 +478,7 @@ class Tensor:
                 return (g[..., None, :] @ np.swapaxes(b, -1, -2))[..., 0, :], a[:, None] * g[..., None, :]
             if b.ndim == 1:
                 return g[..., None] * b, (np.swapaxes(a, -1, -2) @ g[..., None])[..., 0]
-            return g @ np.swapaxes(b, -1, -2), np.swapaxes(a, -1, -2) @ g
+            return backend.matmul(g, np.swapaxes(b, -1, -2)), backend.matmul(np.swapaxes(a, -1, -2), g)
 
         return Tensor._op(data, (self, other), backward, "matmul")
 
