@@ -98,7 +98,10 @@ def _load_scipy_package_in_pyodide() -> None:
             "this browser cannot wait for the SciPy download inside a computation; "
             "run `await pyodide_js.loadPackage('scipy')` in a cell first, then tt.backend.use('blas')"
         )
-    run_sync(pyodide_js.loadPackage("scipy"))
+    try:
+        run_sync(pyodide_js.loadPackage("scipy"))
+    except Exception as err:  # a JsException: the wheel could not be fetched (e.g. missing from the site)
+        raise BackendUnavailableError(f"loading the SciPy wheel failed: {err}") from err
     importlib.invalidate_caches()
 
 
@@ -125,18 +128,18 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.ndim < 2 or b.ndim < 2 or a.dtype != b.dtype or a.dtype not in (np.float32, np.float64):
         return a @ b
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
-    if m * k * n < MIN_WORK:
+    if m * k * n < MIN_WORK or k != b.shape[-2]:
         return a @ b
+    if b.ndim == 2 and a.ndim > 2 and a.flags.c_contiguous:
+        # (..., m, k) -> (batch*m, k) is a view, and one big product beats a loop of small ones
+        # (NumPy's own batched @ too: measured 1.5x on a GPT's (32, 64, 256) @ (256, 64))
+        return matmul(a.reshape(-1, k), b).reshape(*a.shape[:-1], n)
     if _choice is None:
         _decide()
-    if _choice != "blas" or k != b.shape[-2]:
+    if _choice != "blas":
         return a @ b
     if b.ndim == 2:
-        if a.ndim == 2:
-            return _gemm2d(a, b)
-        if a.flags.c_contiguous:  # (..., m, k) -> (batch*m, k) is a view
-            return _gemm2d(a.reshape(-1, k), b).reshape(*a.shape[:-1], n)
-        return a @ b
+        return _gemm2d(a, b) if a.ndim == 2 else a @ b
     if a.shape[:-2] != b.shape[:-2]:
         return a @ b
     out = np.empty((*a.shape[:-1], n), dtype=a.dtype)

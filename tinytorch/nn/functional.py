@@ -34,16 +34,36 @@ def tanh(x: Tensor) -> Tensor:
 
 
 def gelu(x: Tensor) -> Tensor:
-    """GELU, tanh approximation (as in GPT-2 and torch's approximate='tanh'), fused into one op."""
+    """GELU, tanh approximation (as in GPT-2 and torch's approximate='tanh'), fused into one op.
+
+    0.5 x (1 + tanh(u)) with u = sqrt(2/pi) (x + 0.044715 x^3) is exactly x * sigmoid(2u), and
+    sigmoid needs one np.exp, which NumPy vectorizes, where np.tanh on float32 is ~5x slower
+    (measured: 23 ms vs 5 ms on a (32, 64, 256) GPT activation). In-place steps keep it to two
+    temporaries; the backward reuses s = sigmoid(2u): d/dx = s (1 + 2 x (1 - s) du/dx).
+    """
     x = _t(x)
     a = x.data
-    inner = _SQRT_2_OVER_PI * (a + 0.044715 * (a * a * a))  # a**3 is ~100x slower in NumPy float32
-    th = np.tanh(inner)
-    data = 0.5 * a * (1 + th)
+    s = a * a  # becomes s = sigmoid(2u) = 1 / (1 + exp(-2u)), step by step in place
+    s *= -2 * _SQRT_2_OVER_PI * 0.044715
+    s -= 2 * _SQRT_2_OVER_PI
+    s *= a  # -2u
+    with np.errstate(over="ignore"):  # exp(-2u) = inf for u < -44: s = 0, the right limit
+        np.exp(s, out=s)
+    s += 1
+    np.reciprocal(s, out=s)
+    data = a * s
 
     def backward(g):
-        d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * a * a)
-        return (g * (0.5 * (1 + th) + 0.5 * a * (1 - th * th) * d_inner),)
+        d = a * a  # du/dx = sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+        d *= 3 * 0.044715 * _SQRT_2_OVER_PI
+        d += _SQRT_2_OVER_PI
+        d *= a
+        d *= 2
+        d *= 1 - s
+        d += 1
+        d *= s
+        d *= g
+        return (d,)
 
     return Tensor._op(data, (x,), backward, "gelu")
 
@@ -52,14 +72,26 @@ def softmax(x: Tensor, axis: int = -1, *, dim=None) -> Tensor:
     """exp(x) / sum(exp(x)) along `axis`, computed after subtracting the max (no overflow)."""
     x = _t(x)
     axis = axis if dim is None else dim
-    z = x.data - x.data.max(axis=axis, keepdims=True)
-    e = np.exp(z)
-    s = e / e.sum(axis=axis, keepdims=True)
+    s = _softmax_array(x.data, axis)
 
     def backward(g):
-        return (s * (g - (g * s).sum(axis=axis, keepdims=True)),)
+        return (_softmax_backward(s, g, axis),)
 
     return Tensor._op(s, (x,), backward, "softmax")
+
+
+def _softmax_array(a: np.ndarray, axis: int) -> np.ndarray:
+    s = a - a.max(axis=axis, keepdims=True)  # the one new array: the rest happens in place
+    np.exp(s, out=s)
+    s /= s.sum(axis=axis, keepdims=True)
+    return s
+
+
+def _softmax_backward(s: np.ndarray, g: np.ndarray, axis: int) -> np.ndarray:
+    """s * (g - sum(g * s)) = g*s - s * sum(g*s), with one temporary."""
+    gs = g * s
+    gs -= s * gs.sum(axis=axis, keepdims=True)
+    return gs
 
 
 def log_softmax(x: Tensor, axis: int = -1, *, dim=None) -> Tensor:
@@ -173,13 +205,26 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask=None) -> 
         raise ValueError(f"attention: query dim {q.shape[-1]} != key dim {k.shape[-1]} (q {q.shape}, k {k.shape})")
     if k.shape[-2] != v.shape[-2]:
         raise ValueError(f"attention: {k.shape[-2]} keys but {v.shape[-2]} values (k {k.shape}, v {v.shape})")
-    scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1]))
+    scale = 1.0 / math.sqrt(q.shape[-1])
+    qa, ka, va = q.data, k.data, v.data
+    scores = backend.matmul(qa, np.swapaxes(ka, -1, -2))
+    scores *= scale
     if mask is not None:
         m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
         if m.dtype != np.bool_:
             raise TypeError(f"attention mask must be boolean (True = attend), got dtype {m.dtype}")
-        scores = scores.masked_fill(~m, -1e9 if scores.dtype == np.float32 else -1e300)
-    return softmax(scores, axis=-1) @ v
+        scores = np.where(m, scores, -1e9 if scores.dtype == np.float32 else -1e300)
+    p = _softmax_array(scores, -1)  # masked entries are exactly 0, so their gradients are too
+    out = backend.matmul(p, va)
+
+    def backward(g):
+        """One op, four products: the graph keeps p only (not scores, the masked copy, the scaled copy)."""
+        gv = backend.matmul(np.swapaxes(p, -1, -2), g)
+        gs = _softmax_backward(p, backend.matmul(g, np.swapaxes(va, -1, -2)), -1)
+        gs *= scale
+        return backend.matmul(gs, ka), backend.matmul(np.swapaxes(gs, -1, -2), qa), gv
+
+    return Tensor._op(out, (q, k, v), backward, "attention")
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng=None) -> Tensor:
