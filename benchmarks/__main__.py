@@ -1,14 +1,16 @@
 """`make bench` / `python -m benchmarks [name ...]`: run the benchmark scripts in turn.
 
-Names: mlp_epoch (tinytorch vs NumPy vs PyTorch training epoch), conv (im2col vs naive vs PyTorch),
-systems (INT8, pruning, KV-cache, acceleration), site (the browser course; needs `make site`).
+Names: mlp_epoch (tinytorch vs NumPy vs PyTorch training epoch), cnn_epoch and gpt_step (tinytorch vs
+PyTorch), backend_bench (NumPy vs SciPy BLAS, native and in Pyodide; needs `make site`),
+conv (im2col vs naive vs PyTorch), systems (INT8, pruning, KV-cache, acceleration),
+site (the browser course; needs `make site`).
 """
 
 import importlib
 import sys
 import time
 
-ALL = ("mlp_epoch", "conv", "systems", "site_bench")
+ALL = ("mlp_epoch", "cnn_epoch", "gpt_step", "conv", "backend_bench", "systems", "site_bench")
 
 
 def main(argv):
