@@ -207,8 +207,8 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask=None) -> 
         raise ValueError(f"attention: {k.shape[-2]} keys but {v.shape[-2]} values (k {k.shape}, v {v.shape})")
     scale = 1.0 / math.sqrt(q.shape[-1])
     qa, ka, va = q.data, k.data, v.data
-    scores = backend.matmul(qa, np.swapaxes(ka, -1, -2))
-    scores *= scale
+    qs = qa * scale  # scaling q (..., Lq, d) is cheaper than scaling the scores (..., Lq, Lk)
+    scores = backend.matmul(qs, np.swapaxes(ka, -1, -2))
     if mask is not None:
         m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
         if m.dtype != np.bool_:
@@ -220,9 +220,10 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask=None) -> 
     def backward(g):
         """One op, four products: the graph keeps p only (not scores, the masked copy, the scaled copy)."""
         gv = backend.matmul(np.swapaxes(p, -1, -2), g)
-        gs = _softmax_backward(p, backend.matmul(g, np.swapaxes(va, -1, -2)), -1)
-        gs *= scale
-        return backend.matmul(gs, ka), backend.matmul(np.swapaxes(gs, -1, -2), qa), gv
+        gs = _softmax_backward(p, backend.matmul(g, np.swapaxes(va, -1, -2)), -1)  # d loss / d scores
+        gq = backend.matmul(gs, ka)
+        gq *= scale
+        return gq, backend.matmul(np.swapaxes(gs, -1, -2), qs), gv
 
     return Tensor._op(out, (q, k, v), backward, "attention")
 
