@@ -383,6 +383,7 @@ print(f"that is {2 * n**3 / 1e9:.3f} GFLOP per product")
 
 # %% [markdown]
 # Natively the two are about equal (both are BLAS; the ratio says so). In the page the ratio is the
-# point of this section: measured in Pyodide, SciPy's `sgemm` is 2.5-6x faster than NumPy's fallback
-# on the course's shapes, which makes a CNN epoch ~1.7x and a GPT training step ~2x faster. The price
-# is a one-time download (SciPy and OpenBLAS, about 20 MB) the first time a lesson needs it.
+# point of this section: in one run of `benchmarks/backend_bench.py` (Pyodide under Node), SciPy's
+# `sgemm` was 1.9-8x faster than NumPy's fallback on the course's shapes, a CNN epoch 1.5x and a GPT
+# training step 2.7x faster. The price is a one-time download (SciPy and OpenBLAS, about 20 MB) and
+# load the first time a lesson needs it.
