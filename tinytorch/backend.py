@@ -93,6 +93,7 @@ def _load_scipy_package_in_pyodide() -> None:
     import pyodide_js  # exists only in Pyodide
     from pyodide.ffi import can_run_sync, run_sync
 
+    print("tinytorch: loading SciPy's BLAS for large matrix products (once per kernel, a few seconds)...")
     if not can_run_sync():
         raise BackendUnavailableError(
             "this browser cannot wait for the SciPy download inside a computation; "
