@@ -93,12 +93,12 @@ def _load_scipy_package_in_pyodide() -> None:
     import pyodide_js  # exists only in Pyodide
     from pyodide.ffi import can_run_sync, run_sync
 
-    print("tinytorch: loading SciPy's BLAS for large matrix products (once per kernel, a few seconds)...")
     if not can_run_sync():
         raise BackendUnavailableError(
             "this browser cannot wait for the SciPy download inside a computation; "
             "run `await pyodide_js.loadPackage('scipy')` in a cell first, then tt.backend.use('blas')"
         )
+    print("tinytorch: loading SciPy's BLAS for large matrix products (once per kernel, a few seconds)...")
     try:
         run_sync(pyodide_js.loadPackage("scipy"))
     except Exception as err:  # a JsException: the wheel could not be fetched (e.g. missing from the site)
