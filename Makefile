@@ -10,10 +10,10 @@ PORT ?= 8000
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: setup serve site test test-native test-wasm test-browser bench notebooks wheel clean
+.PHONY: setup serve site lint test test-native test-wasm test-browser bench notebooks wheel clean
 
 # ---- installation (idempotent; stamps keep re-runs fast) -------------------------------
-$(VENV)/.stamp: requirements-dev.txt
+$(VENV)/.stamp: requirements-dev.txt pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -r requirements-dev.txt
@@ -48,16 +48,18 @@ $(PYODIDE_WHEELS): site/pyodide-wheels.txt | $(VENV)/.stamp
 	  --abi none --platform any -r site/pyodide-wheels.txt -d $(dir $@)
 	touch $@
 
-# notebooks are built only once their builder exists (the site then ships whatever is in _build/notebooks)
-site: setup $(PYODIDE_WHEELS)
-	@if [ -e tools/build_notebooks.py ] || [ -d tools/build_notebooks ]; then $(MAKE) notebooks; \
-	  else echo "tools/build_notebooks.py does not exist yet: the site ships no notebooks"; fi
+site: setup $(PYODIDE_WHEELS) notebooks
 	$(PY) site/build.py
 
 serve: site
 	$(PY) site/serve.py site/_output $(PORT)
 
 # ---- tests ----------------------------------------------------------------------------
+# one style, enforced: ruff lint + format check (config in pyproject.toml); first step of `make test`, seconds
+lint: $(VENV)/.stamp
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
 test-native: $(VENV)/.stamp
 	$(PY) -m pytest tests -m "not browser and not wasm"
 
@@ -68,6 +70,7 @@ test-browser: site
 	$(PY) -m pytest tests -m browser
 
 test: setup
+	$(MAKE) lint
 	$(MAKE) test-native
 	$(MAKE) site
 	$(PY) -m pytest tests -m "wasm or browser"

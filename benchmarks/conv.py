@@ -89,7 +89,10 @@ def main():
         print("(PyTorch not importable: the torch column is skipped)")
 
     rng = np.random.default_rng(0)
-    header = f"{'shape':<20} {'input':>16} {'weight':>15}  {'naive ms':>9} {'im2col ms':>9} {'torch ms':>9}  {'naive/im2col':>12} {'im2col/torch':>12}"
+    header = (
+        f"{'shape':<20} {'input':>16} {'weight':>15}  {'naive ms':>9} {'im2col ms':>9} {'torch ms':>9}  "
+        f"{'naive/im2col':>12} {'im2col/torch':>12}"
+    )
     print("Conv2d forward+backward, float32, median over repeats\n" + header + "\n" + "-" * len(header))
     for label, xs, ws, stride, padding in SHAPES:
         x = rng.standard_normal(xs).astype(np.float32)

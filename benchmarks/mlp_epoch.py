@@ -114,7 +114,7 @@ def numpy_epoch(X, y, batch_size):
             t = state["t"]
             step_size = lr / (1 - beta1**t)
             bc2 = (1 - beta2**t) ** 0.5
-            for P, G, M, V in zip(params, grads, m, v):
+            for P, G, M, V in zip(params, grads, m, v, strict=True):
                 M += (1 - beta1) * (G - M)
                 V *= beta2
                 V += (1 - beta2) * (G * G)

@@ -44,38 +44,22 @@ FIRST_CELL = "import numpy, tinytorch\nprint('first output', numpy.__version__, 
 EPOCH_CODE = """
 import json, statistics, time
 import numpy as np
+import tinytorch as tt
+from tinytorch import datasets, nn, optim
+from tinytorch.data import DataLoader, TensorDataset
 EPOCHS = {epochs}
-try:
-    import tinytorch as tt
-    from tinytorch import datasets, nn, optim
-    from tinytorch.data import DataLoader, TensorDataset
-    d = datasets.digits()
-    tt.manual_seed(0)
-    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
-    opt = optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = nn.CrossEntropyLoss()
-    loader = DataLoader(TensorDataset(d.X_train, d.y_train), batch_size=32, shuffle=True, seed=0)
-    def epoch():
-        for xb, yb in loader:
-            loss = loss_fn(model(xb), yb)
-            opt.zero_grad(); loss.backward(); opt.step()
-        return float(loss.item())
-    kind = "tinytorch MLP 64-128-10, Adam, digits (1,437 images), batch 32"
-except ImportError as err:          # before tinytorch's nn/optim/datasets exist: the same MLP in NumPy
-    rng = np.random.default_rng(0)
-    X = rng.random((1437, 64), dtype=np.float32); y = rng.integers(0, 10, 1437)
-    W1 = rng.normal(0, 0.1, (64, 128)).astype(np.float32); W2 = rng.normal(0, 0.1, (128, 10)).astype(np.float32)
-    def epoch():
-        global W1, W2
-        for i in range(0, len(X), 32):
-            xb, yb = X[i:i + 32], y[i:i + 32]
-            h = np.maximum(xb @ W1, 0); z = h @ W2
-            p = np.exp(z - z.max(1, keepdims=True)); p /= p.sum(1, keepdims=True)
-            g = p.copy(); g[np.arange(len(yb)), yb] -= 1; g /= len(yb)
-            gW2 = h.T @ g; gh = (g @ W2.T) * (h > 0); gW1 = xb.T @ gh
-            W1 -= 0.1 * gW1; W2 -= 0.1 * gW2
-        return float(-np.log(p[np.arange(len(yb)), yb]).mean())
-    kind = f"NumPy MLP 64-128-10 (tinytorch not ready: {{err}})"
+d = datasets.digits()
+tt.manual_seed(0)
+model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+opt = optim.Adam(model.parameters(), lr=1e-3)
+loss_fn = nn.CrossEntropyLoss()
+loader = DataLoader(TensorDataset(d.X_train, d.y_train), batch_size=32, shuffle=True, seed=0)
+def epoch():
+    for xb, yb in loader:
+        loss = loss_fn(model(xb), yb)
+        opt.zero_grad(); loss.backward(); opt.step()
+    return float(loss.item())
+kind = "tinytorch MLP 64-128-10, Adam, digits (1,437 images), batch 32"
 epoch()                                            # warm-up
 times = []
 for _ in range(EPOCHS):
@@ -114,7 +98,7 @@ def open_to_first_output(page, base: str, notebook: str) -> dict:
 
 
 def parse_epoch(text: str) -> dict:
-    line = next((l for l in text.splitlines() if l.startswith("EPOCH ")), None)
+    line = next((row for row in text.splitlines() if row.startswith("EPOCH ")), None)
     if line is None:
         raise RuntimeError(f"no EPOCH line in:\n{text[-2000:]}")
     return json.loads(line[len("EPOCH ") :])

@@ -31,9 +31,11 @@
 # %%
 import time
 
-import tinytorch as tt
+import numpy as np
 
-# imports: auto
+import tinytorch as tt
+from tinytorch.tensor import _DEFAULT_FLOAT, Tensor, _axis, _operand, _shape_error
+from tinytorch_course.checks import Lesson, implement
 
 lesson = Lesson("01_tensor")
 lesson
@@ -176,8 +178,9 @@ lesson.check()
 # call switches your saved pieces on there:
 #
 # ```python
-# tt.checks.use_my_work()      # your code from my_tinytorch/ runs from now on
-# tt.checks.use_reference()    # back to tinytorch's own
+# from tinytorch_course.checks import use_my_work, use_reference
+# use_my_work()      # your code from my_tinytorch/ runs from now on
+# use_reference()    # back to tinytorch's own
 # ```
 #
 # Lesson 05 comes back to these operations to add their `backward`; until you have passed that

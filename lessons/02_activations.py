@@ -33,11 +33,12 @@
 
 # %%
 
+import numpy as np
+
 import tinytorch as tt
 import tinytorch.nn.functional as F
-from tinytorch.checks import use_my_work
-
-# imports: auto
+from tinytorch.nn.functional import _SQRT_2_OVER_PI, Tensor, _t
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("02_activations")
 use_my_work(before=lesson)  # your Tensor from lesson 01 (remove this line to use the reference)
@@ -166,7 +167,7 @@ lesson.check()
 #
 # Each piece whose checks pass now runs inside tinytorch in this notebook: `x.relu()`, `F.softmax`,
 # `nn.GELU()` all use your code. Later lessons and the milestones start from tinytorch's reference;
-# `tt.checks.use_my_work()` switches your saved pieces on there (`tt.checks.use_reference()` switches
+# `use_my_work()` (from `tinytorch_course.checks`) switches your saved pieces on there (`use_reference()` switches
 # back). Lesson 05 revisits these operations to add their backward; until you pass it, later lessons
 # keep tinytorch's version of each of them.
 #
@@ -202,7 +203,7 @@ print("naive softmax of [100, 0] in float32:", naive, "  yours:", F.softmax(tt.T
 # the same 2^18 elements (the best of a few runs) shows what that costs on this machine:
 
 # %%
-from tinytorch.timing import best_time  # the fastest of a few runs
+from tinytorch_course.timing import best_time  # the fastest of a few runs
 
 x = tt.randn(512, 512, seed=0)
 activations = {

@@ -33,12 +33,18 @@
 
 # %%
 import io
+import math
+
+import numpy as np
 
 import tinytorch as tt
+import tinytorch.nn.init as init
 from tinytorch import nn
-from tinytorch.checks import use_my_work
-
-# imports: auto
+from tinytorch.nn.functional import Tensor, _t
+from tinytorch.nn.init import _fans, uniform
+from tinytorch.nn.linear import Linear, Parameter
+from tinytorch.nn.module import Module, OrderedDict, Sequential
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("03_layers")
 use_my_work(before=lesson)  # your code from lessons 01-02 (remove this line to use the reference)
@@ -163,7 +169,7 @@ schemes = {
 for label, draw in schemes.items():
     tt.manual_seed(0)
     h, spreads = x, []
-    for layer in range(10):
+    for _layer in range(10):
         h = (h @ tt.Tensor(draw((256, 256))).T).relu()
         spreads.append(float(h.data.std()))
     print(f"{label:28s} " + " ".join(f"{s:9.3g}" for s in spreads))
@@ -294,8 +300,9 @@ lesson.check()
 # reference; one call switches your saved pieces on there:
 #
 # ```python
-# tt.checks.use_my_work()      # your code from my_tinytorch/ runs from now on
-# tt.checks.use_reference()    # back to tinytorch's own
+# from tinytorch_course.checks import use_my_work, use_reference
+# use_my_work()      # your code from my_tinytorch/ runs from now on
+# use_reference()    # back to tinytorch's own
 # ```
 #
 # Lesson 05 comes back to `linear` to add its backward; until you pass that lesson, later lessons keep
@@ -331,7 +338,7 @@ print(
 # through the model one at a time or as one batch; the arithmetic is identical:
 
 # %%
-from tinytorch.timing import best_time  # the fastest of a few runs
+from tinytorch_course.timing import best_time  # the fastest of a few runs
 
 images = tt.randn(64, 784, seed=2)
 flops = 2 * 64 * sum(layer.in_features * layer.out_features for layer in mlp if isinstance(layer, nn.Linear))

@@ -30,12 +30,13 @@
 
 # %%
 
+import numpy as np
+
 import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
-from tinytorch.checks import use_my_work
-
-# imports: auto
+from tinytorch.nn.functional import Tensor, _check_same_shape, _t
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("04_losses")
 use_my_work(before=lesson)  # your code from lessons 01-02 (remove this line to use the reference)
@@ -163,7 +164,7 @@ lesson.check()
 #
 # Every piece that passes runs inside tinytorch in this notebook (`nn.CrossEntropyLoss()` calls your
 # `cross_entropy`). Later lessons and the milestones start from tinytorch's reference;
-# `tt.checks.use_my_work()` switches your saved pieces on there (`tt.checks.use_reference()` switches
+# `use_my_work()` (from `tinytorch_course.checks`) switches your saved pieces on there (`use_reference()` switches
 # back). Lesson 05 revisits every loss to add its backward (the `mse_loss` you built from Tensor
 # operations just needs their backward); until you pass it, later lessons keep tinytorch's version.
 #
@@ -208,7 +209,7 @@ for gap in (1.0, 10.0, 50.0, 100.0, 1000.0):
 # lot for a language model's vocabulary (GPT-2 has 50,257 tokens):
 
 # %%
-from tinytorch.timing import best_time  # the fastest of a few runs
+from tinytorch_course.timing import best_time  # the fastest of a few runs
 
 n = 256
 for classes in (10, 1_000, 10_000):
@@ -217,7 +218,8 @@ for classes in (10, 1_000, 10_000):
     seconds = best_time(lambda: F.cross_entropy(logits, labels))
     kept = n * classes * 4
     print(
-        f"C = {classes:6,d}: {seconds * 1e3:7.2f} ms for {n} samples, {seconds / (n * classes) * 1e9:5.1f} ns per logit; "
+        f"C = {classes:6,d}: {seconds * 1e3:7.2f} ms for {n} samples, "
+        f"{seconds / (n * classes) * 1e9:5.1f} ns per logit; "
         f"(N, C) float32 log-probabilities: {kept / 1e6:6.2f} MB"
     )
 print(f"GPT-2 size, 1024 tokens x 50,257 classes: {1024 * 50257 * 4 / 1e6:.0f} MB of log-probabilities per sequence")

@@ -44,17 +44,19 @@
 
 # %%
 
+import numpy as np
+
 import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
-from tinytorch.checks import use_my_work
-
-# imports: auto
+from tinytorch.nn.functional import _SQRT_2_OVER_PI, Tensor, _check_same_shape, _t
+from tinytorch.tensor import _DEFAULT_FLOAT, _axis, _operand, _shape_error, unbroadcast
+from tinytorch_course.checks import Lesson, implement, use_my_work, work_dir
 
 lesson = Lesson("05_autograd")
 use_my_work(before=lesson)  # your code from lessons 01-04 (remove this line to use the reference)
-saved = sorted(p.name for p in tt.checks.work_dir().glob("0[1-4]_*.py"))
-print("your forward code from earlier lessons:", tt.checks.work_dir(), saved or "(nothing saved yet)")
+saved = sorted(p.name for p in work_dir().glob("0[1-4]_*.py"))
+print("your forward code from earlier lessons:", work_dir(), saved or "(nothing saved yet)")
 lesson
 
 # %% [markdown]
@@ -383,8 +385,8 @@ print("predictions for (0,0), (0,1), (1,0), (1,1):", model(inputs).sigmoid().dat
 # ### Your autograd in later lessons
 #
 # Every piece that passes here runs inside tinytorch in this notebook. Later lessons and the
-# milestones start from tinytorch's reference; `tt.checks.use_my_work()` switches on your saved
-# pieces (`tt.checks.use_reference()` switches back). For the operations this lesson revisits, the
+# milestones start from tinytorch's reference; `use_my_work()` (from `tinytorch_course.checks`) switches on your saved
+# pieces (`use_reference()` switches back). For the operations this lesson revisits, the
 # version saved here (with its backward) is the one used from now on; an op you have not passed here
 # keeps tinytorch's version, so a missing backward can never silently stop the gradients of a later
 # lesson.
@@ -407,7 +409,8 @@ for n in (64, 512):
     outputs = [t for t in graph if t._parents]
     print(
         f"batch {n:3d}: {len(graph)} tensors in the graph, {len(outputs)} op outputs holding "
-        f"{sum(t.data.nbytes for t in outputs) / 1024:5.0f} KB (the input batch: {batch_images.data.nbytes / 1024:.0f} KB)"
+        f"{sum(t.data.nbytes for t in outputs) / 1024:5.0f} KB "
+        f"(the input batch: {batch_images.data.nbytes / 1024:.0f} KB)"
     )
 with tt.no_grad():
     evaluation = F.cross_entropy(mlp(batch_images), batch_digits)
@@ -429,7 +432,7 @@ print(
 # its forward (a matrix product's backward does two products: one for each input). On a batch of 64:
 
 # %%
-from tinytorch.timing import best_time  # the fastest of a few runs
+from tinytorch_course.timing import best_time  # the fastest of a few runs
 
 images, digits = tt.randn(64, 784, seed=1), np.random.default_rng(0).integers(0, 10, 64)
 
@@ -480,8 +483,8 @@ print(
     f"backpropagation {t_backprop * 1e3:.2f} ms: {t_numeric / t_backprop:.0f}x faster"
 )
 print(
-    f"for the 109,386 weights of the MNIST MLP: 218,772 forward passes per step by finite differences, "
-    f"one backward pass with autograd"
+    "for the 109,386 weights of the MNIST MLP: 218,772 forward passes per step by finite differences, "
+    "one backward pass with autograd"
 )
 
 # %% [markdown]

@@ -27,14 +27,18 @@
 # `state_dict`, ...) and the optimizers' constructors, which check their hyper-parameters.
 
 # %%
+import math
 import time
 
 import numpy as np
 
 import tinytorch as tt
-from tinytorch.checks import use_my_work
-
-# imports: auto
+from tinytorch.optim.adam import Adam
+from tinytorch.optim.lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR
+from tinytorch.optim.optimizer import Optimizer
+from tinytorch.optim.rmsprop import RMSprop
+from tinytorch.optim.sgd import SGD
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("06_optimizers")
 use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
@@ -239,8 +243,9 @@ lesson.check()
 # tinytorch's reference; one call switches your saved pieces on there:
 #
 # ```python
-# tt.checks.use_my_work()      # your code from my_tinytorch/ runs from now on
-# tt.checks.use_reference()    # back to tinytorch's own
+# from tinytorch_course.checks import use_my_work, use_reference
+# use_my_work()      # your code from my_tinytorch/ runs from now on
+# use_reference()    # back to tinytorch's own
 # ```
 
 # %% [markdown]

@@ -27,14 +27,30 @@
 # printing of one line per epoch, and the small helpers `_diverged` and `_array` described below.
 
 # %%
+import json
+import math
 import os
+import sys
 import tempfile
 import time
 
-import tinytorch as tt
-from tinytorch.checks import use_my_work
+import numpy as np
 
-# imports: auto
+import tinytorch as tt
+from tinytorch.nn.utils import Tensor
+from tinytorch.training import (
+    CHECKPOINT_FORMAT,
+    Trainer,
+    _array,
+    _diverged,
+    _draw_bar,
+    _is_terminal,
+    _not_scalar,
+    clip_grad_norm_,
+    default_rng,
+    no_grad,
+)
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("07_training")
 use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
@@ -227,8 +243,9 @@ lesson.check()
 # your saved pieces on there:
 #
 # ```python
-# tt.checks.use_my_work()      # your code from my_tinytorch/ runs from now on
-# tt.checks.use_reference()    # back to tinytorch's own
+# from tinytorch_course.checks import use_my_work, use_reference
+# use_my_work()      # your code from my_tinytorch/ runs from now on
+# use_reference()    # back to tinytorch's own
 # ```
 
 # %% [markdown]

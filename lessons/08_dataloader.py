@@ -35,12 +35,14 @@
 # `self.batch_size`, `self.shuffle`, `self.drop_last`, `self.seed`, `self.collate_fn`, `self.epoch`).
 
 # %%
+import numbers
 import time
 
-import tinytorch as tt
-from tinytorch.checks import use_my_work
+import numpy as np
 
-# imports: auto
+import tinytorch as tt
+from tinytorch.data import DataLoader, Tensor, TensorDataset, _stack, default_collate
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("08_dataloader")
 use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
@@ -182,8 +184,9 @@ lesson.check()
 # milestones start from tinytorch's reference; one call switches your saved pieces on there:
 #
 # ```python
-# tt.checks.use_my_work()      # your code from my_tinytorch/ runs from now on
-# tt.checks.use_reference()    # back to tinytorch's own
+# from tinytorch_course.checks import use_my_work, use_reference
+# use_my_work()      # your code from my_tinytorch/ runs from now on
+# use_reference()    # back to tinytorch's own
 # ```
 #
 # A look at what you built: 10 samples in batches of 4, two shuffled epochs, then a fresh loader
@@ -224,7 +227,7 @@ def epoch_time(loader, repeats=3):
     best = float("inf")
     for _ in range(repeats):
         began = time.perf_counter()
-        for batch in loader:
+        for _batch in loader:
             pass
         best = min(best, time.perf_counter() - began)
     return best

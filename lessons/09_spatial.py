@@ -29,12 +29,15 @@
 
 # %%
 
+import numpy as np
+
 import tinytorch as tt
 import tinytorch.nn.functional as F
+import tinytorch.nn.init as init
 from tinytorch import nn
-from tinytorch.checks import use_my_work
-
-# imports: auto
+from tinytorch.nn.conv import Conv2d, Parameter
+from tinytorch.nn.functional import Tensor, _out_size, _pad, _pair, _pool_setup, _t, _window_offsets
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("09_spatial")
 use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
@@ -252,8 +255,9 @@ lesson.check()
 # tinytorch's reference; one call switches your saved pieces on there:
 #
 # ```python
-# tt.checks.use_my_work()      # your code from my_tinytorch/ runs from now on
-# tt.checks.use_reference()    # back to tinytorch's own
+# from tinytorch_course.checks import use_my_work, use_reference
+# use_my_work()      # your code from my_tinytorch/ runs from now on
+# use_reference()    # back to tinytorch's own
 # ```
 
 # %% [markdown]
@@ -287,7 +291,7 @@ for shape, o, k, pad in [((32, 1, 8, 8), 16, 3, 1), ((32, 16, 8, 8), 32, 3, 1), 
 # on a small batch so the loops finish quickly):
 
 # %%
-from tinytorch.timing import best_time  # the fastest of a few runs
+from tinytorch_course.timing import best_time  # the fastest of a few runs
 
 x = tt.randn(4, 3, 12, 12, seed=0)
 w, b = tt.randn(8, 3, 3, 3, seed=1), tt.randn(8, seed=2)

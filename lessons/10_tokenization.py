@@ -32,8 +32,9 @@
 import time
 
 import tinytorch as tt
-
-# imports: auto
+from tinytorch.text.bpe import BYTE_VOCAB, BPETokenizer, Counter, _as_int_list, _merge, _pairs, check_ids
+from tinytorch.text.char import CharTokenizer
+from tinytorch_course.checks import Lesson, implement
 
 lesson = Lesson("10_tokenization")
 lesson
@@ -191,8 +192,9 @@ lesson.check()
 # switches your saved pieces on there:
 #
 # ```python
-# tt.checks.use_my_work()      # your code from my_tinytorch/ runs from now on
-# tt.checks.use_reference()    # back to tinytorch's own
+# from tinytorch_course.checks import use_my_work, use_reference
+# use_my_work()      # your code from my_tinytorch/ runs from now on
+# use_reference()    # back to tinytorch's own
 # ```
 #
 # Your BPE, trained on a tiny text, on a sentence with a few multi-byte characters. The words it has

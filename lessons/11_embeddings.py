@@ -28,12 +28,26 @@
 
 # %%
 
+import math
+
+import numpy as np
+
 import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
-from tinytorch.checks import use_my_work
-
-# imports: auto
+from tinytorch.nn.embedding import (
+    Embedding,
+    Parameter,
+    PositionalEmbedding,
+    SinusoidalPositionalEncoding,
+    Tensor,
+    _check_positions,
+    _positions,
+    default_rng,
+    get_default_dtype,
+)
+from tinytorch.nn.functional import _index_array
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("11_embeddings")
 use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
@@ -204,8 +218,9 @@ lesson.check()
 # tinytorch's reference; one call switches your saved pieces on there:
 #
 # ```python
-# tt.checks.use_my_work()      # your code from my_tinytorch/ runs from now on
-# tt.checks.use_reference()    # back to tinytorch's own
+# from tinytorch_course.checks import use_my_work, use_reference
+# use_my_work()      # your code from my_tinytorch/ runs from now on
+# use_reference()    # back to tinytorch's own
 # ```
 
 # %% [markdown]
@@ -231,7 +246,7 @@ for name, vocab, dim in [
 # `(tokens, vocab)` matrix and multiplies through it (the best of a few runs):
 
 # %%
-from tinytorch.timing import best_time  # the fastest of a few runs
+from tinytorch_course.timing import best_time  # the fastest of a few runs
 
 tokens = 256
 for vocab in (100, 1_000, 5_000):

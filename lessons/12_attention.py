@@ -26,12 +26,14 @@
 # %%
 import math
 
+import numpy as np
+
 import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
-from tinytorch.checks import use_my_work
-
-# imports: auto
+from tinytorch.nn.attention import Linear, MultiHeadAttention, Tensor
+from tinytorch.nn.functional import _t, softmax
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("12_attention")
 use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
@@ -211,8 +213,9 @@ lesson.check()
 # pieces on there:
 #
 # ```python
-# tt.checks.use_my_work()      # your code from my_tinytorch/ runs from now on
-# tt.checks.use_reference()    # back to tinytorch's own
+# from tinytorch_course.checks import use_my_work, use_reference
+# use_my_work()      # your code from my_tinytorch/ runs from now on
+# use_reference()    # back to tinytorch's own
 # ```
 
 # %% [markdown]
@@ -228,7 +231,7 @@ lesson.check()
 # `E = 64`, 4 heads (the best of a few runs):
 
 # %%
-from tinytorch.timing import best_time  # the fastest of a few runs
+from tinytorch_course.timing import best_time  # the fastest of a few runs
 
 E, H = 64, 4
 tt.manual_seed(0)

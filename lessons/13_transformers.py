@@ -29,12 +29,27 @@
 # %%
 import time
 
+import numpy as np
+
 import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
-from tinytorch.checks import use_my_work
-
-# imports: auto
+from tinytorch.nn.functional import Tensor, _t
+from tinytorch.nn.transformer import (
+    GELU,
+    GPT,
+    Dropout,
+    LayerNorm,
+    Linear,
+    MultiHeadAttention,
+    Sequential,
+    TransformerBlock,
+    _prepare_prompt,
+    _sample,
+    causal_mask,
+    no_grad,
+)
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("13_transformers")
 use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
@@ -223,8 +238,9 @@ lesson.check()
 # switches your saved pieces on there:
 #
 # ```python
-# tt.checks.use_my_work()      # your code from my_tinytorch/ runs from now on
-# tt.checks.use_reference()    # back to tinytorch's own
+# from tinytorch_course.checks import use_my_work, use_reference
+# use_my_work()      # your code from my_tinytorch/ runs from now on
+# use_reference()    # back to tinytorch's own
 # ```
 
 # %% [markdown]

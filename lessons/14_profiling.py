@@ -35,10 +35,18 @@ import numpy as np
 
 import tinytorch as tt
 from tinytorch import nn
-from tinytorch.checks import use_my_work
 from tinytorch.systems import profiling as P
-
-# imports: auto
+from tinytorch.systems.profiling import (
+    Linear,
+    Module,
+    _pair,
+    _rows,
+    attention_core_flops,
+    conv2d_flops,
+    conv2d_output_size,
+    linear_flops,
+)
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("14_profiling")
 use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
@@ -179,8 +187,8 @@ lesson.check()
 #
 # Each piece whose checks pass now runs inside tinytorch in this notebook: `P.profile_layers` below
 # calls your `module_flops`, which calls your formulas. Later lessons and the milestones start from
-# tinytorch's reference; `tt.checks.use_my_work()` switches your saved pieces on there
-# (`tt.checks.use_reference()` switches back). Lessons 15 to 20 report with these counters.
+# tinytorch's reference; `use_my_work()` (from `tinytorch_course.checks`) switches your saved pieces on there
+# (`use_reference()` switches back). Lessons 15 to 20 report with these counters.
 
 # %% [markdown]
 # ## 7. Systems: where a model's FLOPs, bytes and milliseconds go

@@ -38,13 +38,22 @@
 import copy
 import time
 
+import numpy as np
+
 import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
-from tinytorch.checks import use_my_work
 from tinytorch.systems import quantization as Q
-
-# imports: auto
+from tinytorch.systems.quantization import (
+    SCHEMES,
+    Observer,
+    QParams,
+    QuantizedLinear,
+    Tensor,
+    _exact_float_type,
+    compute_qparams,
+)
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("15_quantization")
 use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
@@ -255,7 +264,7 @@ lesson.check()
 # Each piece whose checks pass now runs inside tinytorch in this notebook: `Q.quantize_model` below
 # calibrates with your `Observer.observe` and builds layers with your `qparams_for` and `quantize`, and
 # they run your `forward`. Later lessons and the milestones start from tinytorch's reference;
-# `tt.checks.use_my_work()` switches your saved pieces on there (`tt.checks.use_reference()` switches
+# `use_my_work()` (from `tinytorch_course.checks`) switches your saved pieces on there (`use_reference()` switches
 # back). The capstone (lesson 20) combines quantization with pruning and caching.
 
 # %% [markdown]

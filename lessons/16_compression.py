@@ -35,10 +35,19 @@ import numpy as np
 import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
-from tinytorch.checks import use_my_work
 from tinytorch.systems import pruning as PR
-
-# imports: auto
+from tinytorch.systems.pruning import (
+    MaskedOptimizer,
+    Module,
+    Table,
+    Tensor,
+    _check_amount,
+    _smallest,
+    _weight_name,
+    apply_masks,
+    prunable_layers,
+)
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("16_compression")
 use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
@@ -212,7 +221,7 @@ lesson.check()
 # Each piece whose checks pass now runs inside tinytorch in this notebook: `PR.magnitude_prune`,
 # `PR.fine_tune` (which wraps its optimizer in your `MaskedOptimizer`) and `PR.distill` (which calls your
 # `distillation_loss`) below all use your code. Later lessons and the milestones start from tinytorch's
-# reference; `tt.checks.use_my_work()` switches your saved pieces on there (`tt.checks.use_reference()`
+# reference; `use_my_work()` (from `tinytorch_course.checks`) switches your saved pieces on there (`use_reference()`
 # switches back). The capstone (lesson 20) combines pruning with quantization.
 
 # %% [markdown]
@@ -308,7 +317,7 @@ with tt.no_grad():
 # %%
 with tt.no_grad():
     logits = teacher(tt.Tensor(X_test[:4])).data
-for row, label in zip(logits, y_test[:4]):
+for row, label in zip(logits, y_test[:4], strict=True):
     for T in (1.0, 4.0):
         p = np.exp((row - row.max()) / T)
         p /= p.sum()

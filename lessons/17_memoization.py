@@ -37,12 +37,11 @@ import numpy as np
 
 import tinytorch as tt
 from tinytorch import nn
-from tinytorch.checks import use_my_work
 from tinytorch.nn.attention import causal_mask
 from tinytorch.systems import kvcache as KV
 from tinytorch.systems import profiling as P
-
-# imports: auto
+from tinytorch.systems.kvcache import KVCache, Tensor, _prepare_prompt, _sample, make_caches, no_grad
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("17_memoization")
 use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
@@ -175,8 +174,8 @@ lesson.check()
 #
 # Each piece whose checks pass now runs inside tinytorch in this notebook: `KV.generate_cached` and
 # `KV.measure_speedup` below use your cache and your generation loop. Later lessons and the milestones
-# start from tinytorch's reference; `tt.checks.use_my_work()` switches your saved pieces on there
-# (`tt.checks.use_reference()` switches back). Milestone 2018 (MLPerf) and the capstone measure the
+# start from tinytorch's reference; `use_my_work()` (from `tinytorch_course.checks`) switches your saved pieces on there
+# (`use_reference()` switches back). Milestone 2018 (MLPerf) and the capstone measure the
 # cache on a trained model.
 
 # %% [markdown]
@@ -203,7 +202,8 @@ with tt.no_grad():
         gpt(ids[:, :t], 0, caches)  # prefill t positions (not counted)
         _, step = P.count_flops(gpt, ids[:, t:], t, caches)  # the new token at position t
         print(
-            f"{t:10d}   {sum(full.values()):14,}   {sum(step.values()):12,}   {sum(full.values()) / sum(step.values()):5.1f}x"
+            f"{t:10d}   {sum(full.values()):14,}   {sum(step.values()):12,}   "
+            f"{sum(full.values()) / sum(step.values()):5.1f}x"
         )
 
 # %% [markdown]

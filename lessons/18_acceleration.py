@@ -25,16 +25,18 @@
 # and the timing helper is given (lesson 19 builds a proper harness).
 
 # %%
+import math
 import statistics
 import time
+
+import numpy as np
 
 import tinytorch as tt
 import tinytorch.nn.functional as F
 import tinytorch.systems.acceleration as A
-from tinytorch.checks import use_my_work
 from tinytorch.nn import naive_conv2d
-
-# imports: auto
+from tinytorch.systems.acceleration import Tensor, _pair
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("18_acceleration")
 use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
@@ -222,8 +224,9 @@ lesson.check()
 # from tinytorch's reference; one call switches your saved pieces on:
 #
 # ```python
-# tt.checks.use_my_work()      # your code from my_tinytorch/ runs from now on
-# tt.checks.use_reference()    # back to tinytorch's own
+# from tinytorch_course.checks import use_my_work, use_reference
+# use_my_work()      # your code from my_tinytorch/ runs from now on
+# use_reference()    # back to tinytorch's own
 # ```
 #
 # `im2col` is also what tinytorch's INT8 convolution (lesson 15) unrolls its integer codes with.
@@ -350,8 +353,8 @@ for what, (unfused, fused, inputs) in pairs.items():
 # temporaries (see the peak memory) and passes over memory. How much time that buys depends on the
 # op and the machine: cross-entropy's fused backward is one short formula, while GELU's still makes
 # about as many NumPy passes as the chain's backward, so its gain comes mostly from memory traffic,
-# and grows once the temporaries no longer fit in the CPU's caches. In the browser (WebAssembly NumPy, no BLAS threads, no SIMD
-# kernels) every ratio shifts; that is why the next lesson measures carefully, with repeats and
+# and grows once the temporaries no longer fit in the CPU's caches. In the browser (WebAssembly
+# NumPy, no BLAS threads, no SIMD kernels) every ratio shifts; that is why the next lesson measures carefully, with repeats and
 # spreads, before believing a speed-up.
 
 # %% [markdown]

@@ -31,13 +31,15 @@
 # measurement) and `compare_models` (model variants: accuracy, size, latency) are given.
 
 # %%
+import statistics
 import time
 
-import tinytorch as tt
-from tinytorch.checks import use_my_work
-from tinytorch.systems import benchmarking as B
+import numpy as np
 
-# imports: auto
+import tinytorch as tt
+from tinytorch.systems import benchmarking as B
+from tinytorch.systems.benchmarking import BenchmarkResult, Table, benchmark, manual_seed, peak_memory, results_table
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("19_benchmarking")
 use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
@@ -72,7 +74,8 @@ lesson
 # All five are read-only properties (`result.median`, no parentheses).
 
 # %%
-# solution: BenchmarkResult.median, BenchmarkResult.quartiles, BenchmarkResult.iqr, BenchmarkResult.mad, BenchmarkResult.throughput
+# solution: BenchmarkResult.median, BenchmarkResult.quartiles, BenchmarkResult.iqr
+# solution: BenchmarkResult.mad, BenchmarkResult.throughput
 
 # %%
 lesson.check("BenchmarkResult.median")
@@ -158,8 +161,9 @@ lesson.check()
 # it. Elsewhere, switch your saved pieces on with
 #
 # ```python
-# tt.checks.use_my_work()      # your code from my_tinytorch/ runs from now on
-# tt.checks.use_reference()    # back to tinytorch's own
+# from tinytorch_course.checks import use_my_work, use_reference
+# use_my_work()      # your code from my_tinytorch/ runs from now on
+# use_reference()    # back to tinytorch's own
 # ```
 
 # %% [markdown]

@@ -36,11 +36,12 @@
 import copy
 import time
 
+import numpy as np
+
 import tinytorch as tt
 import tinytorch.systems.capstone as capstone
-from tinytorch.checks import use_my_work
-
-# imports: auto
+from tinytorch.systems.capstone import Budget, CapstoneReport, Linear, ReLU, Sequential, manual_seed
+from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("20_capstone")
 use_my_work(before=lesson)  # your code from lessons 01-19 runs below (remove this line to use the reference)
@@ -144,8 +145,9 @@ lesson.check()
 # lesson's pieces as soon as their checks pass. The milestones use it the same way:
 #
 # ```python
-# tt.checks.use_my_work()      # every saved piece of yours runs from now on
-# tt.checks.use_reference()    # back to tinytorch's own
+# from tinytorch_course.checks import use_my_work, use_reference
+# use_my_work()      # every saved piece of yours runs from now on
+# use_reference()    # back to tinytorch's own
 # ```
 
 # %% [markdown]

@@ -29,7 +29,8 @@ import time
 import numpy as np
 
 import tinytorch as tt
-from tinytorch import datasets, milestone, viz
+from tinytorch import datasets, viz
+from tinytorch_course import milestone
 
 try:
     import matplotlib  # noqa: F401  (in the browser, this line makes the kernel load matplotlib for the plots)

@@ -35,7 +35,8 @@ import time
 import numpy as np
 
 import tinytorch as tt
-from tinytorch import datasets, milestone, nn, optim, viz
+from tinytorch import datasets, nn, optim, viz
+from tinytorch_course import milestone
 
 try:
     import matplotlib  # noqa: F401  (in the browser, this line makes the kernel load matplotlib for the plots)
@@ -74,7 +75,7 @@ def perceptron_rule_mistakes(X, y, epochs=100):
     w, b = np.zeros(2), 0.0
     for _ in range(epochs):
         mistakes = 0
-        for xi, yi in zip(X, y):
+        for xi, yi in zip(X, y, strict=True):
             err = yi - int(xi @ w + b > 0)
             if err:
                 w, b, mistakes = w + err * xi, b + err, mistakes + 1

@@ -42,7 +42,8 @@ import time
 import numpy as np
 
 import tinytorch as tt
-from tinytorch import datasets, milestone, nn, optim, viz
+from tinytorch import datasets, nn, optim, viz
+from tinytorch_course import milestone
 
 try:
     import matplotlib  # noqa: F401  (in the browser, this line makes the kernel load matplotlib for the plots)
@@ -135,7 +136,7 @@ def mnist_part(epochs: int, mode: str, plots: bool) -> dict:
         guesses = predict(model, mnist.X_test[wrong])
         viz.image_grid(
             mnist.X_test[wrong].reshape(-1, 28, 28),
-            [f"{t}→{g}" for t, g in zip(mnist.y_test[wrong], guesses)],
+            [f"{t}→{g}" for t, g in zip(mnist.y_test[wrong], guesses, strict=True)],
             title="MNIST test digits the MLP gets wrong (true→guess)",
             save=milestone.figure_path("1986_mlp_mnist_mistakes.png", mode),
         )

@@ -48,7 +48,8 @@ import time
 import numpy as np
 
 import tinytorch as tt
-from tinytorch import datasets, milestone, nn, optim, viz
+from tinytorch import datasets, nn, optim, viz
+from tinytorch_course import milestone
 
 try:
     import matplotlib  # noqa: F401  (in the browser, this line makes the kernel load matplotlib for the plots)
@@ -158,7 +159,10 @@ def reversal_part(cfg: dict, mode: str, plots: bool) -> dict:
     acc = exact_match(model, test)
     example = reversal_examples(test[:1])[0]
     answer = model.generate(example[: length + 1], max_new_tokens=length, temperature=0).data[length + 1 :]
-    show = lambda ids: "".join("|" if t == SEP else str(t) for t in ids)
+
+    def show(ids):
+        return "".join("|" if t == SEP else str(t) for t in ids)
+
     print(f"  e.g. {show(example[: length + 1])} -> {show(answer)}")
     print(f"exact match on {len(test)} held-out strings: {acc:.1%}")
     if plots:

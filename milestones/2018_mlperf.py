@@ -52,7 +52,8 @@ import time
 import numpy as np
 
 import tinytorch as tt
-from tinytorch import datasets, milestone, nn, optim
+from tinytorch import datasets, nn, optim
+from tinytorch_course import milestone
 
 try:
     import matplotlib  # noqa: F401  (in the browser, this line makes the kernel load matplotlib for the plots)
@@ -165,7 +166,10 @@ def profile_part(cnn, split, gpt, val, runs: int) -> dict:
     print(top_layers(cnn_profile, 6))
     gpt_profile = profile_layers(gpt, val[0][:8], runs=runs, backward=False)
     print(top_layers(gpt_profile, 6))
-    slowest = lambda t: max((r for r in t.rows if r["layer"] not in ("(other)", "total")), key=lambda r: r["fwd ms"])
+
+    def slowest(t):
+        return max((r for r in t.rows if r["layer"] not in ("(other)", "total")), key=lambda r: r["fwd ms"])
+
     return {
         "cnn_slowest_layer": slowest(cnn_profile)["layer"],
         "gpt_slowest_layer": slowest(gpt_profile)["layer"],
@@ -266,7 +270,9 @@ def gpt_variants(gpt, tok, val, new_tokens: int, repeats: int) -> tuple[list, bo
             "_median": r.median,
         }
 
-    uncached = lambda m, *a, **k: m.generate(*a, **k)
+    def uncached(m, *a, **k):
+        return m.generate(*a, **k)
+
     rows = [
         timed("float32, no cache", uncached, gpt),
         timed("float32 + KV-cache", kvcache.generate_cached, gpt),

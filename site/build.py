@@ -8,7 +8,7 @@ Steps (each prints its time):
    starts faster);
 4. the notebooks: every .ipynb in _build/notebooks/{lessons,milestones}/ (never reference/);
 5. `jupyter lite build` with no network (inside `unshare -n` when the system allows it);
-6. the landing page (site/landing/ over the output root) and course.json from tinytorch.course.
+6. the landing page (site/landing/ over the output root) and course.json from tinytorch_course.registry.
 
 jupyter-lite.json at the top level (runtime settings: kernel preloads, no PyPI) and site/jupyter_lite_config.json
 (build settings; its paths are relative to the staging lite dir .cache/site-<hash>/lite/, where this script
@@ -225,14 +225,12 @@ def lite_build(paths: Paths):
 
 
 def add_landing_and_course(output: Path):
-    landing = SITE / "landing"
-    if landing.is_dir():
-        shutil.copytree(landing, output, dirs_exist_ok=True)  # its index.html replaces JupyterLite's
-    else:
-        print(f"[site]   note: {landing} does not exist yet; the root stays JupyterLite's index.html")
-    course = subprocess.run([sys.executable, "-m", "tinytorch.course"], cwd=REPO, capture_output=True, text=True)
+    shutil.copytree(SITE / "landing", output, dirs_exist_ok=True)  # its index.html replaces JupyterLite's
+    course = subprocess.run(
+        [sys.executable, "-m", "tinytorch_course.registry"], cwd=REPO, capture_output=True, text=True
+    )
     if course.returncode != 0:
-        raise SystemExit(f"python -m tinytorch.course failed:\n{course.stderr[-2000:]}")
+        raise SystemExit(f"python -m tinytorch_course.registry failed:\n{course.stderr[-2000:]}")
     json.loads(course.stdout)  # must be valid JSON for the landing page
     (output / "course.json").write_text(course.stdout)
     if not (output / "favicon.ico").exists():  # browsers always ask for /favicon.ico

@@ -3,7 +3,8 @@
 Why: the kernel imports IPython, numpy and friends at every start, and Pyodide's wheels ship only
 .py sources, so every kernel start compiles them again. Measured in Pyodide under Node, precompiled
 bytecode halves those imports (IPython 2.0 s -> 1.0 s, numpy 0.5 s -> 0.24 s).
-Which modules: those imported by a kernel start plus numpy, tinytorch (all of it) and matplotlib,
+Which modules: those imported by a kernel start plus numpy, the tinytorch wheel (all of it: tinytorch and
+tinytorch_course) and matplotlib,
 found by importing them here (`imported_files`). Compiling every module of every wheel would also
 work but doubles the wheels (pygments' 500 lexers, fonttools), and unpacking them costs start time.
 How: `x.py` gets `__pycache__/x.cpython-312.pyc` next to it, compiled by the very interpreter that
@@ -33,12 +34,13 @@ IMPORTS = [
     "jedi",
     "numpy",
     "tinytorch",
+    "tinytorch_course.checks",
     "matplotlib.pyplot",
     "matplotlib_inline.backend_inline",
     "micropip",
     "piplite.piplite",
 ]
-COMPILE_ALL_OF = ["tinytorch"]  # lessons import its modules one by one: compile every module
+COMPILE_ALL_OF = ["tinytorch"]  # wheels by name; the tinytorch wheel holds tinytorch and tinytorch_course: all compiled
 SITE_PACKAGES = site.getsitepackages()[0]  # "/lib/python3.12/site-packages" in Pyodide
 FIXED_TIME = (2020, 1, 1, 0, 0, 0)
 

@@ -1,5 +1,8 @@
 """Build the pure-Python `tinytorch` wheel (py3-none-any) with the standard library only.
 
+The wheel holds the top-level packages pyproject.toml lists (`tinytorch`, the framework, and
+`tinytorch_course`, the course machinery), so the browser has both with no install.
+
 Why not setuptools: `setup.py bdist_wheel` reuses a `build/lib` folder, so a module deleted from
 `tinytorch/` would still ship in the wheel; and this must run with no network. Here the wheel holds
 exactly what is in the package folder now (every file except caches), with fixed timestamps, so the
@@ -45,20 +48,30 @@ def record_line(arcname: str, data: bytes) -> str:
     return f"{arcname},sha256={digest},{len(data)}"
 
 
+def top_level_packages(pyproject: dict) -> list[str]:
+    """The top-level package names of `[tool.setuptools.packages.find] include` ("tinytorch", "tinytorch.*", ...)."""
+    include = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    return sorted({pattern.split(".")[0] for pattern in include if "*" not in pattern.split(".")[0]})
+
+
 def build_wheel(repo: Path, out_dir: Path) -> Path:
     """Write `<out_dir>/tinytorch-<version>-py3-none-any.whl` from `repo` and return its path."""
-    project = tomllib.loads((repo / "pyproject.toml").read_text())["project"]
+    pyproject = tomllib.loads((repo / "pyproject.toml").read_text())
+    project = pyproject["project"]
     name, version = project["name"], project["version"]
-    package_dir = repo / name
-    if not (package_dir / "__init__.py").is_file():
-        raise SystemExit(f"cannot build the wheel: {package_dir}/__init__.py does not exist")
+    packages = top_level_packages(pyproject)
+    files = {}
+    for package in packages:
+        package_dir = repo / package
+        if not (package_dir / "__init__.py").is_file():
+            raise SystemExit(f"cannot build the wheel: {package_dir}/__init__.py does not exist")
+        files |= {p.relative_to(repo).as_posix(): p.read_bytes() for p in package_files(package_dir)}
     dist_info = f"{name}-{version}.dist-info"
-    files = {p.relative_to(repo).as_posix(): p.read_bytes() for p in package_files(package_dir)}
     files[f"{dist_info}/METADATA"] = metadata(project).encode()
     files[f"{dist_info}/WHEEL"] = (
         b"Wheel-Version: 1.0\nGenerator: site/pure_wheel.py\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     )
-    files[f"{dist_info}/top_level.txt"] = f"{name}\n".encode()
+    files[f"{dist_info}/top_level.txt"] = "".join(f"{p}\n" for p in packages).encode()
     record = [record_line(a, d) for a, d in files.items()] + [f"{dist_info}/RECORD,,"]
     files[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
 

@@ -5,6 +5,10 @@ x = tt.Tensor([1.0, 2.0, 3.0], requires_grad=True)
 (x * x).sum().backward(); x.grad   # Tensor([2., 4., 6.])
 """
 
+import importlib
+import sys as _sys
+
+from . import _moved
 from .tensor import (
     Tensor,
     arange,
@@ -31,6 +35,8 @@ from .tensor import (
 
 __version__ = "0.1.0"
 
+_moved.install(_sys.meta_path)  # `tinytorch.checks` & co. moved to tinytorch_course: say so on import
+
 _LAZY = (
     "nn",
     "optim",
@@ -38,11 +44,8 @@ _LAZY = (
     "datasets",
     "text",
     "systems",
-    "checks",
     "autograd",
     "training",
-    "course",
-    "progress",
     "viz",
 )
 
@@ -50,7 +53,7 @@ _LAZY = (
 def __getattr__(name):
     # submodules load on first use: `import tinytorch` stays fast in the browser
     if name in _LAZY:
-        import importlib
-
         return importlib.import_module(f".{name}", __name__)
+    if _moved.new_name(f"{__name__}.{name}"):
+        raise AttributeError(_moved.moved_message(f"{__name__}.{name}"))
     raise AttributeError(f"module 'tinytorch' has no attribute {name!r}")

@@ -72,7 +72,7 @@ def gradcheck(fn, inputs, eps=1e-6, rtol=1e-5, atol=1e-7, seed=0):
         _scalar_objective(fn, inputs, weights).backward()
     checked = [x for x in inputs if x.requires_grad]
     numeric = numerical_grad(fn, checked, eps=eps, weights=weights)
-    for k, (x, num) in enumerate(zip(checked, numeric)):
+    for k, (x, num) in enumerate(zip(checked, numeric, strict=True)):
         ana = np.zeros_like(num) if x.grad is None else x.grad.data
         bad = ~np.isclose(ana, num, rtol=rtol, atol=atol)
         if bad.any():

@@ -22,47 +22,13 @@ import time
 
 import numpy as np
 
+from .nn import BCEWithLogitsLoss, functional
+from .nn.utils import clip_grad_norm_
 from .tensor import Tensor, default_rng, no_grad
 
 __all__ = ["Trainer", "clip_grad_norm_", "accuracy"]
 
 CHECKPOINT_FORMAT = "tinytorch-checkpoint-1"
-
-
-# --------------------------------------------------------------------------------------------------
-# gradient clipping
-# --------------------------------------------------------------------------------------------------
-def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
-    """Scale all gradients together so that their joint norm is at most `max_norm` (in place).
-
-    The joint norm is the norm of the vector of every parameter's gradient norm (PyTorch's
-    `torch.nn.utils.clip_grad_norm_`); gradients are multiplied by min(1, max_norm / (norm + 1e-6)),
-    so the direction of the step is kept and only its length is capped. Returns the norm *before*
-    clipping, as a 0-d Tensor (watch it to see whether gradients explode).
-    """
-    if isinstance(parameters, Tensor):
-        parameters = [parameters]
-    grads = [p.grad.data for p in parameters if p.grad is not None]
-    if not grads:
-        return Tensor(0.0)
-    norm_type = float(norm_type)
-    if norm_type == math.inf:
-        total = max(np.abs(g).max() for g in grads)
-    elif norm_type == 2.0:
-        total = np.sqrt(np.array([np.dot(g.ravel(), g.ravel()) for g in grads]).sum())
-    else:
-        total = np.linalg.norm(np.array([np.linalg.norm(g.ravel(), norm_type) for g in grads]), norm_type)
-    total = np.asarray(total, dtype=grads[0].dtype)
-    if error_if_nonfinite and not np.isfinite(total):
-        raise RuntimeError(
-            f"clip_grad_norm_: the total gradient norm is {float(total)}; the loss or the inputs "
-            "contain nan/inf (lower the learning rate, check the data)"
-        )
-    coef = max_norm / (total + 1e-6)
-    if coef < 1:
-        for g in grads:
-            g *= coef
-    return Tensor(total)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -120,8 +86,6 @@ class Trainer:
         self.epoch = 0
         self.history: dict = {}
         self.metrics = ("accuracy",)
-        from .nn import BCEWithLogitsLoss, functional
-
         logits = isinstance(loss_fn, BCEWithLogitsLoss) or loss_fn is functional.binary_cross_entropy_with_logits
         self._threshold = 0.0 if logits else 0.5  # where a single score means "class 1"
 
@@ -221,8 +185,7 @@ class Trainer:
             if callable(m):
                 fns[m.__name__] = m
             elif m == "accuracy":
-                threshold = self._threshold
-                fns[m] = lambda out, y: accuracy(out, y, threshold)
+                fns[m] = lambda out, y, threshold=self._threshold: accuracy(out, y, threshold)
             elif m in _METRICS:
                 fns[m] = _METRICS[m]
             else:

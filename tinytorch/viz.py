@@ -12,7 +12,7 @@ import numpy as np
 
 def _pyplot():
     try:
-        import matplotlib
+        import matplotlib  # here, not at the top: it costs seconds in the browser and only drawing needs it
 
         if not _in_notebook():
             matplotlib.use("Agg")  # terminals and CI have no display
@@ -26,7 +26,7 @@ def _pyplot():
 
 def _in_notebook() -> bool:
     try:
-        from IPython import get_ipython
+        from IPython import get_ipython  # optional (absent in plain scripts); imported only when asked
 
         shell = get_ipython()
         return shell is not None and "Terminal" not in type(shell).__name__

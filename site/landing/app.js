@@ -2,7 +2,7 @@
 // read from the browser, one click to open a notebook, export/import of progress, and a per-lesson reset.
 // Plain ES module, no framework and nothing fetched from another origin.
 
-// ---- names shared with tinytorch/progress.py (keep in sync) --------------------------------------
+// ---- names shared with tinytorch_course/progress.py (keep in sync) --------------------------------------
 const PROGRESS_DB = "tinytorch";
 const PROGRESS_DB_VERSION = 1;
 const PROGRESS_STORE = "progress"; // keyPath "id"; records {id, passed, total, status, opened, updated}
@@ -112,7 +112,7 @@ async function discardNotebookEdits(path) {
   }
 }
 
-// ---- status (same rule as tinytorch.progress.status) -------------------------------------------
+// ---- status (same rule as tinytorch_course.progress.status) -------------------------------------------
 function statusOf(record, edited) {
   const passed = record?.passed ?? 0;
   const total = record?.total ?? 0;

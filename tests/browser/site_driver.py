@@ -276,7 +276,8 @@ _CELL_OUTPUT = f"""(index) => {{
   return {{
     text,
     error: outputs.filter((o) => o.output_type === "error").map((o) => o.ename + ": " + o.evalue),
-    stderr: outputs.filter((o) => o.output_type === "stream" && o.name === "stderr").map((o) => [].concat(o.text).join("")),
+    stderr: outputs.filter((o) => o.output_type === "stream" && o.name === "stderr")
+      .map((o) => [].concat(o.text).join("")),
     images: cell.node.querySelectorAll(".jp-OutputArea-output img").length,
     mimetypes: outputs.flatMap((o) => Object.keys(o.data || {{}})),
   }};
@@ -326,7 +327,8 @@ def set_cell_sources(page: Page, sources: list[str]) -> None:
     page.js(
         f"""(sources) => {{
       const cells = {_PANEL}.content.widgets.filter((c) => c.model.type === "code");
-      if (cells.length !== sources.length) throw new Error(`notebook has ${{cells.length}} code cells, got ${{sources.length}} sources`);
+      if (cells.length !== sources.length)
+        throw new Error(`notebook has ${{cells.length}} code cells, got ${{sources.length}} sources`);
       cells.forEach((c, i) => c.model.sharedModel.setSource(sources[i]));
     }}""",
         sources,
@@ -376,12 +378,13 @@ def open_landing(page: Page, base: str) -> list[dict]:
 
 
 def read_progress_db(page: Page) -> dict:
-    """The records in the IndexedDB that tinytorch.progress writes (same origin as the page)."""
+    """The records in the IndexedDB that tinytorch_course.progress writes (same origin as the page)."""
     return page.js("""async () => {
       const db = await new Promise((ok, no) => { const r = indexedDB.open("tinytorch", 1);
         r.onupgradeneeded = () => r.result.createObjectStore("progress", { keyPath: "id" });
         r.onsuccess = () => ok(r.result); r.onerror = () => no(r.error); });
-      const rows = await new Promise((ok, no) => { const r = db.transaction("progress").objectStore("progress").getAll();
+      const rows = await new Promise((ok, no) => {
+        const r = db.transaction("progress").objectStore("progress").getAll();
         r.onsuccess = () => ok(r.result); r.onerror = () => no(r.error); });
       db.close();
       return Object.fromEntries(rows.map((r) => [r.id, r]));

@@ -1,9 +1,9 @@
 """The built site (site/_output) in headless Chromium, as a learner uses it.
 
 One served site and one Chromium for the whole module (conftest.py); every test gets fresh browser
-storage unless it says otherwise. Tests that need the lesson or milestone notebooks skip, saying so,
-until tools/build_notebooks.py produces them. The last test closes Chromium and checks every request
-of the session stayed on 127.0.0.1; keep it last.
+storage unless it says otherwise. The site must hold every registry notebook (`make site` builds them
+first). The last test closes Chromium and checks every request of the session stayed on 127.0.0.1;
+keep it last.
 """
 
 import json
@@ -38,7 +38,7 @@ def in_site(notebook: str) -> bool:
 
 
 def registry_items(course):
-    return [("lesson", l) for l in course["lessons"]] + [("milestone", m) for m in course["milestones"]]
+    return [("lesson", item) for item in course["lessons"]] + [("milestone", m) for m in course["milestones"]]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -53,7 +53,7 @@ def test_landing_lists_every_lesson_and_milestone_of_the_registry(page, base_url
     shown = {i["id"]: i for i in items}
     for lesson in course["lessons"]:
         assert shown[lesson["id"]]["tier"] == lesson["tier"], lesson["id"]
-    for kind, item in registry_items(course):
+    for _kind, item in registry_items(course):
         link = shown[item["id"]]["href"]
         if in_site(item["notebook"]):
             assert link == f"notebooks/index.html?path={item['notebook']}", item["id"]
@@ -69,18 +69,12 @@ def test_landing_lists_every_lesson_and_milestone_of_the_registry(page, base_url
 
 
 def test_every_registry_notebook_is_in_the_site(course):
-    present = [item["notebook"] for _, item in registry_items(course) if in_site(item["notebook"])]
-    if not present:
-        pytest.skip("the site has no lesson or milestone notebooks yet (tools/build_notebooks.py)")
     missing = [item["notebook"] for _, item in registry_items(course) if not in_site(item["notebook"])]
     assert not missing, f"{len(missing)} registry notebooks are not in the site: {missing}"
 
 
 def test_a_landing_link_opens_its_notebook(page, base_url, course):
-    available = [item for _, item in registry_items(course) if in_site(item["notebook"])]
-    if not available:
-        pytest.skip("the site has no lesson or milestone notebooks yet (tools/build_notebooks.py)")
-    item = available[0]
+    item = registry_items(course)[0][1]
     open_landing(page, base_url)
     page.click(selector=f'li[data-id="{item["id"]}"] .item-title a')
     page.wait_for("(path) => window.jupyterapp?.shell?.currentWidget?.context?.path === path", item["notebook"])
@@ -119,7 +113,7 @@ print("RESULT", json.dumps({"platform": sys.platform, "numpy": np.__version__, "
 def test_kernel_imports_numpy_and_tinytorch_and_autograd_matches(kernel_page):
     out = run_code(kernel_page, AUTOGRAD)
     assert not out["error"], out["error"]
-    line = next((l for l in out["text"].splitlines() if l.startswith("RESULT ")), None)
+    line = next((row for row in out["text"].splitlines() if row.startswith("RESULT ")), None)
     assert line, f"no RESULT line in the output of {kernel_page.notebook}: {out['text']!r}"
     got = json.loads(line[len("RESULT ") :])
     assert got["platform"] == "emscripten" and got["numpy"].startswith("2.")
@@ -143,7 +137,7 @@ def test_progress_recorded_in_the_kernel_shows_on_the_landing_page_and_survives_
 ):
     out = run_code(
         kernel_page,
-        "from tinytorch import progress\n"
+        "from tinytorch_course import progress\n"
         "progress.record('01_tensor', 4, 4)\n"
         "progress.record('02_activations', 1, 3)\n"
         "print(await progress.load_async())",
@@ -224,8 +218,6 @@ def test_an_edited_cell_survives_a_reload(page, base_url):
 
 
 def test_reset_this_lesson_restores_the_original_notebook(page, base_url):
-    if not in_site(LESSON_01):
-        pytest.skip(f"{LESSON_01} is not in the site yet (tools/build_notebooks.py)")
     open_notebook(page, base_url, LESSON_01, wait_kernel=False)
     original = page.js(FIRST_CODE_CELL_SOURCE)
     edit_first_code_cell_and_save(page)
@@ -258,15 +250,13 @@ def code_sources(nb_path):
 
 
 def test_lesson_01_stub_fails_a_check_and_reference_passes_all(page, base_url):
-    if not in_site(LESSON_01) or not REFERENCE_01.is_file():
-        pytest.skip(f"needs {LESSON_01} in the site and {REFERENCE_01.relative_to(ROOT)} (tools/build_notebooks.py)")
     open_notebook(page, base_url, LESSON_01)
 
     # the learner's notebook as shipped: stubs, so some check must fail and say why
     outputs = run_all(page)
     text = "\n".join(o["text"] + "".join(o["stderr"]) for o in outputs)
     record = read_progress_db(page).get("01_tensor")
-    assert record and record["total"] > 0, f"the checks did not call tinytorch.progress.record: {record}"
+    assert record and record["total"] > 0, f"the checks did not call tinytorch_course.progress.record: {record}"
     assert record["passed"] < record["total"], record
     assert re.search(r"fail|✗|✘|NotImplementedError", text, re.I), f"no failing check message in:\n{text[-2000:]}"
 
@@ -280,10 +270,7 @@ def test_lesson_01_stub_fails_a_check_and_reference_passes_all(page, base_url):
 
 
 def test_a_milestone_trains_in_the_page_and_reaches_its_target(page, base_url, course):
-    milestones = [m for m in course["milestones"] if in_site(m["notebook"])]
-    if not milestones:
-        pytest.skip("no milestone notebook is in the site yet (tools/build_notebooks.py)")
-    milestone = milestones[0]
+    milestone = course["milestones"][0]
     open_notebook(page, base_url, milestone["notebook"])
     outputs = run_all(page, timeout_ms=300_000)  # "browser" run mode: about a minute
     errors = [e for o in outputs for e in o["error"]]

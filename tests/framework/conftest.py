@@ -112,8 +112,8 @@ def check_grad(float64):
 def check_torch(TORCH, torch, float64):
     """check_torch(fn, *specs, domain=...): fn(TT, ...) and fn(TORCH, ...) agree in value and gradient.
 
-    Both run in float64 on the same inputs (constants made inside fn too); gradients are of sum(out * w) for fixed random w, so
-    every output element's backward is compared.
+    Both run in float64 on the same inputs (constants made inside fn too); gradients are of sum(out * w)
+    for fixed random w, so every output element's backward is compared.
     """
 
     def check(fn, *specs, domain="any", seed=0, rtol=1e-9, atol=1e-11):
@@ -127,7 +127,7 @@ def check_torch(TORCH, torch, float64):
         w = np.random.default_rng(99).standard_normal(ref_np.shape)
         (out * tt.Tensor(w, dtype=np.float64)).sum().backward()
         (ref * torch.tensor(w, dtype=torch.float64)).sum().backward()
-        for k, (x, t) in enumerate(zip(xs, ts)):
+        for k, (x, t) in enumerate(zip(xs, ts, strict=True)):
             tg = np.zeros(t.shape) if t.grad is None else t.grad.numpy()
             xg = np.zeros(x.shape) if x.grad is None else x.grad.data
             np.testing.assert_allclose(xg, tg, rtol=rtol, atol=atol, err_msg=f"gradient of input {k}")

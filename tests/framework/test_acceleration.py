@@ -86,7 +86,7 @@ def test_unfused_compositions_equal_the_fused_ops(case, float64):
     out_f, grads_f = _value_and_grads(fused, *inputs)
     out_u, grads_u = _value_and_grads(unfused, *inputs)
     np.testing.assert_allclose(out_u, out_f, rtol=1e-10, atol=1e-12)
-    for gu, gf in zip(grads_u, grads_f):
+    for gu, gf in zip(grads_u, grads_f, strict=True):
         np.testing.assert_allclose(gu, gf, rtol=1e-9, atol=1e-12)
 
 

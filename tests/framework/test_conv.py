@@ -150,7 +150,7 @@ def test_naive_conv2d_agrees_with_im2col(float64, x_shape, w_shape, stride, padd
     slow = naive_conv2d(*xs, stride=stride, padding=padding)
     np.testing.assert_allclose(slow.data, fast.data, rtol=1e-12, atol=1e-12)
     slow.backward(g)
-    for x, expected in zip(xs, fast_grads):
+    for x, expected in zip(xs, fast_grads, strict=True):
         np.testing.assert_allclose(x.grad.data, expected, rtol=1e-12, atol=1e-12)
 
 

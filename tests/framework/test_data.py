@@ -132,7 +132,7 @@ def test_general_and_fast_paths_agree():
     X, y = xy(23)
     fast = DataLoader(TensorDataset(X, y), batch_size=5, shuffle=True, seed=9)
     slow = DataLoader(Plain(X, y), batch_size=5, shuffle=True, seed=9)
-    for (xf, yf), (xs, ys) in zip(fast, slow):
+    for (xf, yf), (xs, ys) in zip(fast, slow, strict=True):
         np.testing.assert_array_equal(xf.data, xs.data)
         np.testing.assert_array_equal(yf.data, ys.data)
 

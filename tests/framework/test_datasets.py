@@ -100,7 +100,7 @@ def test_loaders_are_deterministic_and_return_fresh_arrays():
     first.X_train[:] = -1.0  # a learner's in-place edit must not leak into the next call
     second, third = datasets.digits(), datasets.digits()
     assert second.X_train.min() == 0.0
-    for a, b in zip(second, third):
+    for a, b in zip(second, third, strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -202,7 +202,7 @@ def test_linearly_separable_is_learned_perfectly_by_the_perceptron_rule():
     w = np.zeros(3)
     for _ in range(1000):
         mistakes = 0
-        for x_i, t_i in zip(Xb, target):
+        for x_i, t_i in zip(Xb, target, strict=True):
             if t_i * (x_i @ w) <= 0:
                 w += t_i * x_i
                 mistakes += 1

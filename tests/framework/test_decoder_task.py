@@ -33,7 +33,7 @@ def test_gpt_learns_to_reverse_digit_strings():
     steps = 200  # 100 % already after ~60
     opt = optim.Adam(model.parameters(), lr=3e-3)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-    for step in range(steps):
+    for _step in range(steps):
         d = rng.integers(0, DIGITS, (64, LENGTH))
         d = d[~np.isin(d @ as_number, test @ as_number)]  # held-out strings stay unseen
         seq = with_reversal(d)

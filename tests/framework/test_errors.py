@@ -54,7 +54,7 @@ def test_broadcast_mismatch_names_both_shapes(op, a, b):
 def test_broadcast_mismatch_with_an_ndarray_names_both_shapes(op):
     x, arr = tt.ones(2, 3), np.ones(4)
     for left, right in ((x, arr), (arr, x)):
-        msg = _message(ValueError, lambda: op(left, right))
+        msg = _message(ValueError, lambda left=left, right=right: op(left, right))
         assert "(2, 3)" in msg and "(4,)" in msg, msg
 
 

@@ -284,7 +284,7 @@ def test_state_dict_round_trip_is_exact():
     assert all(isinstance(v, np.ndarray) for v in state.values())
     b.load_state_dict(state)
     np.testing.assert_array_equal(a(x).data, b(x).data)
-    for (n, p), (m, q) in zip(a.named_parameters(), b.named_parameters()):
+    for (n, p), (m, q) in zip(a.named_parameters(), b.named_parameters(), strict=True):
         assert n == m and p.data.dtype == q.data.dtype and np.array_equal(p.data, q.data)
 
 

@@ -38,7 +38,7 @@ def test_lenet_reaches_97_percent_on_digits():
     opt = optim.Adam(model.parameters(), lr=3e-3)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
     rng = np.random.default_rng(0)
-    for epoch in range(epochs):
+    for _epoch in range(epochs):
         order = rng.permutation(len(X_train))
         for i in range(0, len(order), batch):
             idx = order[i : i + batch]

@@ -39,7 +39,7 @@ def run_tinytorch(cls, kwargs, params, grads):
     opt = cls(ps, **kwargs)
     for gs in grads:
         opt.zero_grad()
-        for p, g in zip(ps, gs):
+        for p, g in zip(ps, gs, strict=True):
             if g is not None:
                 p.grad = tt.Tensor(g.copy())
         opt.step()
@@ -81,16 +81,16 @@ def test_matches_pytorch_for_20_steps(name, kwargs, torch):
     topt = getattr(torch.optim, name)(tps, **kwargs)
     for gs in grads:
         topt.zero_grad()
-        for p, g in zip(tps, gs):
+        for p, g in zip(tps, gs, strict=True):
             if g is not None:
                 p.grad = torch.tensor(g.copy())
         topt.step()
 
-    for i, (a, t) in enumerate(zip(ours, tps)):
+    for i, (a, t) in enumerate(zip(ours, tps, strict=True)):
         # the parameters moved (a test that would pass with no update at all proves nothing)
         assert not np.allclose(a, params[i], atol=1e-4)
         np.testing.assert_allclose(a, t.detach().numpy(), rtol=1e-5, atol=1e-6, err_msg=f"parameter {i}")
-    for i, (p, tp) in enumerate(zip(opt._all_params(), tps)):
+    for i, (p, tp) in enumerate(zip(opt._all_params(), tps, strict=True)):
         ts = topt.state[tp]
         for key in STATE_KEYS[name]:
             if key in ts and ts[key] is not None:
@@ -258,7 +258,7 @@ def test_state_dict_round_trip_continues_identically(cls, kwargs):
 
     def steps(opt, ps, gs_list):
         for gs in gs_list:
-            for p, g in zip(ps, gs):
+            for p, g in zip(ps, gs, strict=True):
                 p.grad = None if g is None else tt.Tensor(g.copy())
             opt.step()
 
@@ -271,7 +271,7 @@ def test_state_dict_round_trip_continues_identically(cls, kwargs):
     assert opt2.lr == opt.lr
     steps(opt, ps, grads[7:])
     steps(opt2, ps2, grads[7:])
-    for a, b in zip(ps, ps2):
+    for a, b in zip(ps, ps2, strict=True):
         assert np.array_equal(a.data, b.data)
     # state_dict() is a snapshot: later steps did not change it
     for i, s in saved["state"].items():

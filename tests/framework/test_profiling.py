@@ -144,7 +144,7 @@ def test_op_profiler_counts_ops_of_a_training_step_and_keeps_gradients_exact():
             for p in m.parameters():
                 p.data = p.data - 0.0 * p.grad.data
     assert Tensor.__dict__["_op"] is original  # the core is restored
-    for p, g in zip(m.parameters(), expected):
+    for p, g in zip(m.parameters(), expected, strict=True):
         np.testing.assert_allclose(p.grad.data, g, rtol=1e-6)  # profiling changes no number
     calls = {name: s[0] for name, s in prof.stats.items()}
     assert calls == {"linear": 2, "relu": 1, "cross_entropy": 1, "sgd update": 1}
@@ -160,7 +160,7 @@ def test_op_profiler_restores_core_after_an_error_and_refuses_nesting():
     original_op, original_backward = Tensor.__dict__["_op"], Tensor.backward
     with pytest.raises(ZeroDivisionError):
         with OpProfiler():
-            1 / 0
+            raise ZeroDivisionError("inside the profiler")
     assert Tensor.__dict__["_op"] is original_op and Tensor.backward is original_backward
     with OpProfiler():
         with pytest.raises(RuntimeError, match="already active"):

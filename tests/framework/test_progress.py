@@ -1,11 +1,11 @@
-"""tinytorch.progress, native path: records go to one JSON file ($TINYTORCH_PROGRESS)."""
+"""tinytorch_course.progress, native path: records go to one JSON file ($TINYTORCH_PROGRESS)."""
 
 import json
 
 import numpy as np
 import pytest
 
-from tinytorch import progress
+from tinytorch_course import progress
 
 
 @pytest.fixture

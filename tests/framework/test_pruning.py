@@ -37,8 +37,8 @@ def test_global_magnitude_pruning_is_exact_and_drops_the_smallest(amount):
     zeros = sum(int((m.weight.data == 0).sum()) for m in (model[0], model[2], model[4]))
     assert zeros == round(amount * total)
     assert sparsity(model) == pytest.approx(round(amount * total) / total)
-    kept = np.concatenate([np.abs(w[m]) for w, m in zip(weights, masks.values())])
-    dropped = np.concatenate([np.abs(w[~m]) for w, m in zip(weights, masks.values())])
+    kept = np.concatenate([np.abs(w[m]) for w, m in zip(weights, masks.values(), strict=True)])
+    dropped = np.concatenate([np.abs(w[~m]) for w, m in zip(weights, masks.values(), strict=True)])
     if dropped.size and kept.size:
         assert dropped.max() <= kept.min()
     assert list(masks) == ["0.weight", "2.weight", "4.weight"]
@@ -91,7 +91,7 @@ def test_masked_optimizer_keeps_pruned_weights_at_zero_through_training():
         F.cross_entropy(model(x), y).backward()
         opt.step()
     assert sparsity(model) == pytest.approx(round(0.7 * (12 * 20 + 20 * 7 + 7 * 4)) / (12 * 20 + 20 * 7 + 7 * 4))
-    changed = [not np.array_equal(p.data, b) for p, b in zip(model.parameters(), before)]
+    changed = [not np.array_equal(p.data, b) for p, b in zip(model.parameters(), before, strict=True)]
     assert all(changed)  # the kept weights did train
     assert opt.param_groups[0]["lr"] == 1e-2  # it is still the wrapped optimizer underneath
     # without the wrapper, the same optimizer revives pruned weights (so the test can fail)

@@ -175,7 +175,7 @@ def test_quantize_model_replaces_layers_and_leaves_the_original_alone():
     q = quantize_model(model, x)
     assert isinstance(q.layers[0], QuantizedConv2d) and isinstance(q.layers[4], QuantizedLinear)
     assert isinstance(model.layers[0], nn.Conv2d) and "forward" not in vars(model.layers[0])
-    for p, b in zip(model.parameters(), before):
+    for p, b in zip(model.parameters(), before, strict=True):
         assert np.array_equal(p.data, b)
     with tt.no_grad():
         ref, out = model(tt.Tensor(x)).data, q(tt.Tensor(x)).data

@@ -117,7 +117,7 @@ def naive_bpe_merges(text: str, n_merges: int):
     words = [tuple(chunk.encode("utf-8")) for chunk in re.findall(SPLIT_PATTERN, text)]
     merges = []
     for k in range(n_merges):
-        counts = Counter(pair for w in words for pair in zip(w, w[1:]))
+        counts = Counter(pair for w in words for pair in zip(w, w[1:], strict=False))
         if not counts:
             break
         best = min(counts, key=lambda p: (-counts[p], p))

@@ -170,12 +170,12 @@ def test_clip_grad_norm_matches_pytorch(torch):
     for max_norm, norm_type in [(0.5, 2.0), (100.0, 2.0), (0.5, 1.0), (0.5, math.inf)]:
         ps = grads_of([a.ravel() for a in arrays])
         tps = [torch.zeros(a.size, requires_grad=True) for a in arrays]
-        for p, a in zip(tps, arrays):
+        for p, a in zip(tps, arrays, strict=True):
             p.grad = torch.tensor(a.ravel())
         ours = clip_grad_norm_(ps, max_norm, norm_type).item()
         theirs = torch.nn.utils.clip_grad_norm_(tps, max_norm, norm_type).item()
         assert ours == pytest.approx(theirs, rel=1e-6)
-        for p, tp in zip(ps, tps):
+        for p, tp in zip(ps, tps, strict=True):
             np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 

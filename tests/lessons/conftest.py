@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tinytorch.checks import mine
+from tinytorch_course.checks import mine
 
 
 @pytest.fixture(autouse=True)
@@ -15,7 +15,7 @@ def learner_files(tmp_path, monkeypatch):
     monkeypatch.setenv("TINYTORCH_PROGRESS", str(tmp_path / "progress.json"))
     monkeypatch.delenv("TINYTORCH_CHECK_LOG", raising=False)
     yield tmp_path
-    for key in list(mine._ORIGINALS):
+    for key in list(mine.ORIGINALS):
         mine.uninstall(key)
     for key in list(mine.HELPERS):
         entry = mine.REGISTRY.get(key)

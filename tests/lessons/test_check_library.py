@@ -10,7 +10,8 @@ import types
 import numpy as np
 import pytest
 
-from tinytorch.checks import (
+from tinytorch.tensor import Tensor, _shape_error
+from tinytorch_course.checks import (
     Case,
     Lesson,
     Piece,
@@ -22,8 +23,7 @@ from tinytorch.checks import (
     use_my_work,
     use_reference,
 )
-from tinytorch.checks.compare import describe, mismatch
-from tinytorch.tensor import Tensor, _shape_error
+from tinytorch_course.checks.compare import describe, mismatch
 
 REFERENCE_ADD = Tensor.__dict__["__add__"]
 
@@ -287,6 +287,6 @@ def test_a_broken_saved_block_is_reported_not_raised(learner_files, capsys):
 
 
 def test_progress_is_optional(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "tinytorch.progress", None)  # import fails: no progress module
+    monkeypatch.setitem(sys.modules, "tinytorch_course.progress", None)  # import fails: no progress module
     Lesson("01_tensor").check("Tensor.sum")
     assert "Tensor.sum" in capsys.readouterr().out

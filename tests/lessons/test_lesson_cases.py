@@ -12,16 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from tinytorch.checks import load_pieces, run_case
-from tinytorch.checks.cases import callable_of
-from tinytorch.course import LESSONS
+from tinytorch_course.checks import load_pieces, run_case
+from tinytorch_course.checks.cases import callable_of
+from tinytorch_course.registry import LESSONS
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _case_file(item):
     try:
-        return importlib.import_module(f"tinytorch.checks.lesson{item.number:02d}")
+        return importlib.import_module(f"tinytorch_course.checks.lesson{item.number:02d}")
     except ModuleNotFoundError:
         return None
 
@@ -52,7 +52,7 @@ def test_stub_fails_with_a_message(lesson_id, piece, case):
 
 
 def test_some_lesson_has_checks():
-    assert WRITTEN and CASES, "no tinytorch/checks/lessonNN.py found"
+    assert WRITTEN and CASES, "no tinytorch_course/checks/lessonNN.py found"
 
 
 @pytest.mark.parametrize("item", WRITTEN, ids=[i.id for i in WRITTEN])

@@ -73,7 +73,7 @@ def test_checks_run_in_pyodide(tmp_path, capsys):
     wheels = [next(iter(sorted(WHEELS.glob(f"{n}-*.whl"))), None) for n in ("pytest", "pluggy", "iniconfig")]
     if None in wheels or shutil.which("node") is None:
         pytest.fail("node or the Pyodide pytest wheels are missing: run `make site`")
-    from tinytorch.checks import load_pieces
+    from tinytorch_course.checks import load_pieces
     from tools.build_notebooks import build_lesson, lesson_sources
 
     notebooks, expected = {}, {}
@@ -103,7 +103,7 @@ def test_checks_run_in_pyodide(tmp_path, capsys):
         text=True,
         timeout=1800,
     )
-    marker = next((l for l in result.stdout.splitlines() if l.startswith("WASM_CHECKS ")), None)
+    marker = next((row for row in result.stdout.splitlines() if row.startswith("WASM_CHECKS ")), None)
     with capsys.disabled():
         print(f"\n[pyodide checks] {marker}\n{result.stderr.strip()[-1500:]}")
     assert marker, f"did not finish:\n{result.stdout[-4000:]}\n{result.stderr[-3000:]}"

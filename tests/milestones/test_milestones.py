@@ -19,8 +19,6 @@ def _learner_files(tmp_path, monkeypatch):
 
 def run_milestone(stem: str) -> dict:
     path = MILESTONES / f"{stem}.py"
-    if not path.exists():
-        pytest.skip(f"{path.name} not written yet")
     namespace = runpy.run_path(str(path), run_name="milestone_under_test")
     return namespace["run"]("quick", plots=False)
 

@@ -14,7 +14,8 @@ DATA_DIR = "data"
 
 
 def read_packaged(name: str) -> bytes:
-    """The decompressed bytes of `data/<name>.bz2`, read through importlib.resources (works in a wheel and in Pyodide)."""
+    """The decompressed bytes of `data/<name>.bz2`, read through importlib.resources (works in a wheel
+    and in Pyodide)."""
     path = resources.files(DATA_PACKAGE) / DATA_DIR / f"{name}.bz2"
     try:
         compressed = path.read_bytes()

@@ -285,8 +285,8 @@ def _out_size(size, kernel, stride, pad, what, shape):
     out = (size + 2 * pad - kernel) // stride + 1
     if out < 1:
         raise ValueError(
-            f"{what}: the {kernel}-wide kernel does not fit an input of size {size} "
-            f"(padding {pad}, input shape {shape}); "
+            f"{what}: the {kernel}-wide kernel does not fit an input of size {size} (padding {pad}, input shape "
+            f"{shape}); "
             "use a smaller kernel, more padding, or a larger input"
         )
     return out

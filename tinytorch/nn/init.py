@@ -22,7 +22,7 @@ def uniform(shape, bound):
     return default_rng().uniform(-bound, bound, size=shape).astype(get_default_dtype())
 
 
-def kaiming_uniform(shape, a=math.sqrt(5)):
+def kaiming_uniform(shape, a=5**0.5):
     """PyTorch's default for Linear/Conv2d weights: U(-b, b), b = gain*sqrt(3/fan_in)."""
     fan_in, _ = _fans(shape)
     gain = math.sqrt(2.0 / (1 + a * a))

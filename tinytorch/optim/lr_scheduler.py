@@ -34,7 +34,7 @@ class LRScheduler:
         self.last_epoch += 1
         groups = self.optimizer.param_groups
         lrs = [g["lr"] for g in groups] if self.last_epoch == 0 else self.get_lr()
-        for group, lr in zip(groups, lrs):
+        for group, lr in zip(groups, lrs, strict=True):
             group["lr"] = lr
         self._last_lr = [g["lr"] for g in groups]
 
@@ -86,7 +86,8 @@ class CosineAnnealingLR(LRScheduler):
         groups = self.optimizer.param_groups
         if (t - 1 - T) % (2 * T) == 0:
             return [
-                g["lr"] + (base - eta_min) * (1 - math.cos(math.pi / T)) / 2 for base, g in zip(self.base_lrs, groups)
+                g["lr"] + (base - eta_min) * (1 - math.cos(math.pi / T)) / 2
+                for base, g in zip(self.base_lrs, groups, strict=True)
             ]
         return [
             (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T)) * (g["lr"] - eta_min) + eta_min

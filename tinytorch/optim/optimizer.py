@@ -114,15 +114,15 @@ class Optimizer:
                 f"load_state_dict: the saved optimizer has {len(groups)} parameter groups, this one "
                 f"has {len(self.param_groups)}"
             )
-        for i, (saved, own) in enumerate(zip(groups, self.param_groups)):
+        for i, (saved, own) in enumerate(zip(groups, self.param_groups, strict=True)):
             if len(saved["params"]) != len(own["params"]):
                 raise ValueError(
                     f"load_state_dict: parameter group {i} has {len(saved['params'])} parameters in the "
                     f"saved state but {len(own['params'])} here; was it saved from another model?"
                 )
         by_index = {}
-        for saved, own in zip(groups, self.param_groups):
-            for i, p in zip(saved["params"], own["params"]):
+        for saved, own in zip(groups, self.param_groups, strict=True):
+            for i, p in zip(saved["params"], own["params"], strict=True):
                 by_index[int(i)] = p
         self.state = {}
         for i, buffers in state_dict["state"].items():
@@ -140,7 +140,7 @@ class Optimizer:
                     value = value.item()
                 restored[name] = value
             self.state[p] = restored
-        for saved, own in zip(groups, self.param_groups):
+        for saved, own in zip(groups, self.param_groups, strict=True):
             for k, v in saved.items():
                 if k != "params":
                     own[k] = tuple(v) if isinstance(v, list) else v

@@ -11,6 +11,8 @@
 Submodules load on first use (`from tinytorch.systems import quantization`).
 """
 
+import importlib
+
 from .table import Table, format_bytes
 
 _SUBMODULES = ("profiling", "quantization", "pruning", "kvcache", "acceleration", "benchmarking", "capstone")
@@ -18,7 +20,5 @@ _SUBMODULES = ("profiling", "quantization", "pruning", "kvcache", "acceleration"
 
 def __getattr__(name):
     if name in _SUBMODULES:
-        import importlib
-
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'tinytorch.systems' has no attribute {name!r}")

@@ -16,11 +16,13 @@ Timings use `benchmarking.benchmark` (warm-up, repeats, median).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
 from ..nn import functional as F
+from ..nn.conv import naive_conv2d
 from ..tensor import Tensor
 from .benchmarking import benchmark
 
@@ -119,8 +121,6 @@ def measure_conv(
     seed: int = 0,
 ) -> dict:
     """Forward time of `naive_conv2d` (Python loops over output pixels) vs im2col `F.conv2d`."""
-    from ..nn.conv import naive_conv2d
-
     rng = np.random.default_rng(seed)
     x = Tensor(rng.standard_normal((batch, in_channels, size, size)).astype(np.float32))
     w = Tensor(rng.standard_normal((out_channels, in_channels, kernel, kernel)).astype(np.float32))
@@ -205,8 +205,8 @@ def measure_fusion(rows: int = 256, features: int = 512, classes: int = 10, repe
     }
     results = {}
     for name, (fused, unfused, inputs) in cases.items():
-        tf = benchmark(lambda: _fwd_bwd(fused, *inputs), warmup=3, repeats=repeats).median
-        tu = benchmark(lambda: _fwd_bwd(unfused, *inputs), warmup=3, repeats=repeats).median
+        tf = benchmark(functools.partial(_fwd_bwd, fused, *inputs), warmup=3, repeats=repeats).median
+        tu = benchmark(functools.partial(_fwd_bwd, unfused, *inputs), warmup=3, repeats=repeats).median
         results[name] = {"fused s": tf, "unfused s": tu, "speed-up": _speedup(tu, tf)}
     return results
 
@@ -227,7 +227,7 @@ def measure_precision(n: int = 256, repeats: int = 10, seed: int = 0) -> dict:
     for dtype in (np.float64, np.float32, np.float16):
         a, b = a64.astype(dtype), b64.astype(dtype)
         reps = repeats if dtype != np.float16 else max(1, repeats // 5)
-        t = benchmark(lambda: a @ b, warmup=1, repeats=reps).median
+        t = benchmark(functools.partial(np.matmul, a, b), warmup=1, repeats=reps).median
         err = float(np.abs((a @ b).astype(np.float64) - ref).max() / np.abs(ref).max())
         out[np.dtype(dtype).name] = {"s": t, "bytes": a.nbytes, "relative error": err}
     # mixed precision: store in float16 (half the bytes), compute in float32 (BLAS), upcast on the fly

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import statistics
 import time
+import tracemalloc
 
 import numpy as np
 
 from ..tensor import Tensor, manual_seed, no_grad
+from .profiling import parameter_bytes
 from .table import Table, format_bytes
 
 __all__ = [
@@ -109,16 +111,11 @@ class BenchmarkResult:
         )
 
 
-def peak_memory(fn, *args, **kwargs) -> tuple[object, int | None]:
+def peak_memory(fn, *args, **kwargs) -> tuple[object, int]:
     """(fn's result, peak bytes Python and NumPy allocated while it ran), via tracemalloc.
 
-    NumPy reports its array buffers to tracemalloc, so this is the arrays' memory too. Returns None
-    for the bytes where tracemalloc is unavailable.
+    NumPy reports its array buffers to tracemalloc, so this is the arrays' memory too.
     """
-    try:
-        import tracemalloc
-    except ImportError:  # pragma: no cover - every CPython and Pyodide build we target has it
-        return fn(*args, **kwargs), None
     already = tracemalloc.is_tracing()
     if not already:
         tracemalloc.start()
@@ -187,7 +184,7 @@ def results_table(results, baseline: str | None = None, title: str | None = None
         base = next((r for r in results if r.name == baseline), None)
         if base is None:
             raise KeyError(f"baseline {baseline!r} is not among the results {[r.name for r in results]}")
-        for row, r in zip(rows, results):
+        for row, r in zip(rows, results, strict=True):
             row["speed-up"] = base.median / r.median if r.median > 0 else float("inf")
     columns = []
     for row in rows:
@@ -235,8 +232,6 @@ def model_size_bytes(model) -> int:
     A quantized layer stores int8 weights plus scales/zero points as buffers, so this one function
     measures float and quantized models alike.
     """
-    from .profiling import parameter_bytes
-
     return parameter_bytes(model)
 
 

@@ -21,7 +21,8 @@ import copy
 
 import numpy as np
 
-from ..nn import Flatten, Linear, ReLU, Sequential
+from ..datasets import digits
+from ..nn import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
 from ..tensor import manual_seed
 from . import pruning, quantization
 from ._training import train_classifier
@@ -40,8 +41,6 @@ def digits_mlp(hidden: int = 128, seed: int = 0) -> Sequential:
 
 def digits_cnn(channels: int = 8, seed: int = 0) -> Sequential:
     """(1, 8, 8) images -> conv 3x3 -> ReLU -> pool -> conv 3x3 -> ReLU -> pool -> Linear(10)."""
-    from ..nn import Conv2d, MaxPool2d
-
     manual_seed(seed)
     return Sequential(
         Conv2d(1, channels, 3, padding=1),
@@ -134,8 +133,6 @@ def optimize_under_budget(
     budget = budget or Budget()
     say = print if verbose else (lambda *a, **k: None)
     if data is None:
-        from ..datasets import digits
-
         data = digits()
     X_train, y_train, X_test, y_test = data
     if model is None:

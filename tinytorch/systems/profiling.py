@@ -209,7 +209,7 @@ def count_flops(fn, *args, **kwargs) -> tuple[object, dict]:
 
 def _op_flops(name, out, parents) -> int:
     if name == "matmul":
-        a, b = parents[0].data, parents[1].data
+        a = parents[0].data
         k = a.shape[-1]
         return 2 * k * int(np.prod(out.shape))
     if name == "attention":  # the fused op: q k^T (Lq x Lk x d) and p v (Lq x Lk x dv), per batch and head
@@ -381,7 +381,8 @@ def profile_layers(model: Module, *inputs, loss_fn=None, target=None, runs: int 
         rows,
         ["layer", "type", "output", "params", "param bytes", "FLOPs", "out bytes", "fwd ms", "bwd ms"],
         formats={"fwd ms": ".3f", "bwd ms": ".3f"},
-        title=f"profile of {type(model).__name__}: median of {runs} runs, parameters {format_bytes(parameter_bytes(model))}",
+        title=f"profile of {type(model).__name__}: median of {runs} runs, parameters "
+        f"{format_bytes(parameter_bytes(model))}",
     )
 
 

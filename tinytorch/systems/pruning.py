@@ -26,8 +26,9 @@ import numpy as np
 from ..nn import functional as F
 from ..nn.linear import Linear
 from ..nn.module import Module, Sequential
+from ..optim import Adam
 from ..tensor import Tensor, no_grad
-from ._training import make_loader, train_classifier
+from ._training import train_classifier
 from .table import Table
 
 __all__ = [
@@ -202,7 +203,10 @@ def fine_tune(
     verbose: bool = False,
 ) -> dict:
     """Train with Adam and cross-entropy for a few epochs, keeping `masks` applied; returns history."""
-    return train_classifier(model, X, y, epochs, lr, batch_size, seed, verbose, masks=masks)
+    opt = Adam(model.parameters(), lr=lr)
+    if masks:
+        opt = MaskedOptimizer(opt, model, masks)
+    return train_classifier(model, X, y, epochs, lr, batch_size, seed, verbose, optimizer=opt)
 
 
 # ---- physically removing pruned channels -------------------------------------------------------
@@ -220,7 +224,7 @@ def remove_pruned_channels(model: Sequential, example_input) -> Sequential:
     x = Tensor(np.asarray(example_input.data if isinstance(example_input, Tensor) else example_input))
     layers = list(small.layers)
     weighted = [i for i, m in enumerate(layers) if isinstance(m, Linear) or type(m).__name__ == "Conv2d"]
-    for a, b in zip(weighted, weighted[1:]):
+    for a, b in zip(weighted, weighted[1:], strict=False):
         first, second = layers[a], layers[b]
         w = first.weight.data
         rows = w.reshape(w.shape[0], -1)
@@ -317,28 +321,21 @@ def distill(
     The teacher's logits are computed once for all of X (it is frozen), then each batch runs the
     usual step: student forward, distillation_loss, backward, Adam step.
     """
-    from ..optim import Adam
-
     X = np.asarray(X)
+    targets = np.asarray(y)
     teacher.eval()
     with no_grad():
         teacher_logits = np.concatenate([teacher(Tensor(X[i : i + 512])).data for i in range(0, len(X), 512)])
-    loader = make_loader(np.arange(len(X)), np.asarray(y), batch_size, seed)
-    opt = Adam(student.parameters(), lr=lr)
-    student.train()
-    losses = []
-    for epoch in range(epochs):
-        total, seen = 0.0, 0
-        for idx, target in loader:
-            rows = idx.data
-            loss = distillation_loss(student(Tensor(X[rows])), teacher_logits[rows], target, temperature, alpha)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += float(loss.data) * len(rows)
-            seen += len(rows)
-        losses.append(total / seen)
-        if verbose:
-            print(f"distill epoch {epoch + 1}/{epochs}  loss {losses[-1]:.4f}", flush=True)
-    student.eval()
-    return losses
+
+    def loss_fn(student_logits, rows):
+        # the batch's "targets" are its row numbers: they pick the teacher's logits and the labels
+        index = rows.data
+        return distillation_loss(student_logits, teacher_logits[index], targets[index], temperature, alpha)
+
+    history = train_classifier(
+        student, X, np.arange(len(X)), epochs, lr, batch_size, seed, verbose=False, loss_fn=loss_fn, metrics=()
+    )
+    if verbose:
+        for epoch, loss in enumerate(history["train_loss"], 1):
+            print(f"distill epoch {epoch}/{epochs}  loss {loss:.4f}", flush=True)
+    return history["train_loss"]

@@ -41,6 +41,8 @@ from ..nn import functional as F
 from ..nn.linear import Linear
 from ..nn.module import Module
 from ..tensor import Tensor, no_grad
+from .acceleration import im2col
+from .profiling import parameter_bytes
 from .table import Table
 
 __all__ = [
@@ -365,8 +367,6 @@ class QuantizedConv2d(_QuantizedLayer):
         self._store(layer, input_qparams, per_channel, mode)
 
     def forward(self, x):
-        from .acceleration import im2col
-
         a = x.data if isinstance(x, Tensor) else np.asarray(x, dtype=np.float32)
         if self.mode == "weights":
             bias = None if self.bias is None else Tensor(self.bias)
@@ -459,8 +459,6 @@ def size_report(float_model: Module, quantized_model: Module) -> Table:
     The weight matrices shrink exactly 4x (float32 -> int8); biases (float32) and per-channel
     scales are kept at 4 bytes, so the whole model shrinks a little less than 4x.
     """
-    from .profiling import parameter_bytes
-
     rows, fw_total, qw_total = [], 0, 0
     qlayers = dict(quantized_model.named_modules())
     for name, layer in _quantizable(float_model):

@@ -77,7 +77,7 @@ class Table:
         numeric = [all(isinstance(r.get(c), (int, float)) or r.get(c) is None for r in self.rows) for c in self.columns]
 
         def line(values):
-            parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)]
+            parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)]
             return "  ".join(parts).rstrip()
 
         out = []

@@ -50,7 +50,7 @@ def _merge(tokens: tuple[int, ...], pair: tuple[int, int], new_id: int) -> tuple
 
 def _pairs(tokens: tuple[int, ...]) -> Counter:
     """How often each adjacent pair occurs in one chunk."""
-    return Counter(zip(tokens, tokens[1:]))
+    return Counter(zip(tokens, tokens[1:], strict=False))
 
 
 class BPETokenizer:
@@ -121,7 +121,7 @@ class BPETokenizer:
         freqs: list[int] = list(chunk_counts.values())
         pair_counts: Counter = Counter()  # pair -> occurrences in the whole text
         where: dict[tuple[int, int], set[int]] = {}  # pair -> indices of the words containing it
-        for w, (tokens, freq) in enumerate(zip(words, freqs)):
+        for w, (tokens, freq) in enumerate(zip(words, freqs, strict=True)):
             for pair, n in _pairs(tokens).items():
                 pair_counts[pair] += n * freq
                 where.setdefault(pair, set()).add(w)
@@ -164,7 +164,7 @@ class BPETokenizer:
             return cached
         tokens = tuple(chunk.encode("utf-8"))
         while len(tokens) > 1:
-            candidates = [self._rank[p] for p in zip(tokens, tokens[1:]) if p in self._rank]
+            candidates = [self._rank[p] for p in zip(tokens, tokens[1:], strict=False) if p in self._rank]
             if not candidates:
                 break
             new_id = min(candidates)

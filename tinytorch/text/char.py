@@ -28,7 +28,8 @@ def _as_int_list(ids) -> list[int]:
 
 
 def check_ids(ids: list[int], vocab_size: int) -> None:
-    """Raise a ValueError naming the first id outside 0..vocab_size-1 (negative ids would silently index from the end)."""
+    """Raise a ValueError naming the first id outside 0..vocab_size-1 (negative ids would silently index
+    from the end)."""
     for position, i in enumerate(ids):
         if not 0 <= i < vocab_size:
             raise ValueError(
