@@ -42,7 +42,7 @@ def gelu(x: Tensor) -> Tensor:
     temporaries; the backward reuses s = sigmoid(2u): d/dx = s (1 + 2 x (1 - s) du/dx).
     """
     x = _t(x)
-    a = x.data
+    a = x.data if x.data.dtype.kind == "f" else x.data.astype(np.float64)  # integer input: float64, as before
     s = a * a  # becomes s = sigmoid(2u) = 1 / (1 + exp(-2u)), step by step in place
     s *= -2 * _SQRT_2_OVER_PI * 0.044715
     s -= 2 * _SQRT_2_OVER_PI
