@@ -10,7 +10,7 @@ PORT ?= 8000
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: setup serve site lint test test-native test-wasm test-browser bench notebooks wheel clean
+.PHONY: setup serve site lint test test-native test-wasm test-browser bench mutants notebooks wheel clean
 
 # ---- installation (idempotent; stamps keep re-runs fast) -------------------------------
 $(VENV)/.stamp: requirements-dev.txt pyproject.toml
@@ -77,6 +77,11 @@ test: setup
 
 bench: $(VENV)/.stamp
 	$(PY) -m benchmarks
+
+# mutation testing of the lessons' checks: per-lesson/per-piece caught/total, survivors listed;
+# refreshes tools/mutants/scores.json and the README's "wrong code caught" column (a few minutes)
+mutants: $(VENV)/.stamp
+	$(PY) -m tools.mutants --readme
 
 clean:
 	rm -rf dist build _build site/_output .cache/site-*

@@ -3,15 +3,26 @@
 Names: mlp_epoch (tinytorch vs NumPy vs PyTorch training epoch), cnn_epoch and gpt_step (tinytorch vs
 PyTorch), backend_bench (NumPy vs SciPy BLAS, native and in Pyodide; needs `make site`),
 conv (im2col vs naive vs PyTorch), systems (INT8, pruning, KV-cache, acceleration),
-site (the browser course; needs `make site`), milestones_page (browser-mode milestones in Pyodide with
-each matmul backend; the longest: minutes per milestone).
+site (the browser course; needs `make site`),
+kernel_start (open a lesson -> Python ready, cold and warm, localhost and a classroom host),
+milestones_page (browser-mode milestones in Pyodide with each matmul backend; the longest: minutes per milestone).
 """
 
 import importlib
 import sys
 import time
 
-ALL = ("mlp_epoch", "cnn_epoch", "gpt_step", "conv", "backend_bench", "systems", "site_bench", "milestones_page")
+ALL = (
+    "mlp_epoch",
+    "cnn_epoch",
+    "gpt_step",
+    "conv",
+    "backend_bench",
+    "systems",
+    "site_bench",
+    "kernel_start",
+    "milestones_page",
+)
 
 
 def main(argv):

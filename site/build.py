@@ -237,6 +237,22 @@ def add_landing_and_course(output: Path):
         shutil.copy2(output / "lab" / "favicon.ico", output / "favicon.ico")
 
 
+PAGE_SCRIPTS = {"kernel-start.js": ["notebooks", "lab"]}  # site/pages/<script> -> app pages that load it
+
+
+def add_page_scripts(output: Path):
+    """Copy site/pages/*.js to the output root and load each from the app pages it serves (a plain
+    <script defer> before </head>: JupyterLite's pages have no other hook)."""
+    for script, apps in PAGE_SCRIPTS.items():
+        shutil.copy2(SITE / "pages" / script, output / script)
+        for app in apps:
+            page = output / app / "index.html"
+            html = page.read_text()
+            tag = f'<script src="../{script}" defer></script>'
+            if tag not in html:
+                page.write_text(html.replace("</head>", f"  {tag}\n  </head>", 1))
+
+
 def check_output(output: Path):
     """The built site must point only at itself: local Pyodide, our lock, no CDN."""
     config = json.loads((output / "jupyter-lite.json").read_text())["jupyter-config-data"]
@@ -286,6 +302,7 @@ def main():
         lite_build(paths)
     with step("6/6 landing page + course.json"):
         add_landing_and_course(paths.staged_output)
+        add_page_scripts(paths.staged_output)
         check_output(paths.staged_output)
     shutil.rmtree(paths.output, ignore_errors=True)
     paths.output.parent.mkdir(parents=True, exist_ok=True)

@@ -51,6 +51,7 @@ ALLOWED |= {
     "tinytorch_course": set(),
     "tinytorch_course.registry": set(),
     "tinytorch_course.timing": set(),
+    "tinytorch_course.milestone_gates": set(),
     "tinytorch_course.progress": {"tinytorch_course.registry"},
     "tinytorch_course.checks": COURSE_BASE | {"tinytorch_course.registry", "tinytorch_course.progress"},
     "tinytorch_course.milestone": COURSE_BASE

@@ -368,9 +368,26 @@ def write(nb, target: Path) -> Path:
 # ------------------------------------------------------------------------------------------------
 # the lessons table in lessons/README.md
 # ------------------------------------------------------------------------------------------------
+def mutation_scores(root: Path = REPO) -> dict:
+    """{lesson id: {"caught", "total", ...}} from the last `make mutants` pass (tools/mutants/scores.json)."""
+    path = root / "tools" / "mutants" / "scores.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def _caught(score: dict | None) -> str:
+    if not score or not score.get("total"):
+        return "—"
+    return f"{100 * score['caught'] / score['total']:.1f} % ({score['caught']}/{score['total']})"
+
+
 def lessons_table(root: Path = REPO, link_prefix: str = "") -> str:
+    """The lessons table; "wrong code caught" is the share of mutants of the pieces that the checks catch."""
     written = {p.stem for p in lesson_sources(root)}
-    rows = ["| # | lesson | what the learner builds | pieces | checks |", "|---|---|---|---|---|"]
+    scores = mutation_scores(root)
+    rows = [
+        "| # | lesson | what the learner builds | pieces | checks | wrong code caught |",
+        "|---|---|---|---|---|---|",
+    ]
     for item in LESSONS:
         if item.id in written:
             pieces = load_pieces(item.id)
@@ -379,7 +396,9 @@ def lessons_table(root: Path = REPO, link_prefix: str = "") -> str:
             title = f"[{item.title}]({link_prefix}{item.id}.py)"
         else:
             names, checks, title = "not written yet", "—", item.title
-        rows.append(f"| {item.number:02d} | {title} | {item.builds} | {names} | {checks} |")
+        rows.append(
+            f"| {item.number:02d} | {title} | {item.builds} | {names} | {checks} | {_caught(scores.get(item.id))} |"
+        )
     return "\n".join(rows)
 
 

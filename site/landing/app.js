@@ -7,7 +7,14 @@ const PROGRESS_DB = "tinytorch";
 const PROGRESS_DB_VERSION = 1;
 const PROGRESS_STORE = "progress"; // keyPath "id"; records {id, passed, total, status, opened, updated}
 const FILE_FORMAT = "tinytorch-progress";
-const FILE_VERSION = 1;
+// version 2 carries the learner's work too: saved pieces and edited notebooks (version 1: progress only)
+const FILE_VERSION = 2;
+
+// ---- names shared with tinytorch/checks/work_store.py: the kernel's copy of my_tinytorch/ ---------
+const WORK_DB = "tinytorch-work";
+const WORK_DB_VERSION = 1;
+const WORK_STORE = "pieces"; // keyPath "id" (lesson id); records {id, text, updated}
+const WORK_FOLDER = "my_tinytorch"; // the same files in JupyterLite's storage (/drive), where it exists
 
 // JupyterLite 0.6 keeps the learner's saved notebooks in a localforage IndexedDB database named
 // "JupyterLite Storage - <baseUrl>" (overridable by `contentsStorageName` in jupyter-lite.json),
@@ -78,6 +85,29 @@ async function deleteProgress(id) {
   return withStore(await openProgressDb(), PROGRESS_STORE, "readwrite", (s) => request(s.delete(id)));
 }
 
+function openWorkDb() {
+  const req = indexedDB.open(WORK_DB, WORK_DB_VERSION);
+  req.onupgradeneeded = () => {
+    if (!req.result.objectStoreNames.contains(WORK_STORE)) req.result.createObjectStore(WORK_STORE, { keyPath: "id" });
+  };
+  return request(req);
+}
+
+async function loadPieces() {
+  const rows = await withStore(await openWorkDb(), WORK_STORE, "readonly", (s) => request(s.getAll()));
+  return Object.fromEntries(rows.map((r) => [r.id, r]));
+}
+
+async function putPieces(records) {
+  return withStore(await openWorkDb(), WORK_STORE, "readwrite", async (store) => {
+    for (const r of records) store.put(r);
+  });
+}
+
+async function deletePieces(id) {
+  return withStore(await openWorkDb(), WORK_STORE, "readwrite", (s) => request(s.delete(id)));
+}
+
 // JupyterLite's own database: opened only if it exists (opening would otherwise create an empty one
 // that JupyterLite's storage library would then have to upgrade).
 let liteStorageName = null;
@@ -96,6 +126,34 @@ async function editedNotebooks() {
   if (!db) return new Set();
   const keys = await withStore(db, LITE_FILES, "readonly", (s) => request(s.getAllKeys()));
   return new Set(keys.map(String));
+}
+
+// Every file the learner saved in JupyterLite's storage: {path: stored model} (notebooks, my_tinytorch/).
+async function liteFiles() {
+  const db = await openLiteStorage();
+  if (!db) return {};
+  return withStore(db, LITE_FILES, "readonly", async (s) => {
+    const [keys, values] = await Promise.all([request(s.getAllKeys()), request(s.getAll())]);
+    return Object.fromEntries(keys.map((k, i) => [String(k), values[i]]));
+  });
+}
+
+// Write files into JupyterLite's storage (localforage: out-of-line keys); creates the database in a
+// browser that never opened a notebook, with the store JupyterLite's contents manager reads.
+async function putLiteFiles(files) {
+  if (!liteStorageName || !Object.keys(files).length) return;
+  let db = await request(indexedDB.open(liteStorageName));
+  if (!db.objectStoreNames.contains(LITE_FILES)) {
+    const version = db.version + 1;
+    db.close();
+    const req = indexedDB.open(liteStorageName, version);
+    req.onupgradeneeded = () => req.result.createObjectStore(LITE_FILES);
+    db = await request(req);
+  }
+  db.onversionchange = () => db.close();
+  await withStore(db, LITE_FILES, "readwrite", async (store) => {
+    for (const [path, model] of Object.entries(files)) store.put(model, path);
+  });
 }
 
 async function discardNotebookEdits(path) {
@@ -248,16 +306,49 @@ async function openItem(event, item) {
   location.href = href;
 }
 
-function confirmReset(item, label) {
+// What a reset of `item` would remove, read before the learner confirms (and kept to undo it).
+async function workOf(item) {
+  const piecesFile = `${WORK_FOLDER}/${item.id}.py`;
+  const [files, pieces, progress] = await Promise.all([liteFiles(), loadPieces(), loadProgress()]);
+  const keep = (paths) => Object.fromEntries(paths.filter((p) => p in files).map((p) => [p, files[p]]));
+  return {
+    files: keep([item.notebook, piecesFile]),
+    pieces: pieces[item.id] ? [pieces[item.id]] : [],
+    progress: progress[item.id] ? [progress[item.id]] : [],
+  };
+}
+
+async function confirmReset(item, label) {
   const dialog = $("#reset-dialog");
-  $("#reset-text").textContent = `This discards your edits to “${label}” (${item.notebook}) saved in this ` +
-    "browser, and its recorded check results. The original notebook comes back. This cannot be undone.";
+  let backup;
+  try {
+    backup = await workOf(item);
+  } catch (err) {
+    say(`Could not read what ${label} has saved: ${err.message || err}`, true);
+    return;
+  }
+  const parts = [];
+  if (backup.files[item.notebook]) parts.push(`your edits to the notebook (${item.notebook})`);
+  if (backup.pieces.length || backup.files[`${WORK_FOLDER}/${item.id}.py`]) {
+    const n = (backup.pieces[0]?.text.match(/^# %% piece /gm) || []).length;
+    parts.push(`your saved code (${WORK_FOLDER}/${item.id}.py${n ? `, ${n} piece${n === 1 ? "" : "s"}` : ""}), ` +
+      "which later lessons and milestones would otherwise run");
+  }
+  if (backup.progress.length) parts.push("its recorded check results");
+  $("#reset-text").textContent = parts.length
+    ? `This removes from this browser: ${parts.join("; ")}. The original notebook comes back. ` +
+      "Until you leave this page, “Undo reset” brings it all back."
+    : `“${label}” has nothing saved in this browser.`;
   dialog.onclose = async () => {
     if (dialog.returnValue !== "reset") return;
     try {
       await discardNotebookEdits(item.notebook);
+      await discardNotebookEdits(`${WORK_FOLDER}/${item.id}.py`);
+      await deletePieces(item.id);
       await deleteProgress(item.id);
-      say(`Reset ${label}: the original notebook is back.`);
+      state.undo = { item, label, backup };
+      say(`Reset ${label}: the original notebook is back and your saved code for it is removed.`);
+      showUndo();
     } catch (err) {
       say(`Could not reset ${label}: ${err.message || err}`, true);
     }
@@ -267,16 +358,38 @@ function confirmReset(item, label) {
   dialog.showModal();
 }
 
+function showUndo() {
+  const button = el("button", { type: "button", id: "undo-reset" }, "Undo reset");
+  button.addEventListener("click", async () => {
+    const { label, backup } = state.undo;
+    try {
+      await putLiteFiles(backup.files);
+      await putPieces(backup.pieces);
+      await patchProgress(backup.progress);
+      state.undo = null;
+      say(`Restored ${label} as it was before the reset.`);
+    } catch (err) {
+      say(`Could not undo the reset of ${label}: ${err.message || err}`, true);
+    }
+    await refresh();
+  });
+  $("#message").append(" ", button);
+}
+
+// Everything a learner needs to continue elsewhere: progress, the saved pieces (my_tinytorch/) and every
+// file they saved in JupyterLite (edited notebooks).
 async function exportProgress() {
-  const progress = await loadProgress();
-  const body = { format: FILE_FORMAT, version: FILE_VERSION, exported: new Date().toISOString(), progress };
+  const [progress, pieces, files] = await Promise.all([loadProgress(), loadPieces(), liteFiles()]);
+  const body = { format: FILE_FORMAT, version: FILE_VERSION, exported: new Date().toISOString(), progress, pieces, files };
   const blob = new Blob([JSON.stringify(body, null, 1)], { type: "application/json" });
-  const a = el("a", { href: URL.createObjectURL(blob), download: `tinytorch-progress-${new Date().toISOString().slice(0, 10)}.json` });
+  const a = el("a", { href: URL.createObjectURL(blob), download: `tinytorch-work-${new Date().toISOString().slice(0, 10)}.json` });
   document.body.append(a);
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-  say(`Exported progress for ${Object.keys(progress).length} lessons and milestones.`);
+  const notebooks = Object.keys(files).filter((p) => p.endsWith(".ipynb")).length;
+  say(`Exported progress for ${Object.keys(progress).length} lessons and milestones, your saved code of ` +
+      `${Object.keys(pieces).length} lessons and ${notebooks} edited notebooks.`);
 }
 
 async function importProgress(file) {
@@ -296,10 +409,16 @@ async function importProgress(file) {
     .filter(([id, r]) => known.has(id) && r && typeof r === "object")
     .map(([id, r]) => ({ ...r, id }));
   const ignored = Object.keys(data.progress).length - records.length;
+  const pieces = Object.entries(data.pieces || {})
+    .filter(([id, r]) => known.has(id) && typeof r?.text === "string")
+    .map(([id, r]) => ({ ...r, id }));
+  const files = Object.fromEntries(Object.entries(data.files || {}).filter(([, m]) => m && typeof m === "object"));
   await patchProgress(records);
+  await putPieces(pieces);
+  await putLiteFiles(files);
   await refresh();
-  say(`Imported progress for ${records.length} lessons and milestones` +
-      (ignored ? `; ignored ${ignored} unknown entries.` : "."));
+  say(`Imported progress for ${records.length} lessons and milestones, your saved code of ${pieces.length} ` +
+      `lessons and ${Object.keys(files).length} files` + (ignored ? `; ignored ${ignored} unknown entries.` : "."));
 }
 
 // ---- offline check ------------------------------------------------------------------------------

@@ -17,6 +17,9 @@ const { chromium } = await import("playwright-core");
 const netlog = process.argv[2];
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/lib/chromium/chromium";
 const log = (...a) => process.stderr.write(a.join(" ") + "\n");
+// extra Chromium switches as a JSON list, e.g. ["--host-resolver-rules=MAP classroom.test 127.0.0.1"]
+// to reach the site by a non-localhost name over plain HTTP (not a secure context: no service worker)
+const EXTRA_ARGS = JSON.parse(process.env.TINYTORCH_CHROMIUM_ARGS ?? "[]");
 
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
@@ -37,6 +40,7 @@ const browser = await chromium.launch({
       "NetworkTimeServiceQuerying", "AimEnabled", "PreconnectToSearch", "AutofillServerCommunication",
     ].join(","),
     ...(netlog ? [`--log-net-log=${netlog}`, "--net-log-capture-mode=Default"] : []),
+    ...EXTRA_ARGS,
   ],
 });
 
@@ -146,6 +150,10 @@ const COMMANDS = {
     return { requests, failed, served: [...served], http_errors: httpErrors, netlog_urls: urls, netlog_hosts: hosts };
   },
 };
+
+// a listener still awaiting a response when its page or context closes (requestfinished -> r.response())
+// rejects with "Target page, context or browser has been closed": log it, never exit the driver for it
+process.on("unhandledRejection", (err) => log(`[driver] ignored after close: ${err?.message || err}`));
 
 const rl = readline.createInterface({ input: process.stdin });
 for await (const line of rl) {

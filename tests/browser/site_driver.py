@@ -389,3 +389,28 @@ def read_progress_db(page: Page) -> dict:
       db.close();
       return Object.fromEntries(rows.map((r) => [r.id, r]));
     }""")
+
+
+# ------------------------------------------------------------------------------------------------
+# A classroom: the site reached by a non-localhost name over plain HTTP
+# ------------------------------------------------------------------------------------------------
+CLASSROOM_HOST = "classroom.test"
+
+
+def classroom_browser(netlog: Path, log: Path, host: str = CLASSROOM_HOST) -> Browser:
+    """A Chromium that resolves `host` to 127.0.0.1, so `http://classroom.test:PORT/` is what a learner
+    on a classroom's Wi-Fi sees: not a secure context, so no service worker and no /drive in the kernel."""
+    previous = os.environ.get("TINYTORCH_CHROMIUM_ARGS")
+    os.environ["TINYTORCH_CHROMIUM_ARGS"] = json.dumps([f"--host-resolver-rules=MAP {host} 127.0.0.1"])
+    try:
+        return Browser(netlog=netlog, log=log)
+    finally:
+        if previous is None:
+            del os.environ["TINYTORCH_CHROMIUM_ARGS"]
+        else:
+            os.environ["TINYTORCH_CHROMIUM_ARGS"] = previous
+
+
+def classroom_url(base_url: str, host: str = CLASSROOM_HOST) -> str:
+    """`base_url` (http://127.0.0.1:PORT) with the classroom host name instead of the loopback address."""
+    return re.sub(r"^http://(127\.0\.0\.1|localhost)", f"http://{host}", base_url)

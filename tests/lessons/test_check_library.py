@@ -177,7 +177,7 @@ def test_lesson_grades_the_learners_code_and_it_flows_on(learner_files, capsys):
     saved = (learner_files / "my_tinytorch" / "01_tensor.py").read_text()
     assert "# %% piece tinytorch.tensor:Tensor.__add__" in saved and "raise _shape_error" in saved
     record = json.loads((learner_files / "progress.json").read_text())["progress"]["01_tensor"]
-    assert record["passed"] == 5 and record["total"] == lesson.total == 40
+    assert record["passed"] == 5 and record["total"] == lesson.total == sum(len(p.build_cases()) for p in lesson.pieces)
 
     use_reference()
     assert Tensor.__dict__["__add__"] is REFERENCE_ADD and Tensor.__dict__["__radd__"] is REFERENCE_ADD
@@ -272,6 +272,9 @@ def test_use_my_work_skips_a_piece_a_later_lesson_revisits(learner_files, monkey
         "    def __add__(self, other):\n        return 'mine'\n"
     )
     monkeypatch.setattr(mine, "_declaring_lessons", lambda: {"tinytorch.tensor:Tensor.__add__": [1, 5]})
+    monkeypatch.setattr(
+        "tinytorch_course.checks.runner._fails_its_checks", lambda key, lesson_id: None
+    )  # it fails them
     assert use_my_work() == [] and "lesson 05 revisits it" in capsys.readouterr().out
     assert Tensor.__dict__["__add__"] is REFERENCE_ADD
     assert use_my_work(before=3) == ["tinytorch.tensor:Tensor.__add__"]

@@ -20,10 +20,16 @@ and `PIECES` (a list of `Piece`s, each with a function yielding its `Case`s). Th
 natively under pytest against the package's reference (tests/lessons/).
 """
 
+import sys
+
+from . import browser_input
 from .cases import Case, Piece, Raises, construct
 from .gradients import grad_case
-from .mine import implement, use_my_work, use_reference, work_dir
-from .runner import Lesson, load_pieces, run_case
+from .mine import implement, use_reference, work_dir
+from .runner import Lesson, load_pieces, run_case, use_my_work
+
+if sys.platform == "emscripten":  # over plain http:// input() would return None silently
+    browser_input.install()
 
 __all__ = [
     "Case",

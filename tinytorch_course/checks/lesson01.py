@@ -59,6 +59,21 @@ def to_array_cases():
         dtype=np.int64,
         hint="integer data stays integer (labels, indices); Python ints become int64",
     )
+    yield Case(
+        "an int32 NumPy array keeps int32 (NumPy data keeps its dtype)",
+        (np.array([1, 2], np.int32),),
+        np.array([1, 2], np.int32),
+        dtype=np.int32,
+        hint="only Python ints become int64: an integer NumPy array keeps its own dtype",
+    )
+    yield Case(
+        "a list of NumPy int32 numbers becomes int64 (it is not a NumPy array)",
+        ([np.int32(1), np.int32(2)],),
+        np.array([1, 2], np.int64),
+        dtype=np.int64,
+        hint="integer data that did not come as a NumPy array becomes int64 (in the browser NumPy's default "
+        "integer is int32): arr.astype(np.int64) when arr.dtype != np.int64 and data is not an ndarray",
+    )
     yield Case("booleans stay booleans", ([True, False, True],), np.array([True, False, True]), dtype=np.bool_)
     yield Case(
         "an explicit dtype wins",
@@ -128,6 +143,56 @@ def mul_cases():
     )
 
 
+def _matmul_message(a, b):
+    """What the piece says for a @ b that does not fit (its ValueError message), for the cases below."""
+
+    def call(impl):
+        try:
+            impl(_t(a), _t(b))
+        except ValueError as err:
+            return str(err)
+        return "(no ValueError)"
+
+    return call
+
+
+def _matmul_message_cases(a):
+    def says(*must, never=()):
+        def check(message):
+            missing = [m for m in must if m not in message]
+            wrong = [m for m in never if m in message]
+            if missing or wrong:
+                return f"message {message!r}: " + (
+                    f"should mention {missing}" if missing else f"should not say {wrong}"
+                )
+            return None
+
+        return check
+
+    yield Case(
+        "(2, 3) @ (2, 3): the message says the left's last dimension (3) must equal the right's second-to-last (2), "
+        "and suggests b.T (which would fit)",
+        call=_matmul_message(a, _grid(2, 3)),
+        expected=says("(3)", "(2)", "second-to-last", "b.T"),
+        show="(2, 3) @ (2, 3)",
+        hint="name ka = a.shape[-1] and kb = b.shape[-2]; when b is 2-D and b.shape[-1] == ka, suggest b.T",
+    )
+    yield Case(
+        "(2, 3) @ (4,): the message names the vector's only dimension (4), and no b.T",
+        call=_matmul_message(a, np.ones(4, np.float32)),
+        expected=says("(3)", "(4)", "only", never=("b.T",)),
+        show="(2, 3) @ (4,)",
+        hint="for a 1-D right operand the matching dimension is its only one, b.shape[0]; b.T would not help",
+    )
+    yield Case(
+        "(2, 3) @ (4, 5): no b.T suggestion (transposed it would not fit either)",
+        call=_matmul_message(a, np.ones((4, 5), np.float32)),
+        expected=says("(3)", "(4)", never=("b.T",)),
+        show="(2, 3) @ (4, 5)",
+        hint="suggest b.T only when b is 2-D and b.shape[-1] == a.shape[-1]",
+    )
+
+
 def matmul_cases():
     a, b = _grid(2, 3), _grid(3, 4, start=-5)
     yield _op_case(
@@ -147,6 +212,27 @@ def matmul_cases():
         Raises(ValueError, "(2, 3)", "(4, 5)"),
         hint="compare a.shape[-1] with the right operand's matching dimension before multiplying, "
         "and put both shapes in the message",
+    )
+    yield from _matmul_message_cases(a)
+    batch3, right3 = _grid(3, 2, 4), _grid(3, 4, 5, start=-7)
+    yield _op_case(
+        "batched (3, 2, 4) @ (3, 4, 5) gives (3, 2, 5): k is the right operand's second-to-last axis",
+        (_t(batch3), _t(right3)),
+        batch3 @ right3,
+        hint="for a right operand with 2 or more axes the matching dimension is b.shape[-2], not b.shape[0]",
+    )
+    yield _op_case(
+        "Tensor @ NumPy array: (2, 3) @ (3, 4) array",
+        (_t(a), b),
+        a @ b,
+        hint="`other` may be a NumPy array: wrap it in a Tensor first (if not isinstance(other, Tensor))",
+    )
+    yield Case(
+        "a 0-d operand raises a ValueError suggesting * for scalars",
+        (_t(a), _t(np.float32(2.0))),
+        Raises(ValueError, "()", "*"),
+        hint="matmul needs at least 1 dimension on both sides: raise ValueError naming the shapes and "
+        "saying to use * for a scalar",
     )
 
 

@@ -398,9 +398,16 @@ def linear_cases():
     yield Case(
         "x with 4 features into weight (5, 3) raises ValueError naming both shapes",
         (Tensor(np.ones((2, 4), F32)), Tensor(np.ones((5, 3), F32))),
-        Raises(ValueError, "(2, 4)", "(5, 3)"),
-        hint="compare x.shape[-1] with weight.shape[1] first, and put both shapes in the message "
+        Raises(ValueError, "(2, 4)", "(5, 3)", "4 features", "expects 3"),
+        hint="compare x.shape[-1] with weight.shape[1] first; say 'input has {x.shape[-1]} features' and "
+        "'the layer expects {weight.shape[1]}', and put both shapes in the message "
         "(NumPy's own error names neither layer nor fix)",
+    )
+    yield Case(
+        "a batch of sequences (2, 5, 4) into weight (6, 3): the features are the LAST axis (4)",
+        (Tensor(np.ones((2, 5, 4), F32)), Tensor(np.ones((6, 3), F32))),
+        Raises(ValueError, "(2, 5, 4)", "(6, 3)", "4 features", "expects 3"),
+        hint="the feature axis is x.shape[-1] (the last), whatever the number of leading axes",
     )
 
 
@@ -472,6 +479,21 @@ def state_dict_cases():
         _state_check({**_net_state(net), "head.mask": np.array([1.0, 0.0], F32)}),
         hint="each module lists its buffers' attribute names in `_buffers` (see register_buffer); "
         "walk named_modules() for them",
+    )
+
+    def edit_buffer_after_saving(state_dict):
+        model = _Net()
+        model.head.register_buffer("mask", np.array([1.0, 0.0], F32))
+        state = state_dict(model)
+        model.head.mask[0] = 5.0  # a buffer updated in place (a running mean does this)
+        return state["head.mask"]
+
+    yield Case(
+        "buffers are saved as copies too: changing the buffer afterwards leaves the saved one alone",
+        call=edit_buffer_after_saving,
+        expected=np.array([1.0, 0.0], F32),
+        show="model.head.register_buffer('mask', [1, 0]); state = model.state_dict(); model.head.mask[0] = 5",
+        hint="copy buffers as you copy parameters: np.array(buffer, copy=True)",
     )
 
 

@@ -113,8 +113,21 @@ def cross_entropy_cases():
     yield Case(
         "target class 4 with 4 classes raises IndexError naming it",
         (_t(logits), np.array([0, 4, 1])),
-        Raises(IndexError, "4"),
-        hint="valid classes are 0 .. C-1: check the targets' min and max before indexing",
+        Raises(IndexError, "class 4", "4 classes"),
+        hint="valid classes are 0 .. C-1: check the targets' min and max before indexing, and raise "
+        "IndexError(f'... target class {bad} is out of range for {C} classes') (NumPy's own error names neither)",
+    )
+    yield Case(
+        "target class -1 raises IndexError naming it (NumPy would silently take the last class)",
+        (_t(logits), np.array([0, -1, 1])),
+        Raises(IndexError, "class -1"),
+        hint="a negative class is out of range too: check targets.min() < 0 as well as targets.max() >= C",
+    )
+    yield Case(
+        "target class 7 with 4 classes: the message names 7, the largest",
+        (_t(logits), np.array([7, 0, 1])),
+        Raises(IndexError, "class 7"),
+        hint="name the offending class: targets.max() when it is >= C, else targets.min()",
     )
 
 

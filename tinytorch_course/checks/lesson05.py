@@ -66,6 +66,14 @@ def unbroadcast_cases():
         hint="an axis of size 1 in `shape` that is larger in grad was stretched: sum it with keepdims=True",
     )
     yield case("(2, 3) -> (1, 3)", g, (1, 3), g.sum(axis=0, keepdims=True))
+    yield case(
+        "a 0-d gradient 2.0 for shape (2, 3): spread over the input",
+        np.array(2.0),
+        (2, 3),
+        np.full((2, 3), 2.0),
+        hint="a gradient smaller than the input (e.g. a scalar) is spread over it: np.broadcast_to(grad, shape) "
+        "when grad.shape != shape after the sums",
+    )
     g3 = np.arange(24.0).reshape(4, 2, 3)
     yield case(
         "(4, 2, 3) -> (2, 1): both at once",
@@ -599,6 +607,12 @@ def mean_cases():
         hint="the count is x.size / output size (2 here, not 6)",
     )
     yield _grad("axis=-1, keepdims=True", lambda m, x: m(x, axis=-1, keepdims=True), _rand(2, 3))
+    yield _grad(
+        "axis=1 without keepdims: (2, 3) -> (2,)",
+        lambda m, x: m(x, axis=1),
+        _rand(2, 3),
+        hint="without keepdims put the reduced axis back first (np.expand_dims(g, axis)) so g broadcasts along it",
+    )
     yield _grad("axis=(0, 1): (2, 3, 2) -> (2,)", lambda m, x: m(x, axis=(0, 1)), _rand(2, 3, 2))
 
 
@@ -632,6 +646,19 @@ def relu_cases():
         lambda r, x: r(x),
         x,
         hint="the slope is 1 where x > 0 and 0 elsewhere: g * mask",
+    )
+
+    def grad_at_zero(relu):
+        x = Tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True)
+        relu(x).sum().backward()
+        return x.grad.data
+
+    yield Case(
+        "backward: at exactly 0 the gradient is 0 (as in PyTorch)",
+        call=grad_at_zero,
+        expected=np.array([0.0, 0.0, 1.0]),
+        show="x = [-1, 0, 2]; relu(x).sum().backward(); x.grad",
+        hint="the mask is x > 0 (strictly): 0 is not positive",
     )
 
 
@@ -747,6 +774,19 @@ def bce_cases():
         lambda bce, p: bce(p, Tensor(t, dtype=F64)),
         _rand(4, low=0.1, high=0.9),
         hint="d/dp of -(t log p + (1 - t) log(1 - p)) is (p - t) / (p (1 - p)); divide by the number of elements",
+    )
+
+    def grad_at_ends(bce):
+        p = Tensor(np.array([1.0, 0.0]), requires_grad=True)
+        bce(p, Tensor(np.array([1.0, 0.0]))).backward()
+        return p.grad.data
+
+    yield Case(
+        "backward: p exactly 1 and 0 with matching targets: gradient 0, not NaN",
+        call=grad_at_ends,
+        expected=np.array([0.0, 0.0]),
+        show="p = [1, 0], t = [1, 0]; bce(p, t).backward(); p.grad",
+        hint="divide by np.maximum(p * (1 - p), 1e-12): p (1 - p) is 0 at the ends",
     )
 
 

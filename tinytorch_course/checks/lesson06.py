@@ -377,6 +377,13 @@ def rmsprop_cases():
         hint="g = grad + weight_decay * p first, as in SGD",
     )
     yield _rule_case(
+        "a strong weight_decay 5.0 can turn a step around",
+        lambda ps: RMSprop(ps, lr=0.01, weight_decay=5.0),
+        _rms_rule(wd=5.0),
+        "RMSprop(lr=0.01, weight_decay=5.0)",
+        hint="add the decay, g = grad + weight_decay * p (plus, not minus), before the running mean square",
+    )
+    yield _rule_case(
         "momentum 0.9: buf = 0.9 * buf + g / avg (buf starts at zero)",
         lambda ps: RMSprop(ps, lr=0.01, momentum=0.9),
         _rms_rule(momentum=0.9),
@@ -526,6 +533,17 @@ def cosine_cases():
         atol=1e-12,
         show="CosineAnnealingLR(T_max=4), rates 0.1 and 0.2; epochs 1..4 (row = epoch, column = group)",
         hint="lr_t = eta_min + (base_lr - eta_min) * (1 + cos(pi * t / T_max)) / 2, base_lr from self.base_lrs",
+    )
+    call, exp = run(2, 0.01, 6)
+    yield Case(
+        "past T_max (T_max 2, 6 epochs, eta_min 0.01): the rate climbs back up, as in PyTorch",
+        call=call,
+        expected=exp,
+        rtol=1e-6,
+        atol=1e-12,
+        show="CosineAnnealingLR(T_max=2, eta_min=0.01), rates 0.1 and 0.2; epochs 1..6",
+        hint="at t - 1 - T_max = 0 (mod 2 T_max) the recursive form adds "
+        "(base_lr - eta_min) * (1 - cos(pi / T_max)) / 2",
     )
     call, exp = run(5, 0.01, 5)
     yield Case(

@@ -163,6 +163,62 @@ def clip_cases():
         hint="for norm_type == math.inf the total is max(|g|.max() over all gradients)",
     )
 
+    big = g1 * 10  # [30, 40]: its largest element, not its smallest, is the norm
+    yield Case(
+        "norm_type=inf over [30, 40] and [12]: 40, the largest element of any gradient",
+        call=run(100.0, big, g2, norm_type=float("inf")),
+        expected=(np.float32(40), _f32(big), _f32(g2)),
+        show=f"grads {big.tolist()} and {g2.tolist()}, max_norm 100, norm_type inf",
+        hint="each gradient contributes its LARGEST absolute element: np.abs(g).max()",
+    )
+    coef1 = 9.5 / (19 + 1e-6)
+    yield Case(
+        "norm_type=1: the sum of absolute values (3 + 4 + 12 = 19); max_norm 9.5 halves the gradients",
+        call=run(9.5, g1, g2, norm_type=1),
+        expected=(np.float32(19), _f32(g1 * coef1), _f32(g2 * coef1)),
+        show=show + ", max_norm 9.5, norm_type 1",
+        hint="any other norm_type p: the p-norm of the per-gradient p-norms (np.linalg.norm(..., p)); "
+        "only 2 and inf have their own shortcuts",
+    )
+    small = np.array([0.3, 0.4])
+    yield Case(
+        "norm 0.5 under max_norm 0.9: untouched (never scaled UP by 1.8)",
+        call=run(0.9, small),
+        expected=(np.float32(0.5), _f32(small)),
+        show="grad [0.3, 0.4] (norm 0.5), max_norm 0.9",
+        hint="clipping only shrinks: scale only when max_norm / (norm + 1e-6) < 1",
+    )
+    tiny = np.array([2e-6])
+    coef_tiny = 1e-6 / (2e-6 + 1e-6)
+    yield Case(
+        "a tiny norm 2e-6 with max_norm 1e-6: the 1e-6 in the denominator is ADDED (scale 1/3)",
+        call=run(1e-6, tiny),
+        expected=(np.float32(2e-6), _f32(tiny * coef_tiny)),
+        show="grad [2e-6], max_norm 1e-6",
+        rtol=1e-4,
+        atol=1e-12,
+        hint="coef = max_norm / (norm + 1e-6): the small constant guards against dividing by 0",
+    )
+    yield Case(
+        "no gradients at all: returns a 0-d Tensor 0.0",
+        call=lambda impl: impl([Tensor(np.ones(2, np.float32), requires_grad=True)], 1.0),
+        expected=np.float32(0.0),
+        returns=Tensor,
+        show="one parameter whose grad is None, max_norm 1",
+        hint="if no parameter has a gradient, return Tensor(0.0) before computing any norm",
+    )
+    yield Case(
+        "a nan gradient without error_if_nonfinite: no error, the norm returned is nan",
+        call=lambda impl: impl(_with_grads([1.0, np.nan]), 1.0),
+        expected=lambda got: (
+            None
+            if isinstance(got, Tensor) and np.isnan(float(got.data))
+            else f"expected a Tensor holding nan, got {describe(got)}"
+        ),
+        show="grad [1, nan], max_norm 1 (error_if_nonfinite=False, the default)",
+        hint="raise only when error_if_nonfinite is True AND the total is not finite",
+    )
+
     def skip_none(impl):
         params = _with_grads(g1) + [Tensor(np.ones(2, np.float32), requires_grad=True)]
         return impl(params, 1.0)
@@ -217,6 +273,31 @@ def accuracy_cases():
         float(np.mean((logits > 0) == (col > 0.5))),
         kwargs={"threshold": 0.0},
         returns=float,
+    )
+    at = np.array([0.9, 0.5, 0.2, 0.7], np.float32)
+    truth = np.array([1.0, 0.0, 0.0, 0.0], np.float32)
+    yield Case(
+        "a probability exactly at the threshold 0.5 predicts 0: [0.9, 0.5, 0.2, 0.7] vs [1, 0, 0, 0] is 0.75",
+        (at, truth),
+        0.75,
+        returns=float,
+        hint="strictly greater: outputs > threshold predicts 1 (0.5 itself predicts 0)",
+    )
+    yield Case(
+        "scores (4, 1) with 0/1 targets (4,): one score per sample, not one class",
+        (at.reshape(4, 1), np.array([1.0, 0.0, 0.0, 1.0], np.float32)),
+        1.0,
+        returns=float,
+        hint="outputs of shape (N, 1) with targets (N,): take outputs[..., 0] first, then threshold",
+    )
+    seq_scores = np.random.default_rng(7).standard_normal((2, 3, 4)).astype(np.float32)
+    seq_labels = np.array([[0, 1, 2], [3, 3, 0]])
+    yield Case(
+        "scores (2, 3, 4) for labels (2, 3) (a sequence of predictions): arg-max over the LAST axis",
+        (seq_scores, seq_labels),
+        float(np.mean(seq_scores.argmax(axis=-1) == seq_labels)),
+        returns=float,
+        hint="outputs.argmax(axis=-1): the classes are the last axis whatever the leading ones",
     )
     yield Case(
         "4 scores with 5 targets raise ValueError naming both shapes",
@@ -444,7 +525,27 @@ class _EpochLoader(list):
         self.announced.append(epoch)
 
 
+def fit_printing_cases():
+    yield Case(
+        "verbose, resumed at epoch 2, fit 2 more: prints epoch 3/4 and epoch 4/4",
+        call=_fit_printed(True),
+        expected=lambda got: (
+            None if "3/4" in got and "4/4" in got else f"printed {got!r}: expected lines for epoch 3/4 and 4/4"
+        ),
+        show="trainer.epoch = 2, verbose=True; fit(loader, epochs=2)",
+        hint="the last epoch is self.epoch + epochs (counted before the loop): here 2 + 2 = 4",
+    )
+    yield Case(
+        "verbose=False prints nothing",
+        call=_fit_printed(False),
+        expected=lambda got: None if got == "" else f"printed {got!r}: expected nothing with verbose=False",
+        show="trainer.epoch = 2, verbose=False; fit(loader, epochs=2)",
+        hint="print each epoch's line only if self.verbose",
+    )
+
+
 def fit_cases():
+    yield from fit_printing_cases()
     W, b = W0, B0
     history = {"train_loss": [], "val_loss": [], "lr": []}
     lrs = [LR, LR / 2]
@@ -525,6 +626,21 @@ def fit_cases():
     )
 
 
+def _fit_printed(verbose):
+    def call(impl):
+        import contextlib
+        import io
+
+        trainer = _trainer()
+        trainer.epoch, trainer.verbose = 2, verbose  # resumed after 2 epochs
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            impl(trainer, _batches(), 2, None, ())
+        return out.getvalue()
+
+    return call
+
+
 def _fit_returning(impl):
     trainer = _trainer()
     return trainer, impl(trainer, _batches(), 1, None, ())
@@ -556,7 +672,20 @@ def _saved(impl, name="ckpt"):
     return (os.path.basename(path) if isinstance(path, str) else path), arrays, meta, trainer, rng
 
 
+def _saved_files(impl):
+    with tempfile.TemporaryDirectory() as folder:
+        impl(_trained_state(), os.path.join(folder, "ckpt.npz"))
+        return sorted(os.listdir(folder))
+
+
 def save_cases():
+    yield Case(
+        "a path already ending in .npz is used as it is (not ckpt.npz.npz)",
+        call=_saved_files,
+        expected=lambda got: None if got == ["ckpt.npz"] else f"files written: {got}, expected ['ckpt.npz']",
+        show="save_checkpoint('ckpt.npz')",
+        hint="add '.npz' only when the path does not end with it already",
+    )
     yield Case(
         "'ckpt' is written as 'ckpt.npz', and that path is returned",
         call=lambda impl: _saved(impl)[0],
@@ -637,13 +766,13 @@ def save_cases():
     )
 
 
-def _write_checkpoint(folder, name="ckpt.npz", optimizer="SGD", meta=True, rng_seed=7):
+def _write_checkpoint(folder, name="ckpt.npz", optimizer="SGD", meta=True, rng_seed=7, fmt=CHECKPOINT_FORMAT):
     """A checkpoint file in the documented format, written with NumPy alone; returns (path, content)."""
     weight, bias = np.array([[1.5, -2.0]], np.float32), np.array([0.25], np.float32)
     bufs = [np.array([[0.1, 0.2]], np.float32), np.array([0.3], np.float32)]
     state_rng = np.random.default_rng(rng_seed).bit_generator.state
     content = {
-        "format": CHECKPOINT_FORMAT,
+        "format": fmt,
         "epoch": 4,
         "history": {"train_loss": [0.4, 0.3, 0.2, 0.1]},
         "optimizer": optimizer,
@@ -674,9 +803,9 @@ def _write_checkpoint(folder, name="ckpt.npz", optimizer="SGD", meta=True, rng_s
     return path, dict(content, weight=weight, bias=bias, bufs=bufs)
 
 
-def _loaded(impl, **kw):
+def _loaded(impl, scheduler=True, **kw):
     """Load a NumPy-written checkpoint with `impl` into a fresh trainer: (trainer, content, first draw)."""
-    trainer = _trainer(momentum=0.9, scheduler=True)
+    trainer = _trainer(momentum=0.9, scheduler=scheduler)
     saved_rng = default_rng().bit_generator.state
     try:
         with tempfile.TemporaryDirectory() as folder:
@@ -688,7 +817,26 @@ def _loaded(impl, **kw):
     return trainer, content, draw, result
 
 
+def load_edge_cases():
+    yield Case(
+        "a checkpoint of another format raises ValueError naming that format",
+        call=lambda impl: _loaded(impl, fmt="someone-else/1"),
+        expected=Raises(ValueError, "someone-else/1"),
+        show="a checkpoint whose meta says format 'someone-else/1'",
+        hint="check meta['format'] == CHECKPOINT_FORMAT before restoring anything",
+    )
+    yield Case(
+        "a trainer without a scheduler loads a checkpoint that has one (the schedule is skipped)",
+        call=lambda impl: _loaded(impl, scheduler=False)[0].epoch,
+        expected=4,
+        show="Trainer(..., scheduler=None).load_checkpoint(a checkpoint saved with StepLR)",
+        hint="restore the scheduler only if self.scheduler is not None AND the checkpoint has one",
+    )
+
+
 def load_cases():
+    yield from load_edge_cases()
+
     def weights(impl):
         trainer, content, _, _ = _loaded(impl)
         params = trainer.model.parameters()

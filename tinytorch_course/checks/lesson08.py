@@ -174,6 +174,14 @@ def collate_cases():
         expected=lambda got: mismatch(got, np.array([1.5, 2.5, 3.5, 4.5]), returns=Tensor),
         show="[1.5, 2.5, 3.5, 4.5]",
     )
+    single = [(np.array([1.0, 2.0], F32), 3)]
+    yield Case(
+        "a batch of one sample (the last batch can be that small)",
+        call=lambda impl: impl(single),
+        expected=lambda got: _same_tensors(got, (np.array([[1.0, 2.0]], F32), np.array([3]))),
+        show="[([1, 2], 3)]",
+        hint="look at samples[0] to decide the batch's structure: a one-sample list has no samples[1]",
+    )
     uneven = [(np.zeros(3, F32), 0), (np.zeros(2, F32), 1)]
     yield Case(
         "samples of shapes (3,) and (2,) raise ValueError naming both",

@@ -97,6 +97,13 @@ def out_size_cases():
     yield case(28, 5, 1, 2)
     yield case(7, 3, 2, 0, hint="with stride s the kernel moves s pixels at a time: (size + 2p - k) // s + 1")
     yield case(6, 3, 2, 1, hint="integer division rounds down: a window that would stick out is dropped")
+    yield case(3, 3, 1, 0, hint="a kernel exactly as wide as the input fits once: out = 1 is fine")
+    yield Case(
+        "a 4-wide kernel on size 3 (the formula gives exactly 0) raises a ValueError",
+        (3, 4, 1, 0, "conv2d", (1, 1, 3, 3)),
+        Raises(ValueError, "4", "(1, 1, 3, 3)"),
+        hint="raise when out < 1: an output size of 0 means no window fits",
+    )
     yield Case(
         "a 7-wide kernel on size 3 raises a ValueError naming the kernel and the input shape",
         (3, 7, 1, 0, "conv2d", (2, 1, 3, 9)),
@@ -151,14 +158,16 @@ def conv2d_cases():
     yield Case(
         "3 input channels for a weight made for 1: ValueError naming both shapes",
         (Tensor(np.ones((1, 3, 4, 4), F32)), Tensor(np.ones((2, 1, 3, 3), F32))),
-        Raises(ValueError, "(1, 3, 4, 4)", "(2, 1, 3, 3)"),
-        hint="compare x.shape[1] with weight.shape[1] before anything else, and name both shapes",
+        Raises(ValueError, "(1, 3, 4, 4)", "(2, 1, 3, 3)", "3 channels"),
+        hint="compare x.shape[1] with weight.shape[1] before anything else; say the input has "
+        "{x.shape[1]} channels and name both shapes",
     )
     yield Case(
         "a 3-D input (3, 4, 4) raises a ValueError naming its shape",
         (Tensor(np.ones((3, 4, 4), F32)), Tensor(np.ones((2, 3, 3, 3), F32))),
-        Raises(ValueError, "(3, 4, 4)"),
-        hint="conv2d needs (batch, channels, height, width): check x.ndim == 4 first",
+        Raises(ValueError, "(3, 4, 4)", "reshape(1, *x.shape)"),
+        hint="conv2d needs (batch, channels, height, width): check x.ndim == 4 first; for a 3-D input "
+        "suggest adding a batch axis, x.reshape(1, *x.shape)",
     )
     yield grad_case(
         "gradients w.r.t. x, weight and bias (2 channels, padding 1)",
@@ -296,13 +305,20 @@ def conv_forward_cases():
     yield Case(
         "Conv2d(3, 4, 3) on 1 channel (2, 1, 8, 8): ValueError naming 3 and the shape",
         (_fixed_conv(3, 4, 3, 24), Tensor(np.ones((2, 1, 8, 8), F32))),
-        Raises(ValueError, "3", "(2, 1, 8, 8)"),
-        hint="compare x.shape[1] with self.in_channels, and say that axis 1 (NCHW) must hold the channels",
+        Raises(ValueError, "3", "(2, 1, 8, 8)", "1 channels", "axis 1"),
+        hint="compare x.shape[1] with self.in_channels, say the input has {x.shape[1]} channels and that "
+        "axis 1 (NCHW) must hold the channels",
+    )
+    yield Case(
+        "Conv2d(3, 4, 3) on (3, 1, 8, 8): a batch of 3 is not 3 channels (ValueError)",
+        (_fixed_conv(3, 4, 3, 26), Tensor(np.ones((3, 1, 8, 8), F32))),
+        Raises(ValueError, "(3, 1, 8, 8)", "axis 1"),
+        hint="the channels are x.shape[1] (NCHW); x.shape[0] is the batch",
     )
     yield Case(
         "a single image (3, 8, 8) without a batch axis: ValueError naming its shape",
         (_fixed_conv(3, 4, 3, 25), Tensor(np.ones((3, 8, 8), F32))),
-        Raises(ValueError, "(3, 8, 8)"),
+        Raises(ValueError, "(3, 8, 8)", "reshape(1, *x.shape)"),
         hint="check x.ndim == 4 first; for a 3-D input suggest adding a batch axis (x.reshape(1, *x.shape))",
     )
 
@@ -352,6 +368,12 @@ def max_pool_cases():
         np.array([[[[1.0, 2.0, 0.0], [0.5, 9.0, 0.25], [3.0, 0.75, 4.0]]]]),
         hint="9 wins all four 2x2 windows: its gradient is the sum of the four (add, do not assign)",
     )
+    yield grad_case(
+        "gradient with padding 1 on a non-square (1, 1, 3, 5) input",
+        lambda pool, x: pool(x, 2, 2, 1),
+        _rand(34, 1, 1, 3, 5),
+        hint="the padded gradient is cropped back with [ph : ph + H, pw : pw + W]: H for rows, W for columns",
+    )
     x = np.ones((1, 1, 2, 4), F32)
     yield Case(
         "ties: only the first maximum of a window (row-major) gets the gradient, as in PyTorch",
@@ -397,6 +419,12 @@ def avg_pool_cases():
         hint="add g / (kh * kw) to every element of each window; a middle element is in four windows",
     )
     yield grad_case("gradient with 3x3 windows, stride 3", lambda pool, x: pool(x, 3), _rand(43, 1, 2, 3, 6))
+    yield grad_case(
+        "gradient with padding 1 on a non-square (1, 1, 3, 5) input",
+        lambda pool, x: pool(x, 2, 2, 1),
+        _rand(44, 1, 1, 3, 5),
+        hint="the padded gradient is cropped back with [ph : ph + H, pw : pw + W]: H for rows, W for columns",
+    )
 
 
 PIECES = [

@@ -27,6 +27,58 @@ def _hello():
     return CharTokenizer(HELLO_VOCAB)
 
 
+def _recount_merges(text, n):
+    """BPE merges by recounting every pair of every chunk at each step (slow, obviously right)."""
+    chunks = [tuple(c.encode("utf-8")) for c in BPETokenizer()._split.findall(text)]
+    merges = []
+    for step in range(n):
+        counts: dict = {}
+        for c in chunks:
+            for pair in zip(c, c[1:], strict=False):
+                counts[pair] = counts.get(pair, 0) + 1
+        if not counts:
+            break
+        best = min(counts, key=lambda p: (-counts[p], p))
+        merges.append(best)
+        new_id, merged = 256 + step, []
+        for c in chunks:
+            out, i = [], 0
+            while i < len(c):
+                if i + 1 < len(c) and (c[i], c[i + 1]) == best:
+                    out.append(new_id)
+                    i += 2
+                else:
+                    out.append(c[i])
+                    i += 1
+            merged.append(tuple(out))
+        chunks = merged
+    return merges
+
+
+def _printed_training(text, vocab_size):
+    def call(impl):
+        import contextlib
+        import io
+
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            impl(BPETokenizer(), text, vocab_size, verbose=True)
+        return out.getvalue()
+
+    return call
+
+
+def _lines_check(count, last):
+    def check(printed):
+        lines = [line for line in printed.splitlines() if line.strip()]
+        if len(lines) != count or last not in lines[-1]:
+            ending = lines[-1] if lines else ""
+            return f"printed {len(lines)} lines ending {ending!r}; expected {count}, the last with {last}"
+        return None
+
+    return check
+
+
 def _utf8(text: str) -> tuple:
     return tuple(text.encode("utf-8"))
 
@@ -102,8 +154,8 @@ def char_encode_cases():
     yield Case(
         "bytes instead of a str raise TypeError",
         (_hello(), b"hold"),
-        Raises(TypeError),
-        hint="check isinstance(text, str)",
+        Raises(TypeError, "bytes"),
+        hint="check isinstance(text, str) first and name type(text).__name__ in the message",
     )
 
 
@@ -234,6 +286,30 @@ def train_cases():
         show="text = 'ab ab', vocab_size = 300",
         hint="when no chunk has a pair left, there is nothing to merge: stop",
     )
+    text = "the cat sat on the mat; the rat ate the oat. " * 3 + "that hat"
+    yield Case(
+        "repeated words (each chunk counted with its frequency): 12 merges as a full recount finds them",
+        call=merges(text, 268),
+        expected=_recount_merges(text, 12),
+        show=f"text = {text[:40]!r}... ({len(text)} characters), vocab_size = 268",
+        hint="a chunk that occurs f times adds f * n to each of its pairs' counts, also after a merge; drop a "
+        "pair's count only when it reaches exactly 0",
+    )
+    yield Case(
+        "verbose with 17 merges: a line every 2 merges and one for the last, 9 lines, ending 17/17",
+        call=_printed_training(text, 256 + 17),
+        expected=_lines_check(9, "17/17"),
+        show="train(text, vocab_size=273, verbose=True)",
+        hint="report every max(1, n_merges // 8) merges and always after the last: "
+        "(step + 1) % report_every == 0 or step + 1 == n_merges",
+    )
+    yield Case(
+        "verbose with 4 merges: one line per merge (every max(1, 4 // 8) = 1)",
+        call=_printed_training(text, 256 + 4),
+        expected=_lines_check(4, "4/4"),
+        show="train(text, vocab_size=260, verbose=True)",
+        hint="with fewer than 8 merges, n_merges // 8 is 0: report every max(1, ...) = 1 merge",
+    )
     yield Case(
         "vocab_size 256 learns no merge",
         call=merges("aaabdaaabac", 256),
@@ -288,6 +364,18 @@ def encode_chunk_cases():
         (_with_merges(), "hé"),
         _utf8("hé"),
         hint="tuple(chunk.encode('utf-8')) gives the byte ids",
+    )
+
+    def twice(impl):
+        tok = _with_merges((98, 99), (97, 98))
+        return impl(tok, "abc"), impl(tok, "abc")
+
+    yield Case(
+        "the same chunk twice gives the same tokens twice (a cached result is returned, not None)",
+        call=twice,
+        expected=((97, 256), (97, 256)),
+        show="'abc' encoded twice with bc=256, ab=257",
+        hint="when self._cache has the chunk, return the cached tuple itself",
     )
     # merges: (98, 99) -> 256 first, (97, 98) -> 257 second. In 'abc' both pairs occur; the earlier-learned
     # (lower id) merge applies first: a (bc) -> (97, 256), and then (97, 256) is no merge.

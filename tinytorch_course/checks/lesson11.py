@@ -60,9 +60,15 @@ def index_array_cases():
     yield Case(
         "id 7 with num_embeddings=5 raises IndexError naming 7 and 5",
         (np.array([2, 7, 1]), 5, "Embedding"),
-        Raises(IndexError, "7", "5"),
-        hint="compare idx.max() with num_rows and name the bad id and the table size (and the fix: the vocabulary "
-        "size)",
+        Raises(IndexError, "id 7", "5", "0..4"),
+        hint="compare idx.max() with num_rows and name the bad id ('token id 7'), the table size, the valid ids "
+        "('0..4') and the fix (the vocabulary size)",
+    )
+    yield Case(
+        "id 5 with num_embeddings=5, one past the end, raises IndexError naming id 5 and 0..4",
+        (np.array([2, 5, 1]), 5, "Embedding"),
+        Raises(IndexError, "id 5", "0..4"),
+        hint="valid ids are 0 .. num_rows - 1: raise when idx.max() >= num_rows (equal is already too big)",
     )
     yield Case(
         "a negative id -1 raises IndexError naming it (NumPy would silently take the last row)",
@@ -178,8 +184,15 @@ def check_positions_cases():
     yield Case(
         "a sequence of 10 for max_len=8 raises IndexError naming position 9 and max_len 8",
         (np.arange(10), 8, "PositionalEmbedding"),
-        Raises(IndexError, "9", "8"),
-        hint="name the largest position and max_len, and say what to do (shorter input or a larger max_len)",
+        Raises(IndexError, "position 9", "8", "length 10"),
+        hint="name the largest position ('position 9'), max_len, the sequence length it implies ('length 10') "
+        "and what to do (shorter input or a larger max_len)",
+    )
+    yield Case(
+        "a sequence of 9 for max_len=8 (one too many) raises IndexError naming position 8",
+        (np.arange(9), 8, "PositionalEmbedding"),
+        Raises(IndexError, "position 8", "length 9"),
+        hint="positions run 0 .. max_len - 1: raise when pos.max() >= max_len",
     )
     yield Case(
         "a negative position raises IndexError naming it",

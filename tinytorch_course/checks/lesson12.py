@@ -141,14 +141,34 @@ def sdpa_cases():
     yield Case(
         "query dim 4 but key dim 3 raises ValueError naming both shapes",
         (Tensor(_rand(16, 2, 4)), Tensor(_rand(17, 3, 3)), Tensor(_rand(18, 3, 4))),
-        Raises(ValueError, "(2, 4)", "(3, 3)"),
-        hint="check q.shape[-1] == k.shape[-1] first",
+        Raises(ValueError, "(2, 4)", "(3, 3)", "dim 4", "dim 3"),
+        hint="check q.shape[-1] == k.shape[-1] first; say 'query dim 4 != key dim 3' and name both shapes",
+    )
+    yield Case(
+        "batched: query dim 4 but key dim 3 in (1, 2, 4) and (1, 3, 3): the dims are the LAST axes",
+        (Tensor(_rand(22, 1, 2, 4)), Tensor(_rand(23, 1, 3, 3)), Tensor(_rand(24, 1, 3, 4))),
+        Raises(ValueError, "(1, 2, 4)", "(1, 3, 3)", "dim 4", "dim 3"),
+        hint="compare q.shape[-1] with k.shape[-1], whatever the leading (batch, head) axes",
     )
     yield Case(
         "3 keys but 2 values raises ValueError naming both shapes",
         (Tensor(_rand(19, 2, 4)), Tensor(_rand(20, 3, 4)), Tensor(_rand(21, 2, 4))),
-        Raises(ValueError, "(3, 4)", "(2, 4)"),
-        hint="every key needs a value: k.shape[-2] == v.shape[-2]",
+        Raises(ValueError, "(3, 4)", "(2, 4)", "3 keys", "2 values"),
+        hint="every key needs a value: k.shape[-2] == v.shape[-2]; say '3 keys but 2 values'",
+    )
+    q, k, v = _rand(25, 2, 4), _rand(26, 3, 4), _rand(27, 3, 4)
+    nothing = np.array([[True, True, False], [False, False, False]])
+    yield Case(
+        "float32, a query that may see no key at all: a uniform average of the values, never NaN",
+        (Tensor(q), Tensor(k), Tensor(v)),
+        np.stack([_np_attention(q[:1], k, v, nothing[:1])[0], v.astype(np.float64).mean(axis=0)]).astype(F32),
+        kwargs={"mask": nothing},
+        returns=Tensor,
+        dtype=F32,
+        rtol=1e-4,
+        atol=1e-5,
+        hint="fill masked scores with a large finite negative number that float32 can hold (-1e9), not -1e300 "
+        "(-inf in float32) or -inf: a fully masked row then gets equal weights instead of NaN",
     )
     yield grad_case(
         "gradients w.r.t. q, k and v through a causal mask",
@@ -230,9 +250,24 @@ def mha_init_cases():
     yield Case(
         "embed_dim 6 with 4 heads raises ValueError naming 6 and 4",
         call=lambda init: construct(MultiHeadAttention, init, 6, 4),
-        expected=Raises(ValueError, "6", "4"),
+        expected=Raises(ValueError, "6", "4", "[1, 2, 3, 6]"),
         show="MultiHeadAttention(6, 4)",
-        hint="each head gets embed_dim // num_heads features: check the remainder first",
+        hint="each head gets embed_dim // num_heads features: check the remainder first, and suggest the head "
+        "counts that divide embed_dim (6 itself included)",
+    )
+    yield Case(
+        "embed_dim 24 with 5 heads: the message lists the first 6 head counts that work, [1, 2, 3, 4, 6, 8]",
+        call=lambda init: construct(MultiHeadAttention, init, 24, 5),
+        expected=Raises(ValueError, "24", "5", "[1, 2, 3, 4, 6, 8]"),
+        show="MultiHeadAttention(24, 5)",
+        hint="suggest the divisors: [h for h in range(1, embed_dim + 1) if embed_dim % h == 0][:6]",
+    )
+    yield Case(
+        "head_dim is an int (reshape needs one): MultiHeadAttention(8, 2).head_dim is 4, not 4.0",
+        call=lambda init: type(construct(MultiHeadAttention, init, 8, 2).head_dim).__name__,
+        expected="int",
+        show="type(MultiHeadAttention(8, 2).head_dim)",
+        hint="integer division: head_dim = embed_dim // num_heads",
     )
 
 
@@ -345,8 +380,8 @@ def forward_cases():
     yield Case(
         "a 2-D input (4, 8) raises ValueError naming its shape",
         (m, Tensor(_rand(39, 4, 8))),
-        Raises(ValueError, "(4, 8)"),
-        hint="check x.ndim == 3 and suggest adding a batch axis",
+        Raises(ValueError, "(4, 8)", "reshape(1, *x.shape)"),
+        hint="check x.ndim == 3 and, for a 2-D input, suggest adding a batch axis: x.reshape(1, *x.shape)",
     )
     yield Case(
         "(1, 3, 6) into embed_dim 8 raises ValueError naming 8 and the shape",

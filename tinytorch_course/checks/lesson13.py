@@ -92,8 +92,9 @@ def layer_norm_cases():
     yield Case(
         "an input (2, 5) for normalized_shape (4,) raises ValueError naming both shapes",
         (Tensor(np.ones((2, 5), F32)), 4),
-        Raises(ValueError, "(2, 5)", "(4,)"),
-        hint="compare the input's trailing shape with normalized_shape (an int n means (n,)) and name both",
+        Raises(ValueError, "(2, 5)", "(4,)", "(5,)"),
+        hint="compare the input's trailing shape (here (5,)) with normalized_shape (an int n means (n,)) and "
+        "name the input's shape, its trailing shape and normalized_shape",
     )
     yield grad_case(
         "gradients w.r.t. x, weight and bias over the last axis",
@@ -105,6 +106,15 @@ def layer_norm_cases():
         hint="with xhat = (x - mean) * rstd and gh = g * weight: dx = rstd * (gh - mean(gh) - xhat * "
         "mean(gh * xhat)), means over the normalised axes; dweight = g * xhat, dbias = g "
         "(the engine sums those down to the parameter's shape)",
+    )
+    yield grad_case(
+        "a bias but no weight: the gradients of x and of the bias",
+        lambda ln, x, b: ln(x, 4, None, b),
+        _rand(7, 2, 4),
+        _rand(8, 4),
+        names=["x", "bias"],
+        hint="return one gradient per parent, in order: with no weight the parents are (x, bias), so no "
+        "weight gradient in between",
     )
     yield grad_case(
         "gradient w.r.t. x over two axes, no weight or bias",
@@ -282,8 +292,16 @@ def embed_cases():
     yield Case(
         "1-D ids (3,) raise ValueError naming the shape",
         (model, np.array([1, 2, 3])),
-        Raises(ValueError, "(3,)"),
-        hint="GPT needs (batch, seq): check ids.ndim == 2 and suggest ids.reshape(1, -1)",
+        Raises(ValueError, "(3,)", "reshape(1, -1)"),
+        hint="GPT needs (batch, seq): check ids.ndim == 2 and, for 1-D ids, suggest ids.reshape(1, -1)",
+    )
+    yield Case(
+        "6 tokens with block_size=6 fit exactly",
+        (model, np.zeros((1, 6), np.int64)),
+        tok[[[0] * 6]] + pos[:6],
+        returns=Tensor,
+        dtype=np.float32,
+        hint="a sequence of exactly block_size tokens is allowed: raise only when start_pos + T > block_size",
     )
     yield Case(
         "7 tokens with block_size=6 raise ValueError naming 7 and 6",
@@ -482,6 +500,26 @@ def sample_cases():
         _freq_check(np.array([top2[0], top2[1], 0.0, 0.0]), 1000),
         hint="the k-th largest logit per row: np.sort(logits, axis=-1)[:, -k]; set smaller logits to -inf, then "
         "softmax",
+    )
+
+    yield Case(
+        "top_k=6 on 4 tokens keeps them all (k is capped at the vocabulary)",
+        (many, 1.0, 6, np.random.default_rng(5)),
+        _freq_check(_softmax(row), 1000),
+        hint="k = min(top_k, vocab): a top_k larger than the vocabulary keeps every token",
+    )
+    one = np.array([[2.0, 1.0, 0.0, -0.5]])
+    yield Case(
+        "top_k=3 on one row: never the smallest token 3 (200 draws)",
+        call=lambda impl: np.array([impl(one, 1.0, 3, np.random.default_rng(s))[0] for s in range(200)]),
+        expected=lambda got: (
+            None
+            if 3 not in got and len(set(got.tolist())) == 3
+            else f"draws {sorted(set(got.tolist()))}: expected tokens 0, 1 and 2 only (all three)"
+        ),
+        show="logits [[2, 1, 0, -0.5]], temperature 1, top_k=3, seeds 0..199",
+        hint="the k-th largest of each row is np.sort(logits, axis=-1)[:, -k] (counted from the end), "
+        "with k = min(top_k, vocab = logits.shape[-1])",
     )
 
     def twice(sample):

@@ -260,6 +260,18 @@ def module_flops_cases():
         kwargs={"kwargs": {"cache": _FakeCache(10)}},
         hint="the cache comes as the third input or as kwargs['cache']; its .length is the number of keys",
     )
+    yield Case(
+        "attention with the cache as its third input (x, mask, cache): 320",
+        (MultiHeadAttention(8, 2), (Tensor(np.zeros((1, 1, 8))), None, _FakeCache(10))),
+        320,
+        hint="inputs are forward's positional arguments (x, mask, cache): the cache is inputs[2] when there are 3",
+    )
+    yield Case(
+        "attention called with (x, mask) and no cache: 512",
+        (MultiHeadAttention(8, 2), (Tensor(np.zeros((1, 4, 8))), None)),
+        512,
+        hint="with only two inputs there is no inputs[2]: look for the cache only when len(inputs) > 2",
+    )
     yield Case("ReLU counts 0 (elementwise work is not counted)", (ReLU(), (Tensor(np.zeros((2, 3))),)), 0)
 
 

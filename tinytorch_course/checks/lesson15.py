@@ -106,6 +106,13 @@ def compute_qparams_cases():
         hint="a zero scale would divide by zero in quantize: replace scale 0 by 1 (any scale is exact for 0)",
     )
     yield Case(
+        "bits=2, the smallest allowed: symmetric range [-1, 1], scale 1",
+        (-1.0, 0.5),
+        _qp_check(1.0, 0, -1, 1),
+        kwargs={"bits": 2},
+        hint="2 to 16 bits are allowed, both ends included: raise only when not 2 <= bits <= 16",
+    )
+    yield Case(
         "bits=4 symmetric [-1, 0.5]: range [-7, 7], scale 1/7",
         (-1.0, 0.5),
         _qp_check(1 / 7, 0, -7, 7),
@@ -445,6 +452,18 @@ def quantized_linear_forward_cases():
         rtol=1e-5,
         atol=1e-5,
         hint="weight-only mode: a @ self.dequantized_weight().T (+ self.bias), no input quantization",
+    )
+    w = nob.weight.data.astype(np.float64)
+    s_w = np.abs(w).max(axis=1) / 127
+    w_hat = np.clip(np.round(w / s_w[:, None]), -127, 127) * s_w[:, None]
+    yield Case(
+        "mode='weights' for a layer without bias",
+        (QuantizedLinear(nob, None, mode="weights"), Tensor(x)),
+        (x.astype(np.float64) @ w_hat.T).astype(F32),
+        returns=Tensor,
+        rtol=1e-5,
+        atol=1e-5,
+        hint="add self.bias only when it is not None",
     )
 
 

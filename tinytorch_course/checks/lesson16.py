@@ -49,6 +49,15 @@ def _cnn():
     return model
 
 
+def _deep(bias=True):
+    """Three Linears with fixed, distinct weights: 0.weight, 2.weight, 4.weight (and biases if bias)."""
+    model = Sequential(Linear(3, 4, bias=bias), ReLU(), Linear(4, 4, bias=bias), ReLU(), Linear(4, 2, bias=bias))
+    rng = np.random.default_rng(16)
+    for layer in (model.layers[0], model.layers[2], model.layers[4]):
+        layer.weight.data = rng.standard_normal(layer.weight.shape).astype(F32)
+    return model
+
+
 def _smallest_np(scores, k):
     """Reference selection in NumPy: the k smallest, ties by position."""
     flat = np.asarray(scores).reshape(-1)
@@ -101,6 +110,13 @@ def smallest_cases():
         "(kind='stable') and take exactly k positions",
     )
     yield Case("k=0 marks nothing", (s, 0), np.zeros(5, bool), dtype=np.bool_)
+    yield Case(
+        "k=1 marks exactly the smallest (position 4)",
+        (s, 1),
+        _smallest_np(s, 1),
+        dtype=np.bool_,
+        hint="mark the first k positions of the stable argsort whenever k > 0, k = 1 included",
+    )
     m = np.array([[0.4, 0.1, 0.9], [0.2, 0.8, 0.05]])
     yield Case(
         "a (2, 3) array keeps its shape: the 3 smallest",
@@ -145,9 +161,10 @@ def apply_masks_cases():
     yield Case(
         "a name the model does not have raises a KeyError naming it",
         call=lambda impl: impl(_mlp(), {"head.weight": np.ones((2, 4), bool)}),
-        expected=Raises(KeyError, "head.weight"),
+        expected=Raises(KeyError, "head.weight", "0.weight", "2.bias"),
         show="masks = {'head.weight': ...}",
-        hint="look every name up in dict(model.named_parameters()) and raise KeyError if it is missing",
+        hint="look every name up in dict(model.named_parameters()) and raise KeyError naming it and the "
+        "parameters the model does have (NumPy's own KeyError names only the missing one)",
     )
     yield Case(
         "a (3, 4) mask for the (4, 3) weight raises a ValueError naming both shapes",
@@ -187,6 +204,23 @@ def magnitude_prune_cases():
         call=_prune_call(0.5, scope="layer"),
         expected=_masks_check({"0.weight": ~d0, "2.weight": ~d2}, {"0.weight": _W0 * ~d0, "2.weight": _W2 * ~d2}),
         show="the same model; amount=0.5, scope='layer'",
+    )
+    e0 = _smallest_np(np.abs(_W0), 3)
+    e2 = _smallest_np(np.abs(_W2), 2)
+    yield Case(
+        "scope='layer', amount=0.25: 3 of 12 and 2 of 8 (not the 5 smallest overall)",
+        call=_prune_call(0.25, scope="layer"),
+        expected=_masks_check({"0.weight": ~e0, "2.weight": ~e2}),
+        show="the same model; amount=0.25, scope='layer'",
+        hint="scope='layer': for each layer on its own, k = round(amount * that layer's weight count)",
+    )
+    yield Case(
+        "a model without Linear or Conv2d raises a ValueError naming its type",
+        call=lambda impl: impl(Sequential(ReLU()), 0.5),
+        expected=Raises(ValueError, "Sequential"),
+        show="Sequential(ReLU()); amount=0.5",
+        hint="if prunable_layers(model) is empty there is nothing to prune: raise ValueError naming "
+        "type(model).__name__",
     )
     k = int(round(0.3 * 20))
     drop3 = _smallest_np(scores, k)
@@ -238,6 +272,25 @@ def channel_prune_cases():
         show="the same model; amount=0.5, exclude_last=False",
         hint="the last prunable layer is skipped only when exclude_last is True",
     )
+
+    def deep_call(impl):
+        model = _deep(bias=False)
+        return impl(model, 0.5), model
+
+    deep = _deep(bias=False)
+    deep_masks = {}
+    for i in (0, 2):  # the last Linear (index 4) is excluded
+        w = deep.layers[i].weight.data
+        keep_rows = ~_smallest_np(np.sqrt((w.astype(np.float64) ** 2).sum(axis=1)), 2)
+        deep_masks[f"{i}.weight"] = np.broadcast_to(keep_rows[:, None], w.shape)
+    yield Case(
+        "three Linears without bias: the first two are pruned (weights only), the last is kept",
+        call=deep_call,
+        expected=_masks_check(deep_masks),
+        show="Linear(3, 4, bias=False) -> ReLU -> Linear(4, 4, bias=False) -> ReLU -> Linear(4, 2, bias=False); "
+        "amount=0.5",
+        hint="skip only the LAST prunable layer (layers[:-1]); make a bias mask only when layer.bias is not None",
+    )
     conv_keep = np.array([True, True, False, True])  # filter norms 0.4, 2, 0.2, 1: the third goes
 
     def cnn_call(impl):
@@ -280,6 +333,12 @@ def sparsity_cases():
         hint="all parameters: model.parameters(), biases included",
     )
     yield Case("an unpruned model has sparsity 0.0", (_mlp(),), 0.0)
+    yield Case(
+        "a model with no prunable weights has sparsity 0.0 (not a division by zero)",
+        (Sequential(ReLU()),),
+        0.0,
+        hint="no weights at all: return 0.0 when the total is 0",
+    )
 
 
 def sparsity_report_cases():
@@ -365,6 +424,21 @@ def masked_step_cases():
         expected=np.where(keep, 0.5, 0.0).astype(F32),
         show="SGD(lr=0.1, momentum=0.9); every gradient 0.5",
         hint="before the update: p.grad.data = p.grad.data * mask for every (p, mask) in self.pairs",
+    )
+
+    def no_grad_yet(impl):
+        model, opt, keep, grads = _masked_setup()
+        _set_grads(model, grads)
+        model.layers[0].weight.grad = None  # the masked weight took no part in this loss
+        impl(opt)
+        return model.layers[0].weight.data
+
+    yield Case(
+        "a masked weight whose grad is None: no crash, it stays as it was (still masked)",
+        call=no_grad_yet,
+        expected=(_W0 * keep).astype(F32),
+        show="0.weight masked but its grad is None; SGD(lr=0.1)",
+        hint="mask only the gradients that exist: `if p.grad is not None` before p.grad.data * mask",
     )
 
     def unapplied(impl):
@@ -466,7 +540,31 @@ def distillation_loss_cases():
     yield Case(
         "teacher (2, 4) vs student (2, 3) raises a ValueError naming both shapes",
         (Tensor(s32), np.zeros((2, 4)), Tensor(Y)),
-        Raises(ValueError, "(2, 4)", "(2, 3)"),
+        Raises(ValueError, "(2, 4)", "(2, 3)", "teacher"),
+        hint="compare the shapes first and say which is the teacher's: NumPy's broadcasting error names neither",
+    )
+    yield Case(
+        "alpha=1.5 raises a ValueError naming it (alpha is a weight in [0, 1])",
+        (Tensor(s32), T_LOGITS, Tensor(Y)),
+        Raises(ValueError, "1.5"),
+        kwargs={"alpha": 1.5},
+        hint="check 0 <= alpha <= 1 and name the value",
+    )
+    big = T_LOGITS * 400.0
+    z = big / 1.0
+    log_p = z - z.max(axis=1, keepdims=True)
+    log_p = log_p - np.log(np.exp(log_p).sum(axis=1, keepdims=True))
+    log_q = S - S.max(axis=1, keepdims=True)
+    log_q = log_q - np.log(np.exp(log_q).sum(axis=1, keepdims=True))
+    kl_big = float((np.exp(log_p) * (log_p - log_q)).sum(axis=1).mean())
+    yield Case(
+        "teacher logits in the hundreds (T=1, alpha=1): finite, no overflow",
+        (Tensor(s32), big, Tensor(Y)),
+        np.float32(kl_big),
+        kwargs={"temperature": 1.0, "alpha": 1.0},
+        returns=Tensor,
+        rtol=1e-4,
+        hint="subtract each row's MAXIMUM of t / T before exp (log-sum-exp): exp(800) overflows",
     )
     yield Case(
         "temperature 0 raises a ValueError naming it",

@@ -114,6 +114,20 @@ def update_cases():
         hint="before writing, check length + t <= max_len and name both numbers in the error",
     )
 
+    def exactly_full(impl):
+        cache = KVCache(4)
+        impl(cache, Tensor(_rand(6, 1, 2, 3, 4)), Tensor(_rand(7, 1, 2, 3, 4)))
+        impl(cache, Tensor(_rand(8, 1, 2, 1, 4)), Tensor(_rand(9, 1, 2, 1, 4)))
+        return cache.length
+
+    yield Case(
+        "3 + 1 positions fill a cache of max_len 4 exactly: allowed",
+        call=exactly_full,
+        expected=4,
+        show="KVCache(4); update with 3 positions, then with 1; cache.length",
+        hint="a cache may be filled to max_len itself: raise only when length + t > max_len",
+    )
+
     def wrong_heads(impl):
         cache = KVCache(8)
         impl(cache, Tensor(_rand(6, 1, 2, 3, 4)), Tensor(_rand(7, 1, 2, 3, 4)))
@@ -306,6 +320,33 @@ def generate_cases():
         returns=Tensor,
         hint="once ids.shape[1] > block_size, positions shift every step and no cached key is valid: run the "
         "model on the last block_size tokens without caches, like the uncached loop",
+    )
+    want6, logits6 = _uncached(model, long_prompt, 5)
+
+    def window_logits(got):
+        if not isinstance(got, tuple) or len(got) != 2:
+            return f"with return_logits=True expected (tokens, logits), got {describe(got)}"
+        problem = mismatch(np.asarray(got[1], np.float64), logits6, rtol=1e-4, atol=1e-5)
+        return f"logits: {problem}" if problem else None
+
+    yield Case(
+        "past block_size the logits too are those of the last block_size tokens' final position",
+        (model, long_prompt, 5),
+        window_logits,
+        kwargs={"temperature": 0.0, "return_logits": True},
+        hint="model(ids[:, -block_size:]).data[:, -1, :]: the window is the LAST block_size tokens, the logits "
+        "those of its last position",
+    )
+    yield Case(
+        "max_new_tokens=0 with return_logits: the prompt and an empty (1, 0, 11) logits array",
+        (model, prompt, 0),
+        lambda got: (
+            None
+            if isinstance(got, tuple) and len(got) == 2 and np.asarray(got[1]).shape == (1, 0, 11)
+            else f"expected (prompt, logits of shape (1, 0, 11)), got {describe(got)}"
+        ),
+        kwargs={"temperature": 0.0, "return_logits": True},
+        hint="no step ran: return np.zeros((batch, 0, model.vocab_size)) for the logits",
     )
     want5, logits5 = _uncached(model, prompt, 3)
 

@@ -193,6 +193,28 @@ def im2col_cases():
         show="x (2, 2, 4, 4), weight (3, 2, 3, 3); (cols @ weight.reshape(3, -1).T) reshaped to (2, 3, 2, 2)",
         hint="if the other cases pass, check the row order (N, oh, ow) and column order (C, kh, kw)",
     )
+    flat = _grid(1, 1, 2, 3, start=1)
+    padded = np.pad(flat, ((0, 0), (0, 0), (1, 1), (0, 0)))
+    yield Case(
+        "padding (1, 0): rows padded, columns not",
+        (flat, 2),
+        _im2col_loops(padded, 2, 2),
+        kwargs={"padding": (1, 0)},
+        hint="padding may be a pair (ph, pw): pad when either is non-zero, each axis by its own amount",
+    )
+    square = _grid(1, 1, 3, 3)
+    yield Case(
+        "a 3x3 kernel on a 3x3 input: exactly one window",
+        (square, 3),
+        _im2col_loops(square, 3, 3),
+        hint="an output size of 1 is fine: raise only when oh or ow is < 1",
+    )
+    yield Case(
+        "a (2, 5) kernel on a 3x4 input raises ValueError (too wide, though tall enough)",
+        (_grid(1, 1, 3, 4), (2, 5)),
+        Raises(ValueError, "2x5", "3x4"),
+        hint="raise when oh < 1 OR ow < 1: one axis that does not fit is enough",
+    )
     yield Case(
         "a 3x3 kernel on a 2x2 input raises ValueError naming both sizes",
         (_grid(1, 1, 2, 2), 3),

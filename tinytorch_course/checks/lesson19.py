@@ -354,6 +354,13 @@ def results_table_cases():
         show="baseline='fast', title='demo'",
     )
     yield Case(
+        "a result with median 0 (too fast for the clock) gets speed-up inf, not a ZeroDivisionError",
+        call=lambda impl: impl([_result([4.0], name="slow"), _result([0.0], name="instant")], "slow"),
+        expected=_table_check({"slow": 4000.0, "instant": 0.0}, [1.0, float("inf")]),
+        show="results slow (4 s) and instant (0 s); baseline='slow'",
+        hint="speed-up = base.median / r.median if r.median > 0 else float('inf')",
+    )
+    yield Case(
         "an unknown baseline raises KeyError naming it and the results",
         call=lambda impl: impl(results(), "fastest"),
         expected=Raises(KeyError, "fastest", "slow", "fast"),
@@ -410,6 +417,37 @@ def compare_cases():
         show="{'loops': takes 2 s, 'vectorized': takes 0.5 s}; warmup=1, repeats=3, a fake clock",
         hint="benchmark(fn, name=name, **kwargs) for each candidate, then results_table(results, baseline or "
         "the first name)",
+    )
+
+    def printed(progress):
+        def call(impl):
+            import contextlib
+            import io
+
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                run()(lambda *a, **k: impl(*a, progress=progress, **k))
+            return out.getvalue()
+
+        return call
+
+    yield Case(
+        "progress=True prints one line per candidate, naming it",
+        call=printed(True),
+        expected=lambda got: (
+            None
+            if "loops" in got and "vectorized" in got
+            else f"printed {got!r}: expected a line naming each candidate"
+        ),
+        show="compare(..., progress=True)",
+        hint="if progress: print(f'  benchmarking {name} ...', flush=True) before each benchmark",
+    )
+    yield Case(
+        "progress=False (the default) prints nothing",
+        call=printed(False),
+        expected=lambda got: None if got == "" else f"printed {got!r}: expected nothing without progress=True",
+        show="compare(...) with progress=False",
+        hint="print only when progress is true",
     )
     yield Case(
         "baseline='vectorized' makes loops 0.25x",

@@ -139,6 +139,14 @@ def allows_cases():
             "with max_latency_ms set, refuse rows whose 'median ms' is larger",
         ),
         (
+            "latency exactly max_latency_ms=0.1: allowed",
+            Budget(2.0, max_latency_ms=0.1),
+            _row(98.0, ms=0.1),
+            98.0,
+            True,
+            "at the limit is within the budget: refuse only when 'median ms' > max_latency_ms (<= passes)",
+        ),
+        (
             "accurate and small but too slow: refused",
             Budget(1.0, 20_000, 0.05),
             _row(98.0, 1000, 0.06),

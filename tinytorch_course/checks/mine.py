@@ -32,7 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..registry import LESSONS
-from ..registry import lesson as find_lesson
+from . import work_store
 from .cases import callable_of
 from .originals import ORIGINALS
 
@@ -232,10 +232,18 @@ def work_dir() -> Path:
     """Where passing pieces are saved: $TINYTORCH_WORK, else `my_tinytorch/` at the root of the
     browser's file space (/drive), else ~/.tinytorch/my_tinytorch natively."""
     if os.environ.get("TINYTORCH_WORK"):
-        return Path(os.environ["TINYTORCH_WORK"])
-    if sys.platform == "emscripten" and Path("/drive").is_dir():
-        return Path("/drive/my_tinytorch")
-    return Path.home() / ".tinytorch" / "my_tinytorch"
+        folder = Path(os.environ["TINYTORCH_WORK"])
+    elif sys.platform == "emscripten" and Path("/drive").is_dir():
+        folder = Path("/drive/my_tinytorch")
+    else:
+        folder = Path.home() / ".tinytorch" / "my_tinytorch"
+    if folder not in _PULLED:  # first use in this kernel: bring in what the browser stored
+        _PULLED.add(folder)
+        work_store.pull(folder)
+    return folder
+
+
+_PULLED: set = set()  # work folders already filled from the browser's storage in this kernel
 
 
 _BLOCK = re.compile(r"^# %% piece (\S+)(?: .*)?$", re.M)
@@ -322,62 +330,31 @@ def save(lesson_id: str, passing: list, failing: list, order: list) -> Path | No
     ranked = sorted(blocks, key=lambda k: (order.index(k) if k in order else -1, k))
     if not blocks and not path.exists():
         return None  # nothing passes yet: no empty file
+    text = _HEADER.format(lesson=lesson_id) + "\n" + "\n\n".join(blocks[k] for k in ranked)
+    work_store.push(lesson_id, text)  # the browser's own copy: survives a reload without /drive
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(
-            _HEADER.format(lesson=lesson_id) + "\n" + "\n\n".join(blocks[k] for k in ranked), encoding="utf-8"
-        )
+        path.write_text(text, encoding="utf-8")
     except OSError as err:
         print(f"(could not save your code to {path}: {err})")
         return None
     return path
 
 
-def use_my_work(before=None, quiet: bool = False) -> list:
-    """Switch on the learner's saved pieces (every lesson, or only lessons before `before`).
+def saved_keys(lesson_id: str) -> list:
+    """Keys of the pieces saved (passing) for a lesson in the work folder."""
+    return [k for k in _read_blocks(work_dir() / f"{lesson_id}.py") if k not in HELPERS]
 
-    `before` is a lesson (number, id or `Lesson`); a lesson notebook passes itself, so it runs on the
-    learner's earlier lessons while its own pieces are still being written. Returns the installed keys.
-    """
 
-    limit = None
-    if before is not None:
-        limit = find_lesson(getattr(before, "id", before)).number
-    folder = work_dir()
-    declared = _declaring_lessons()
-    keys, problems, superseded = [], [], []
-    for item in LESSONS:
-        if limit is not None and item.number >= limit:
-            break
-        for key, block in _read_blocks(folder / f"{item.id}.py").items():
-            # a piece that a later lesson (in reach) rewrites, e.g. an op again with its backward in
-            # lesson 05, is only yours in that later version: this older one could lack what it adds
-            newer = [n for n in declared.get(key, ()) if n > item.number and (limit is None or n < limit)]
-            if newer:
-                superseded.append(f"{key.partition(':')[2]} (lesson {newer[-1]:02d} revisits it)")
-                continue
-            try:
-                keys += _load_block(key, block, f"{folder / item.id}.py")
-            except Exception as err:  # a saved block that no longer runs must not break the notebook
-                problems.append(f"{key}: {type(err).__name__}: {err}")
-    if not quiet:
-        if keys:
-            pieces = ", ".join(k.partition(":")[2] for k in keys)
-            print(
-                f"Using your own code for {len(keys)} piece{'s' if len(keys) != 1 else ''} "
-                f"(from {folder}): {pieces}. `tinytorch_course.checks.use_reference()` switches back."
-            )
-        elif not problems:
-            scope = f" from lessons before {limit:02d}" if limit is not None else ""
-            print(
-                f"No saved work of yours{scope} in {folder}: using tinytorch's reference code. "
-                "(A lesson saves each piece there once its checks pass.)"
-            )
-        for problem in problems:
-            print(f"Could not use your saved {problem}")
-        if superseded:
-            print("Reference code kept for: " + ", ".join(superseded) + " until you pass that lesson's checks.")
-    return keys
+def forget(lesson_id: str) -> bool:
+    """Remove a lesson's saved pieces (file and browser copy); True if there was a file."""
+    path = work_dir() / f"{lesson_id}.py"
+    work_store.push(lesson_id, None)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _declaring_lessons() -> dict:
@@ -406,7 +383,4 @@ def _load_block(key: str, block: str, filename: str) -> list:
     for name, value in namespace.items():  # modules the block imports must be visible to its code
         if isinstance(value, types.ModuleType) and name not in vars(home):
             setattr(home, name, value)
-    loaded = [k for k in REGISTRY if k not in before or REGISTRY[k] is not previous.get(k)]
-    for k in loaded:
-        install(REGISTRY[k])
-    return [k for k in loaded if k == key]
+    return [k for k in REGISTRY if k not in before or REGISTRY[k] is not previous.get(k)]

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import progress
+from ..registry import LESSONS
 from ..registry import lesson as find_lesson
 from . import mine
 from .cases import Case, Piece, Raises, callable_of
@@ -103,7 +104,10 @@ class Lesson:
         self.results: dict = {}  # piece name -> [Result] of its latest run
         self._hints_shown: dict = {}  # piece name -> how many hints were revealed
         self._saved: dict = {}  # piece name -> file its passing code was saved to
-        self.total = sum(len(p.build_cases()) for p in self.pieces)
+        # pieces not defined in this kernel whose passing version is saved: they still count as passing
+        self._kept: set = set()
+        self._case_counts = {p.name: len(p.build_cases()) for p in self.pieces}
+        self.total = sum(self._case_counts.values())
 
     def __repr__(self):
         return f"Lesson({self.id!r}: {len(self.pieces)} pieces, {self.total} checks)"
@@ -131,11 +135,17 @@ class Lesson:
         """Run the checks (of one piece, or all) quietly; returns the Results."""
         chosen = [self.piece(name)] if name is not None else self.pieces
         results = []
+        saved = None
         for piece in chosen:
             impl, missing = self.implementation(piece)
             cases = piece.build_cases()
+            self._kept.discard(piece.name)
             if impl is None:
                 got = [Result(piece.name, c.name, False, missing) for c in cases]
+                if mine.mine(piece.key) is None:  # merely not run in this kernel (a reload): is it saved?
+                    saved = set(mine.saved_keys(self.id)) if saved is None else saved
+                    if piece.key in saved:
+                        self._kept.add(piece.name)
             else:
                 got = [run_case(piece, c, impl) for c in cases]
             self.results[piece.name] = got
@@ -153,6 +163,27 @@ class Lesson:
 
     def passed(self) -> int:
         return sum(r.passed for rs in self.results.values() for r in rs)
+
+    def passed_with_saved(self) -> int:
+        """Checks passing now, plus those of saved pieces merely not run (or not checked) in this
+        kernel: a fresh kernel is not a failure, so progress does not drop after a reload."""
+        unchecked = [p for p in self.pieces if p.name not in self.results]
+        saved = set(mine.saved_keys(self.id)) if unchecked else set()
+        from_saved = sum(self._case_counts[p.name] for p in unchecked if p.key in saved)
+        return self.passed() + from_saved + sum(self._case_counts[name] for name in self._kept)
+
+    def restore(self) -> None:
+        """Load this lesson's saved pieces (my_tinytorch/) into this kernel, e.g. after a reload,
+        without re-running their code cells; each is checked again before it is switched on."""
+        keys, problems = load_lesson(self.id)
+        path = mine.work_dir() / f"{self.id}.py"
+        if keys:
+            names = ", ".join(k.partition(":")[2] for k in keys)
+            print(f"{PASS} Loaded your saved {names} from {path}: they run in this kernel now.")
+        elif not problems:
+            print(f"No saved pieces of lesson {self.info.number:02d} in {path}.")
+        for problem in problems:
+            print(f"{FAIL} Not loaded: your saved {problem}.")
 
     # ---- the learner's code flows on --------------------------------------------------------
     def _adopt(self, piece: Piece, results: list) -> None:
@@ -172,7 +203,7 @@ class Lesson:
         for piece in pieces:
             lines += self._piece_report(piece, detailed=len(pieces) == 1)
         if len(pieces) > 1:
-            passed = self.passed()
+            passed = self.passed_with_saved()
             mark = PASS if passed == self.total else FAIL
             lines.append(
                 f"{mark} Lesson {self.info.number:02d} ({self.info.title}): {passed} of {self.total} checks pass."
@@ -190,6 +221,12 @@ class Lesson:
         results = self.results.get(piece.name, [])
         ok = sum(r.passed for r in results)
         title = f" ({piece.title})" if piece.title else ""
+        if piece.name in self._kept:
+            return [
+                f"{PASS} {piece.name}{title}: not run in this kernel yet, but your saved version passed all "
+                f"{len(results)} checks and still counts. Run its code cell again, or `lesson.restore()` to "
+                "load your saved pieces into this kernel."
+            ]
         if results and ok == len(results):
             saved = self._saved.get(piece.name)
             where = (
@@ -319,7 +356,7 @@ class Lesson:
     def _record(self) -> None:
         """Tell tinytorch_course.progress how many of the lesson's checks pass (latest run of each piece)."""
         try:
-            progress.record(self.id, self.passed(), self.total)
+            progress.record(self.id, self.passed_with_saved(), self.total)
         except Exception as err:  # progress is a convenience: never fail a check run
             print(f"(progress not recorded: {type(err).__name__}: {err})")
 
@@ -343,3 +380,103 @@ class Lesson:
                     )
                     + "\n"
                 )
+
+
+# ---------------------------------------------------------------------------------------------
+# the learner's saved work, brought back in a later kernel (checked again before it runs)
+# ---------------------------------------------------------------------------------------------
+def use_my_work(before=None, quiet: bool = False) -> list:
+    """Switch on the learner's saved pieces (every lesson, or only lessons before `before`).
+
+    `before` is a lesson (number, id or `Lesson`); a lesson notebook passes itself, so it runs on the
+    learner's earlier lessons while its own pieces are still being written. Returns the installed keys.
+    """
+
+    limit = None
+    if before is not None:
+        limit = find_lesson(getattr(before, "id", before)).number
+    folder = mine.work_dir()
+    declared = mine._declaring_lessons()
+    keys, problems, superseded = [], [], []
+    for item in LESSONS:
+        if limit is not None and item.number >= limit:
+            break
+        for key, block in mine._read_blocks(folder / f"{item.id}.py").items():
+            # a piece that a later lesson (in reach) rewrites, e.g. an op again with its backward in
+            # lesson 05, is only yours in that later version: this older one could lack what it adds
+            newer = [n for n in declared.get(key, ()) if n > item.number and (limit is None or n < limit)]
+            if newer:
+                superseded.append(f"{key.partition(':')[2]} (lesson {newer[-1]:02d} revisits it)")
+                continue
+            try:
+                loaded = mine._load_block(key, block, f"{folder / item.id}.py")
+            except Exception as err:  # a saved block that no longer runs must not break the notebook
+                problems.append(f"{key}: {type(err).__name__}: {err}")
+                continue
+            failure = _fails_its_checks(key, item.id)
+            if failure:
+                problems.append(
+                    f"{key.partition(':')[2]} (lesson {item.number:02d}): it fails its check {failure}, "
+                    f"so it was not switched on (tinytorch's reference runs instead). "
+                    f"Open lesson {item.number:02d}, fix it and run `lesson.check()` again"
+                )
+                continue
+            for k in loaded:
+                mine.install(mine.REGISTRY[k])
+            keys += [k for k in loaded if k == key]
+    if not quiet:
+        if keys:
+            pieces = ", ".join(k.partition(":")[2] for k in keys)
+            print(
+                f"Using your own code for {len(keys)} piece{'s' if len(keys) != 1 else ''} "
+                f"(from {folder}): {pieces}. `tinytorch_course.checks.use_reference()` switches back."
+            )
+        elif not problems:
+            scope = f" from lessons before {limit:02d}" if limit is not None else ""
+            print(
+                f"No saved work of yours{scope} in {folder}: using tinytorch's reference code. "
+                "(A lesson saves each piece there once its checks pass.)"
+            )
+        for problem in problems:
+            print(f"Could not use your saved {problem}")
+        if superseded:
+            print("Reference code kept for: " + ", ".join(superseded) + " until you pass that lesson's checks.")
+    return keys
+
+
+def _fails_its_checks(key: str, lesson_id: str) -> str | None:
+    """Run the lesson's cases of a just-loaded saved piece: None if all pass, else what failed.
+
+    A saved piece can stop working when it is loaded again (a changed tinytorch, a helper it used that
+    is gone, code that only passed because the package ran during its check); installed anyway, it
+    would break every later lesson on its first use. So it is checked again before it is switched on."""
+    piece = next((p for p in load_pieces(lesson_id) if p.key == key), None)
+    if piece is None:  # a piece this lesson no longer declares: nothing to check it against
+        return None
+    impl = callable_of(mine.REGISTRY[key].value)
+    for case in piece.build_cases():
+        result = run_case(piece, case, impl)
+        if not result.passed:
+            return f"'{result.case}' now ({result.message})"
+    return None
+
+
+def load_lesson(lesson_id: str) -> tuple:
+    """Register and switch on a lesson's own saved pieces (those that still pass their checks); for
+    `Lesson.restore()` in a fresh kernel. Returns (restored keys, problems)."""
+    path = mine.work_dir() / f"{lesson_id}.py"
+    restored, problems = [], []
+    for key, block in mine._read_blocks(path).items():
+        try:
+            loaded = mine._load_block(key, block, str(path))
+        except Exception as err:
+            problems.append(f"{key.partition(':')[2]}: {type(err).__name__}: {err}")
+            continue
+        failure = _fails_its_checks(key, lesson_id) if key not in mine.HELPERS else None
+        if failure:
+            problems.append(f"{key.partition(':')[2]} fails its check {failure}")
+            continue
+        for k in loaded:
+            mine.install(mine.REGISTRY[k])
+        restored += [k for k in loaded if k == key and k not in mine.HELPERS]
+    return restored, problems
