@@ -205,27 +205,13 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask=None) -> 
         raise ValueError(f"attention: query dim {q.shape[-1]} != key dim {k.shape[-1]} (q {q.shape}, k {k.shape})")
     if k.shape[-2] != v.shape[-2]:
         raise ValueError(f"attention: {k.shape[-2]} keys but {v.shape[-2]} values (k {k.shape}, v {v.shape})")
-    scale = 1.0 / math.sqrt(q.shape[-1])
-    qa, ka, va = q.data, k.data, v.data
-    qs = qa * scale  # scaling q (..., Lq, d) is cheaper than scaling the scores (..., Lq, Lk)
-    scores = backend.matmul(qs, np.swapaxes(ka, -1, -2))
+    scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1]))
     if mask is not None:
         m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
         if m.dtype != np.bool_:
             raise TypeError(f"attention mask must be boolean (True = attend), got dtype {m.dtype}")
-        scores = np.where(m, scores, -1e9 if scores.dtype == np.float32 else -1e300)
-    p = _softmax_array(scores, -1)  # masked entries are exactly 0, so their gradients are too
-    out = backend.matmul(p, va)
-
-    def backward(g):
-        """One op, four products: the graph keeps p only (not scores, the masked copy, the scaled copy)."""
-        gv = backend.matmul(np.swapaxes(p, -1, -2), g)
-        gs = _softmax_backward(p, backend.matmul(g, np.swapaxes(va, -1, -2)), -1)  # d loss / d scores
-        gq = backend.matmul(gs, ka)
-        gq *= scale
-        return gq, backend.matmul(np.swapaxes(gs, -1, -2), qs), gv
-
-    return Tensor._op(out, (q, k, v), backward, "attention")
+        scores = scores.masked_fill(~m, -1e9 if scores.dtype == np.float32 else -1e300)
+    return softmax(scores, axis=-1) @ v
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng=None) -> Tensor:
