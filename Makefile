@@ -1,5 +1,6 @@
 # TinyTorch task runner. Two entry points for a fresh machine (see README):
 #   make serve   build the offline browser course and serve it on http://127.0.0.1:8000
+#   make classroom  serve it to a room of learners on the local network (nginx)
 #   make test    install what is missing, then run every test (native, Pyodide-in-Node, browser)
 SHELL := /bin/bash
 VENV := .venv
@@ -10,7 +11,7 @@ PORT ?= 8000
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: setup serve site lint test test-native test-wasm test-browser bench mutants notebooks wheel clean
+.PHONY: setup serve classroom site lint test test-native test-wasm test-browser bench mutants notebooks wheel clean
 
 # ---- installation (idempotent; stamps keep re-runs fast) -------------------------------
 $(VENV)/.stamp: requirements-dev.txt pyproject.toml
@@ -32,7 +33,14 @@ node_modules/.stamp: package.json package-lock.json
 	  (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium); fi
 	touch $@
 
-setup: $(VENV)/.stamp node_modules/.stamp .chromium.stamp
+# classroom mode (`make classroom`): Debian's nginx with the brotli_static module; not started as a service
+.nginx.stamp:
+	@if [ ! -x /usr/sbin/nginx ] || [ ! -e /usr/lib/nginx/modules/ngx_http_brotli_static_module.so ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq nginx-light libnginx-mod-http-brotli-static) || \
+	  (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq nginx-light libnginx-mod-http-brotli-static); fi
+	touch $@
+
+setup: $(VENV)/.stamp node_modules/.stamp .chromium.stamp .nginx.stamp
 
 # ---- build ----------------------------------------------------------------------------
 wheel: $(VENV)/.stamp
@@ -53,6 +61,12 @@ site: setup $(PYODIDE_WHEELS) notebooks
 
 serve: site
 	$(PY) site/serve.py site/_output $(PORT)
+
+# a classroom on the local network: nginx on this machine's LAN address (README, "For instructors")
+CLASSROOM_PORT ?= 8080
+PREFIX ?= /
+classroom: site
+	$(PY) site/classroom.py --site site/_output --port $(CLASSROOM_PORT) --prefix $(PREFIX)
 
 # ---- tests ----------------------------------------------------------------------------
 # one style, enforced: ruff lint + format check (config in pyproject.toml); first step of `make test`, seconds

@@ -1,11 +1,13 @@
 """`make bench` / `python -m benchmarks [name ...]`: run the benchmark scripts in turn.
 
-Names: mlp_epoch (tinytorch vs NumPy vs PyTorch training epoch), cnn_epoch and gpt_step (tinytorch vs
-PyTorch), backend_bench (NumPy vs SciPy BLAS, native and in Pyodide; needs `make site`),
-conv (im2col vs naive vs PyTorch), systems (INT8, pruning, KV-cache, acceleration),
-site (the browser course; needs `make site`),
+Names: mlp_epoch (tinytorch vs NumPy vs PyTorch training epoch), conv (im2col vs naive vs PyTorch),
+systems (INT8, pruning, KV-cache, acceleration), site (the browser course; needs `make site`),
 kernel_start (open a lesson -> Python ready, cold and warm, localhost and a classroom host),
-milestones_page (browser-mode milestones in Pyodide with each matmul backend; the longest: minutes per milestone).
+case_budget (the check cases' time budget overhead),
+classroom (30 and 100 simulated learners on loopback: classroom nginx and serve.py vs plain nginx),
+cnn_epoch and gpt_step (tinytorch vs PyTorch), backend_bench (NumPy vs SciPy BLAS, native and in
+Pyodide; needs `make site`), milestones_page (browser-mode milestones in Pyodide with each matmul
+backend; the longest: minutes per milestone).
 """
 
 import importlib
@@ -14,19 +16,26 @@ import time
 
 ALL = (
     "mlp_epoch",
-    "cnn_epoch",
-    "gpt_step",
     "conv",
-    "backend_bench",
     "systems",
+    "case_budget",
     "site_bench",
     "kernel_start",
+    "classroom_load",
+    "site",
+    "site_bench",
+    "classroom",
+    "classroom_load",
+    "cnn_epoch",
+    "gpt_step",
+    "backend_bench",
     "milestones_page",
 )
+ALIASES = {"site": "site_bench", "classroom": "classroom_load"}
 
 
 def main(argv):
-    names = [("site_bench" if n == "site" else n) for n in argv] or list(ALL)
+    names = [ALIASES.get(n, n) for n in argv] or list(ALL)
     for name in names:
         if name not in ALL:
             sys.exit(f"unknown benchmark {name!r}; choose from {', '.join(ALL)}")

@@ -19,7 +19,7 @@
 # | `Tensor.relu` | max(x, 0) | MLPs, CNNs |
 # | `Tensor.sigmoid` | 1 / (1 + e^(-x)), without overflow | binary classifiers, gates |
 # | `Tensor.tanh` | (e^x - e^(-x)) / (e^x + e^(-x)) | older MLPs, RNNs |
-# | `gelu` | 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) | transformers (GPT-2) |
+# | `gelu_tanh` | 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) | transformers (GPT-2) |
 # | `softmax` | e^(x_i) / sum_j e^(x_j) along an axis | attention, class probabilities |
 # | `log_softmax` | x_i - log sum_j e^(x_j), without overflow | cross-entropy (lesson 04) |
 #
@@ -37,7 +37,7 @@ import numpy as np
 
 import tinytorch as tt
 import tinytorch.nn.functional as F
-from tinytorch.nn.functional import _SQRT_2_OVER_PI, Tensor, _t
+from tinytorch.nn.functional import _SQRT_2_OVER_PI, Tensor, _dim_check, _t
 from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("02_activations")
@@ -101,21 +101,23 @@ lesson.check("Tensor.sigmoid")
 # ReLU has a kink at 0 and is exactly 0 for every negative input. GELU, `x * P(Z <= x)` for a standard
 # normal Z, is a smooth version: close to `x` for large x, close to 0 for very negative x, slightly
 # negative around -0.75. Transformers (BERT, GPT-2) use it. GPT-2 computes it with the **tanh
-# approximation**, which is what tinytorch (and PyTorch's `GELU(approximate='tanh')`) use:
+# approximation**, which you write here as `gelu_tanh` (PyTorch's `GELU(approximate='tanh')`; the
+# course's transformer uses it). Plain `F.gelu(x)` / `nn.GELU()` are exact, `x * P(Z <= x)` through
+# the error function, as in PyTorch; `F.gelu(x, approximate='tanh')` calls your `gelu_tanh`.
 #
 # ```
-# gelu(x) = 0.5 * x * (1 + tanh( sqrt(2/pi) * (x + 0.044715 * x^3) ))
+# gelu_tanh(x) = 0.5 * x * (1 + tanh( sqrt(2/pi) * (x + 0.044715 * x^3) ))
 # ```
 #
-# The constant `sqrt(2/pi)` is given as `_SQRT_2_OVER_PI`. `gelu` is a function of
+# The constant `sqrt(2/pi)` is given as `_SQRT_2_OVER_PI`. `gelu_tanh` is a function of
 # `tinytorch.nn.functional`, so `x` may arrive as a list or an array: the given helper `_t(x)` turns
 # it into a Tensor (and leaves a Tensor as it is). Work on its `.data`.
 
 # %%
-# solution: gelu
+# solution: gelu_tanh
 
 # %%
-lesson.check("gelu")
+lesson.check("gelu_tanh")
 
 # %% [markdown]
 # ## 5. Softmax: scores into probabilities
@@ -210,7 +212,7 @@ activations = {
     "relu": x.relu,
     "tanh": x.tanh,
     "sigmoid": x.sigmoid,
-    "gelu": lambda: F.gelu(x),
+    "gelu": lambda: F.gelu_tanh(x),
     "softmax": lambda: F.softmax(x),
 }
 base = best_time(activations["relu"], repeats=5)
@@ -218,6 +220,35 @@ for name, fn in activations.items():
     seconds = best_time(fn, repeats=5)
     print(f"{name:8s} {seconds * 1e3:6.2f} ms  {seconds / x.size * 1e9:5.1f} ns/element  ({seconds / base:4.1f}x relu)")
 print(f"each output is a new {x.shape} float32 array: {x.data.nbytes / 1e6:.2f} MB")
+
+# %% [markdown]
+# **Each activation and its slope.** Your activations on a grid of inputs, and their slopes (the
+# change of the output between neighbouring grid points: what lesson 05's backward will compute
+# exactly). Where the slope is near 0, a gradient passing through learns almost nothing:
+
+# %%
+import matplotlib  # noqa: F401  (a cell that draws loads matplotlib in the browser; the others never pay for it)
+
+from tinytorch import viz
+
+grid = np.linspace(-5, 5, 401, dtype=np.float32)
+curves = {
+    "relu": tt.Tensor(grid).relu().data,
+    "tanh": tt.Tensor(grid).tanh().data,
+    "sigmoid": tt.Tensor(grid).sigmoid().data,
+    "gelu": F.gelu(tt.Tensor(grid)).data,
+}
+fig, (left, right) = viz.figure(1, 2, size=(9, 3.2))
+for name, values in curves.items():
+    left.plot(grid, values, label=name)
+    right.plot(grid, np.gradient(values, grid), label=name)
+left.set_title("activation(x)")
+right.set_title("slope d activation / dx")
+for ax in (left, right):
+    ax.set_xlabel("x")
+    ax.axhline(0, color="gray", lw=0.5)
+left.legend()
+viz.show(fig)
 
 # %% [markdown]
 # Read the numbers rather than assume them. Each NumPy call is one pass that reads a whole array

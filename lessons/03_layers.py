@@ -166,13 +166,30 @@ schemes = {
     "PyTorch default, a=sqrt(5)": lambda shape: init.kaiming_uniform(shape),
     "He, a=0": lambda shape: init.kaiming_uniform(shape, a=0.0),
 }
+spread_by_scheme = {}
 for label, draw in schemes.items():
     tt.manual_seed(0)
     h, spreads = x, []
     for _layer in range(10):
         h = (h @ tt.Tensor(draw((256, 256))).T).relu()
         spreads.append(float(h.data.std()))
+    spread_by_scheme[label] = spreads
     print(f"{label:28s} " + " ".join(f"{s:9.3g}" for s in spreads))
+
+# %%
+import matplotlib  # noqa: F401  (a cell that draws loads matplotlib in the browser; the others never pay for it)
+
+from tinytorch import viz
+
+fig, ax = viz.figure(size=(5.5, 3.4))
+for label, spreads in spread_by_scheme.items():
+    ax.plot(range(1, 11), spreads, marker="o", label=label)
+ax.set_yscale("log")
+ax.set_xlabel("layer")
+ax.set_ylabel("std of the activations (log scale)")
+ax.set_title("Signal through ten ReLU layers, by initialisation")
+ax.legend(fontsize=8)
+viz.show(fig)
 
 # %% [markdown]
 # With `randn` the spread grows about 11x per layer (`sqrt(256 / 2)`); with He's rule it stays put.

@@ -34,6 +34,7 @@ import numpy as np
 
 import tinytorch as tt
 import tinytorch.nn.functional as F
+import tinytorch.nn.loss_options as loss_options
 from tinytorch import nn
 from tinytorch.nn.functional import Tensor, _check_same_shape, _t
 from tinytorch_course.checks import Lesson, implement, use_my_work
@@ -197,6 +198,35 @@ for gap in (1.0, 10.0, 50.0, 100.0, 1000.0):
         yours = F.cross_entropy(tt.Tensor(logits), [target]).item() + 0.0  # + 0.0 prints -0 as 0
         exact = np.logaddexp(0.0, gap if target == 0 else -gap)  # log(1 + e^(+-gap))
         print(f"{gap:6.0f} {target:7d} {textbook:17.6g} {yours:16.6g} {exact:10.6g}")
+
+# %%
+import matplotlib  # noqa: F401  (a cell that draws loads matplotlib in the browser; the others never pay for it)
+
+from tinytorch import viz
+
+gaps = np.linspace(1, 120, 120)
+fig, axes = viz.figure(1, 2, size=(9, 3.2))
+for target, ax in zip((0, 1), axes, strict=True):
+    textbook_losses, your_losses = [], []
+    for gap in gaps:
+        logits = np.array([[0.0, gap]], np.float32)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            e = np.exp(logits)
+            textbook_losses.append(-np.log(e[0, target] / e.sum()))
+        your_losses.append(F.cross_entropy(tt.Tensor(logits), [target]).item())
+    textbook_losses = np.array(textbook_losses)
+    broken = gaps[~np.isfinite(textbook_losses)]
+    ax.plot(gaps, your_losses, lw=3, alpha=0.5, label="yours (fused)")
+    ax.plot(gaps, textbook_losses, ls="--", label="softmax then log")
+    if broken.size:
+        ax.axvspan(
+            broken[0], gaps[-1], color="red", alpha=0.1, label=f"textbook gives inf/NaN (gap >= {broken[0]:.0f})"
+        )
+    ax.set_title("target 0 (model wrong)" if target == 0 else "target 1 (model right)")
+    ax.set_xlabel("logit gap")
+axes[0].set_ylabel("loss")
+axes[0].legend(fontsize=8)
+viz.show(fig)
 
 # %% [markdown]
 # The textbook version is fine for small gaps. From a gap of about 89, `exp` overflows to `inf`: the

@@ -36,7 +36,7 @@
 # | `Tensor._topological_order` | the order of the sweep: every tensor after all the tensors that use it |
 # | `Tensor.backward` | the engine: seeds, sweeps, accumulates into the leaves' `.grad` |
 # | lesson 01's `+ * @ sum mean reshape transpose` | again, now with their `backward` |
-# | lesson 02's `relu sigmoid tanh gelu softmax log_softmax` | again, with their `backward` |
+# | lesson 02's `relu sigmoid tanh gelu_tanh softmax log_softmax` | again, with their `backward` |
 # | lesson 03's `linear`, lesson 04's four losses | again, with their `backward` |
 #
 # Lessons 01-04 let you pass `backward=None`; here every one of those ops comes back. Their forward
@@ -48,9 +48,19 @@ import numpy as np
 
 import tinytorch as tt
 import tinytorch.nn.functional as F
+import tinytorch.nn.loss_options as loss_options
 from tinytorch import nn
 from tinytorch.nn.functional import _SQRT_2_OVER_PI, Tensor, _check_same_shape, _t
-from tinytorch.tensor import _DEFAULT_FLOAT, _axis, _operand, _shape_error, unbroadcast
+from tinytorch.tensor import (
+    _DEFAULT_FLOAT,
+    _axis,
+    _check_versions,
+    _dim_check,
+    _operand,
+    _release_graph,
+    _shape_error,
+    unbroadcast,
+)
 from tinytorch_course.checks import Lesson, implement, use_my_work, work_dir
 
 lesson = Lesson("05_autograd")
@@ -257,13 +267,13 @@ lesson.check("Tensor.__matmul__")
 # | relu | `max(x, 0)` | 1 where `x > 0`, else 0 (keep the mask) |
 # | sigmoid | `s` | `s * (1 - s)` |
 # | tanh | `t` | `1 - t^2` |
-# | gelu | `0.5 x (1 + th)`, `th = tanh(inner)` | `0.5 (1 + th) + 0.5 x (1 - th^2) * inner'`, with `inner' = sqrt(2/pi) (1 + 3 * 0.044715 x^2)` |
+# | gelu_tanh | `0.5 x (1 + th)`, `th = tanh(inner)` | `0.5 (1 + th) + 0.5 x (1 - th^2) * inner'`, with `inner' = sqrt(2/pi) (1 + 3 * 0.044715 x^2)` |
 #
 # ReLU's derivative at exactly 0 is undefined; tinytorch (like PyTorch) uses 0 there. The checks keep
 # their inputs away from 0, where finite differences would straddle the kink.
 
 # %%
-# solution: Tensor.relu, Tensor.sigmoid, Tensor.tanh, gelu
+# solution: Tensor.relu, Tensor.sigmoid, Tensor.tanh, gelu_tanh
 
 # %%
 lesson.check("Tensor.relu")
@@ -275,7 +285,7 @@ lesson.check("Tensor.sigmoid")
 lesson.check("Tensor.tanh")
 
 # %%
-lesson.check("gelu")
+lesson.check("gelu_tanh")
 
 # %% [markdown]
 # ## 8. Softmax and log-softmax
@@ -367,8 +377,10 @@ tt.manual_seed(0)
 inputs = tt.Tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 labels = tt.Tensor([[0.0], [1.0], [1.0], [0.0]])
 model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+xor_losses = []
 for step in range(301):
     loss = F.binary_cross_entropy_with_logits(model(inputs), labels)
+    xor_losses.append(loss.item())
     model.zero_grad()
     loss.backward()
     stuck = [name for name, p in model.named_parameters() if p.grad is None]
@@ -486,6 +498,34 @@ print(
     "for the 109,386 weights of the MNIST MLP: 218,772 forward passes per step by finite differences, "
     "one backward pass with autograd"
 )
+
+# %% [markdown]
+# **Two pictures of your backward.** Left: the XOR loss your gradients drove down in section 12.
+# Right: each of the small model's gradients from your backward against the finite-difference
+# estimate of the same number; on the diagonal, they agree.
+
+# %%
+import matplotlib  # noqa: F401  (a cell that draws loads matplotlib in the browser; the others never pay for it)
+
+from tinytorch import viz
+
+small.zero_grad()
+small_loss().backward()
+estimates = tt.autograd.numerical_grad(small_loss, weights, eps=1e-3)
+fig, (left, right) = viz.figure(1, 2, size=(9, 3.4))
+left.plot(xor_losses)
+left.set_xlabel("step")
+left.set_ylabel("loss")
+left.set_title("XOR, trained by your autograd")
+backprop = np.concatenate([p.grad.data.ravel() for p in weights])
+numeric = np.concatenate([g.ravel() for g in estimates])
+right.scatter(numeric, backprop, s=8)
+low, high = numeric.min(), numeric.max()
+right.plot([low, high], [low, high], color="gray", lw=0.8)
+right.set_xlabel("finite differences")
+right.set_ylabel("your backward")
+right.set_title(f"{n_weights} gradients, largest gap {np.abs(backprop - numeric).max():.1e}")
+viz.show(fig)
 
 # %% [markdown]
 # The gap grows with the number of weights: finite differences cost a forward pass per weight,

@@ -286,6 +286,42 @@ for name, make in race.items():
     print(f"{name:27s} " + " ".join(f"{loss:10.2e}" for loss in descend(make)))
 
 # %% [markdown]
+# The same race, drawn: each optimizer's first 60 steps on the ravine's contour lines.
+
+
+# %%
+def path(make_opt, steps=60):
+    """The points (x, y) an optimizer visits on the ravine, from (-8, 1)."""
+    p = tt.Tensor([-8.0, 1.0], requires_grad=True)
+    opt, scale, points = make_opt([p]), tt.Tensor([0.5, 25.0]), [p.data.copy()]
+    for _ in range(steps):
+        opt.zero_grad()
+        (scale * p * p).sum().backward()
+        opt.step()
+        points.append(p.data.copy())
+    return np.array(points)
+
+
+import matplotlib  # noqa: F401  (a cell that draws loads matplotlib in the browser; the others never pay for it)
+
+from tinytorch import viz
+
+gx, gy = np.meshgrid(np.linspace(-9, 2, 200), np.linspace(-1.6, 1.6, 200))
+fig, ax = viz.figure(size=(8, 3.6))
+ax.contour(gx, gy, 0.5 * gx**2 + 25 * gy**2, levels=np.geomspace(0.05, 80, 12), colors="lightgray")
+for name, make in race.items():
+    points = path(make)
+    ax.plot(points[:, 0], points[:, 1], marker=".", ms=3, lw=1, label=name)
+ax.plot([0], [0], "k*", ms=10)
+ax.set_xlim(-9, 2)
+ax.set_ylim(-1.6, 1.6)
+ax.set_xlabel("x (flat direction)")
+ax.set_ylabel("y (steep)")
+ax.set_title("60 steps on the ravine 0.5 x² + 25 y²")
+ax.legend(fontsize=8, loc="lower right")
+viz.show(fig)
+
+# %% [markdown]
 # Plain SGD is slowest by orders of magnitude: its learning rate is capped by the steep direction, so
 # along the flat one each step is tiny. Momentum fixes that by adding up the steps that agree.
 # RMSprop and Adam fix it differently: they divide each coordinate's gradient by that coordinate's

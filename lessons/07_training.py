@@ -256,6 +256,10 @@ lesson.check()
 # slices of the (already shuffled) training set:
 
 # %%
+import matplotlib  # noqa: F401  (a cell that draws loads matplotlib in the browser; the others never pay for it)
+
+from tinytorch import viz
+
 X_train, y_train, X_test, y_test = tt.datasets.digits()
 
 
@@ -269,9 +273,15 @@ model = tt.nn.Sequential(tt.nn.Linear(64, 64), tt.nn.ReLU(), tt.nn.Linear(64, 10
 optimizer = tt.optim.Adam(model.parameters(), lr=1e-2)
 schedule = tt.optim.lr_scheduler.StepLR(optimizer, step_size=3, gamma=0.5)
 trainer = Trainer(model, optimizer, tt.nn.CrossEntropyLoss(), scheduler=schedule)
-began = time.perf_counter()
-history = trainer.fit(train, epochs=5, val_loader=test)
-seconds = time.perf_counter() - began
+live = viz.LivePlot("epoch", "loss / accuracy", title="Digits, drawn while your fit runs", every=0.0)
+seconds = 0.0
+for _ in range(5):  # your fit continues where the last call stopped: one epoch a call, drawn as it goes
+    began = time.perf_counter()
+    history = trainer.fit(train, epochs=1, val_loader=test)
+    seconds += time.perf_counter() - began
+    for key in ("train_loss", "val_loss", "val_accuracy"):
+        live.add(key.replace("_", " "), trainer.epoch, history[key][-1])
+live.done()
 print(
     f"{5 * len(X_train) / seconds:,.0f} training samples per second (evaluation included); "
     f"test accuracy {history['val_accuracy'][-1]:.1%}"

@@ -304,6 +304,35 @@ print(f"  im2col:      {im2col * 1e3:8.2f} ms   ({flops / im2col / 1e9:6.3f} GFL
 print("  same numbers:", np.allclose(nn.naive_conv2d(x, w, b).data, F.conv2d(x, w, b).data, atol=1e-4))
 
 # %% [markdown]
+# **What a filter looks at.** Your `conv2d` and `max_pool2d` on a digit, with two hand-made 3 × 3
+# filters: one responds to vertical edges (dark to light from left to right), the other to horizontal
+# ones. Each feature map is bright where its pattern is; pooling keeps the strongest response of each
+# 2 × 2 patch. A trained network learns filters like these (milestone 1998 shows its own).
+
+# %%
+import matplotlib  # noqa: F401  (a cell that draws loads matplotlib in the browser; the others never pay for it)
+
+from tinytorch import viz
+
+edges = np.array([[[[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]], [[[-1, -2, -1], [0, 0, 0], [1, 2, 1]]]], np.float32)
+digit = Tensor(digits.X_train[:1])  # (1, 1, 8, 8)
+maps = F.conv2d(digit, Tensor(edges), padding=1)  # (1, 2, 8, 8)
+pooled = F.max_pool2d(maps, 2)  # (1, 2, 4, 4)
+fig, axes = viz.figure(2, 4, size=(8, 4))
+for row, name in enumerate(("vertical edges", "horizontal edges")):
+    panels = [
+        (digit.data[0, 0], f"digit {digits.y_train[0]}"),
+        (edges[row, 0], f"filter: {name}"),
+        (maps.data[0, row], "feature map"),
+        (pooled.data[0, row], "max-pooled 2x2"),
+    ]
+    for ax, (image, title) in zip(axes[row], panels, strict=True):
+        ax.imshow(image, cmap="gray" if title.startswith("digit") else "coolwarm")
+        ax.set_title(title, fontsize=9)
+        ax.axis("off")
+viz.show(fig)
+
+# %% [markdown]
 # The loops pay the interpreter's cost (a few microseconds) for every output pixel; im2col pays it a
 # handful of times and lets one matrix product do the arithmetic. **Memory** is what im2col costs:
 # the column matrix holds `kh * kw` copies of (almost) every input pixel:

@@ -240,10 +240,27 @@ print(
     f"{len(held_out):,} characters = {n_bytes:,} UTF-8 bytes; CharTokenizer: {len(held_out):,} tokens "
     f"(vocabulary {CharTokenizer.from_text(text).vocab_size})"
 )
-for k in (0, 32, 64, 128, 256):
+merge_counts = (0, 32, 64, 128, 192, 256)
+bytes_per_token = []
+for k in merge_counts:
     tok = BPETokenizer(merges=bpe.merges[:k])
     n = len(tok.encode(held_out))
+    bytes_per_token.append(n_bytes / n)
     print(f"BPE, vocabulary {256 + k:3d}: {n:7,} tokens, {n_bytes / n:.2f} bytes per token")
+
+# %%
+import matplotlib  # noqa: F401  (a cell that draws loads matplotlib in the browser; the others never pay for it)
+
+from tinytorch import viz
+
+fig, ax = viz.figure(size=(5.5, 3.2))
+ax.plot([256 + k for k in merge_counts], bytes_per_token, marker="o", label="your BPE")
+ax.axhline(n_bytes / len(held_out), color="gray", ls="--", label="one token per character")
+ax.set_xlabel("vocabulary size")
+ax.set_ylabel("bytes per token (higher: shorter sequences)")
+ax.set_title("Compression of held-out Shakespeare")
+ax.legend()
+viz.show(fig)
 
 # %% [markdown]
 # Each doubling of the merges buys less: the first merges are the most frequent pairs (printed

@@ -204,6 +204,30 @@ for k in (1, 4):
     print(f"PE[p] . PE[p + {k}] for p = 0, 10, 40: {np.round(dots, 4).tolist()}   (depends only on k)")
 
 # %% [markdown]
+# The whole table your encoding builds, as a picture: each column is a clock, fast on the left and
+# slower to the right. On the right, the dot product of every pair of positions: it depends only on
+# their distance (constant along each diagonal), which is what lets attention find "3 tokens back".
+
+# %%
+import matplotlib  # noqa: F401  (a cell that draws loads matplotlib in the browser; the others never pay for it)
+
+from tinytorch import viz
+
+table = nn.SinusoidalPositionalEncoding(64, 32).table
+fig, (left, right) = viz.figure(1, 2, size=(9, 3.6))
+image = left.imshow(table, cmap="RdBu", aspect="auto", vmin=-1, vmax=1)
+left.set_xlabel("dimension")
+left.set_ylabel("position")
+left.set_title("sinusoidal encoding (64 positions x 32)")
+fig.colorbar(image, ax=left)
+image = right.imshow(table @ table.T, cmap="viridis")
+right.set_xlabel("position q")
+right.set_ylabel("position p")
+right.set_title("PE[p] . PE[q]")
+fig.colorbar(image, ax=right)
+viz.show(fig)
+
+# %% [markdown]
 # ## 6. All checks
 
 # %%

@@ -157,6 +157,10 @@ lesson.check("GPT.forward")
 # (a second or two) are enough for it to memorise the line:
 
 # %%
+import matplotlib  # noqa: F401  (a cell that draws loads matplotlib in the browser; the others never pay for it)
+
+from tinytorch import viz
+
 text = "to be or not to be, that is the question. "
 chars = sorted(set(text))
 encode = {c: i for i, c in enumerate(chars)}
@@ -166,6 +170,8 @@ gpt = nn.GPT(vocab_size=len(chars), block_size=16, embed_dim=32, num_heads=2, nu
 optimizer = tt.optim.Adam(gpt.parameters(), lr=1e-2)
 rng = np.random.default_rng(0)
 print(f"{len(chars)} characters, {gpt.num_parameters():,d} parameters; log(vocab) = {np.log(len(chars)):.2f}")
+live = viz.LivePlot("step", "loss", title="Your GPT learning the line (drawn as it trains)", every=0.5)
+line = data[:16]  # "to be or not to "
 for step in range(100):
     starts = rng.integers(0, len(data) - 17, size=16)
     inputs = np.stack([data[s : s + 16] for s in starts])  # (16, 16) token ids
@@ -175,8 +181,13 @@ for step in range(100):
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
+    live.add("training loss", step, loss.item())
     if step % 25 == 0 or step == 99:
-        print(f"step {step:3d}: loss {loss.item():.3f}")
+        with tt.no_grad():
+            guesses = gpt(line[None]).data[0].argmax(axis=-1)  # its most likely next character, everywhere
+        print(f"step {step:3d}: loss {loss.item():.3f}  after 'to be or not to ' it guesses", end=" ")
+        print(repr("".join(chars[i] for i in guesses)), "(the line shifted by one is 'o be or not to b')")
+live.done()
 
 # %% [markdown]
 # ## 4. From logits to text

@@ -224,7 +224,33 @@ print(
 
 cnn = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 4 * 4, 10))
 images = tt.Tensor(digits.X_train[:32].reshape(32, 1, 8, 8))
-print(P.profile_layers(cnn, images, runs=3))
+cnn_profile = P.profile_layers(cnn, images, runs=3)
+print(cnn_profile)
+
+# %% [markdown]
+# The same table as bars: where the time goes next to where the arithmetic is. Compare each layer's
+# share of the time with its share of the FLOPs: a layer whose time is large next to its FLOPs
+# spends it on data movement and Python overhead, not on arithmetic.
+
+# %%
+import matplotlib  # noqa: F401  (a cell that draws loads matplotlib in the browser; the others never pay for it)
+
+from tinytorch import viz
+
+layers = [row for row in cnn_profile.rows if row["layer"] not in ("total",)]
+names = [f"{row['layer']} {row['type']}".strip() for row in layers]
+fig, (time_ax, flop_ax) = viz.figure(1, 2, size=(10, 3.4), sharey=True)
+positions = range(len(layers))
+time_ax.barh(positions, [row["fwd ms"] for row in layers], label="forward")
+time_ax.barh(positions, [row["bwd ms"] for row in layers], left=[row["fwd ms"] for row in layers], label="backward")
+time_ax.set_yticks(list(positions), names)
+time_ax.invert_yaxis()
+time_ax.set_xlabel("ms (median of 3 runs)")
+time_ax.legend()
+flop_ax.barh(positions, [(row["FLOPs"] or 0) / 1e6 for row in layers], color="gray")
+flop_ax.set_xlabel("forward MFLOPs")
+fig.suptitle("The digits CNN on 32 images: time and arithmetic per layer")
+viz.show(fig)
 print(
     f"\nthe CNN: conv layer {P.count_parameters(cnn.layers[0]):,} parameters but "
     f"{P.module_flops(cnn.layers[0], (images,)):,} FLOPs on 32 images; "

@@ -261,6 +261,7 @@ print(
 import copy
 
 print("pruned   sparsity   accuracy: pruned   fine-tuned   dense bytes   sparse bytes")
+curve = []
 for amount in (0.5, 0.8, 0.9, 0.95):
     model = copy.deepcopy(teacher)
     masks = PR.magnitude_prune(model, amount)
@@ -272,8 +273,24 @@ for amount in (0.5, 0.8, 0.9, 0.95):
         f"{amount:6.0%}   {PR.sparsity(model):8.1%}   {pruned_acc:16.2%}   {accuracy(model, X_test, y_test):10.2%}"
         f"   {sum(w.nbytes for w in weights):11,}   {nonzero * 6:12,}"
     )
+    curve.append((amount, pruned_acc, accuracy(model, X_test, y_test)))
 print()
 print(PR.sparsity_report(model))
+
+# %%
+import matplotlib  # noqa: F401  (a cell that draws loads matplotlib in the browser; the others never pay for it)
+
+from tinytorch import viz
+
+amounts, pruned, tuned = zip(*curve, strict=True)
+fig, ax = viz.figure(size=(5.5, 3.4))
+ax.plot([0, *amounts], [100 * base_acc, *[100 * a for a in pruned]], marker="o", label="pruned")
+ax.plot([0, *amounts], [100 * base_acc, *[100 * a for a in tuned]], marker="s", label="pruned, then fine-tuned")
+ax.set_xlabel("fraction of weights set to zero")
+ax.set_ylabel("test accuracy (%)")
+ax.set_title("Magnitude pruning of the digits MLP")
+ax.legend()
+viz.show(fig)
 
 # %% [markdown]
 # The global ranking did not prune the layers equally: the report shows the wide first layer losing

@@ -207,6 +207,44 @@ with tt.no_grad():
         )
 
 # %% [markdown]
+# The same comparison in time: the cost of producing the token at position t, by running the whole
+# prefix again (uncached) or one position with your cache (cached), for every eighth position.
+
+
+# %%
+def token_ms(t, cached, repeats=3):
+    """Milliseconds to compute the logits of position t (best of `repeats`)."""
+    ids = np.arange(t + 1).reshape(1, -1) % 32
+    best = float("inf")
+    with tt.no_grad():
+        for _ in range(repeats):
+            if cached:
+                caches = KV.make_caches(gpt)
+                gpt(ids[:, :t], 0, caches)  # prefill: not timed
+                start = time.perf_counter()
+                gpt(ids[:, t:], t, caches)
+            else:
+                start = time.perf_counter()
+                gpt(ids)
+            best = min(best, time.perf_counter() - start)
+    return best * 1e3
+
+
+import matplotlib  # noqa: F401  (a cell that draws loads matplotlib in the browser; the others never pay for it)
+
+from tinytorch import viz
+
+positions = list(range(8, 128, 8))
+fig, ax = viz.figure(size=(5.5, 3.2))
+ax.plot(positions, [token_ms(t, cached=False) for t in positions], marker="o", label="uncached: whole prefix")
+ax.plot(positions, [token_ms(t, cached=True) for t in positions], marker="s", label="cached: one position")
+ax.set_xlabel("position t of the new token")
+ax.set_ylabel("ms per token")
+ax.set_title("Time per generated token")
+ax.legend()
+viz.show(fig)
+
+# %% [markdown]
 # Uncached, the work per token grows with the position, so generating `n` tokens costs `O(n^2)`;
 # cached, it is nearly constant (only attention's reads of the cached keys grow), so `n` tokens cost
 # about `O(n)`.

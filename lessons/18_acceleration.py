@@ -159,7 +159,7 @@ lesson.check("cross_entropy_unfused")
 # The same for GELU (tanh approximation, lesson 02): `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`.
 # Composed of Tensor operations it is nine nodes (two multiplications for the cube, then scale, add,
 # scale, tanh, add, and two final products), and autograd chains nine backward steps. Fused,
-# `F.gelu` is one node whose backward multiplies the upstream gradient by the hand-derived derivative
+# `F.gelu_tanh` is one node whose backward multiplies the upstream gradient by the hand-derived derivative
 #
 # ```
 # d gelu / dx = 0.5 (1 + t)  +  0.5 x (1 - t^2) · sqrt(2/pi) (1 + 3 · 0.044715 x^2),    t = tanh(inner)
@@ -247,6 +247,9 @@ def seconds(fn):
     return time.perf_counter() - start
 
 
+measured = []  # (what, slow seconds, fast seconds), for the figure at the end of this section
+
+
 def before_after(what, slow, fast, repeats=5):
     """Median time of `slow` and of `fast`, timed alternately after one warm-up call each."""
     slow(), fast()
@@ -256,6 +259,7 @@ def before_after(what, slow, fast, repeats=5):
         fast_times.append(seconds(fast))
     t_slow, t_fast = statistics.median(slow_times), statistics.median(fast_times)
     print(f"{what:34s} {t_slow * 1e3:9.3f} ms -> {t_fast * 1e3:8.3f} ms   {t_slow / t_fast:7.1f}x faster")
+    measured.append((what.strip(), t_slow, t_fast))
 
 
 rng = np.random.default_rng(0)
@@ -339,11 +343,30 @@ for what, (unfused, fused, inputs) in pairs.items():
         f"{peak_bytes(lambda: forward_backward(fused, *inputs)):,} bytes"
     )
     before_after(
-        "  fwd+bwd unfused -> fused",
+        f"  {what.split()[0]} unfused -> fused",
         lambda: forward_backward(unfused, *inputs),
         lambda: forward_backward(fused, *inputs),
         repeats=15,
     )
+
+# %%
+import matplotlib  # noqa: F401  (a cell that draws loads matplotlib in the browser; the others never pay for it)
+
+from tinytorch import viz
+
+fig, ax = viz.figure(size=(8, 0.5 + 0.55 * len(measured)))
+rows = range(len(measured))
+ax.barh([r + 0.2 for r in rows], [slow * 1e3 for _, slow, _ in measured], height=0.4, label="before")
+ax.barh([r - 0.2 for r in rows], [fast * 1e3 for _, _, fast in measured], height=0.4, label="after")
+for r, (_, slow, fast) in zip(rows, measured, strict=True):
+    ax.annotate(f"{slow / fast:.1f}x", (slow * 1e3, r + 0.2), xytext=(4, -4), textcoords="offset points", fontsize=8)
+ax.set_yticks(list(rows), [what for what, _, _ in measured])
+ax.invert_yaxis()
+ax.set_xscale("log")
+ax.set_xlabel("median ms (log scale)")
+ax.set_title("Each acceleration, measured in this page")
+ax.legend(loc="lower right")
+viz.show(fig)
 
 # %% [markdown]
 # Read the ratios rather than assume them. Vectorization wins by orders of magnitude because it

@@ -214,6 +214,28 @@ for n in (1, 16, 256):
 B.results_table(results, title="digits MLP inference: latency vs throughput")
 
 # %% [markdown]
+# Every repeat, not just the summary: each dot is one timed call, the box spans the middle half (the
+# IQR) with the median as its line. The 64 × 64 matmul ran with warm-up 0, so its first call is
+# among the dots: when a first call pays a one-time cost, it stands apart from the rest. The spread,
+# not one number, is what tells two variants apart, or says they cannot be told apart.
+
+# %%
+import matplotlib  # noqa: F401  (a cell that draws loads matplotlib in the browser; the others never pay for it)
+
+from tinytorch import viz
+
+fig, axes = viz.figure(1, len(results) + 1, size=(11, 3.2))
+series = [(raw.name, raw.times)] + [(r.name, r.times) for r in results]
+for ax, (name, times) in zip(axes, series, strict=True):
+    ms = [t * 1e3 for t in times]
+    ax.boxplot(ms, widths=0.5, showfliers=False)
+    ax.scatter([1 + 0.08 * ((i % 5) - 2) for i in range(len(ms))], ms, s=10, alpha=0.6, color="tab:red")
+    ax.set_xticks([1], [name])
+axes[0].set_ylabel("ms per call")
+fig.suptitle("The spread of repeated timings")
+viz.show(fig)
+
+# %% [markdown]
 # **Two model variants.** Is the INT8 copy of the MLP (lesson 15) better? `compare_models` (given)
 # measures both the same way on the same batch of 256 test images (your `benchmark` inside), and adds
 # what a benchmark of speed alone misses: accuracy on the whole test set and the bytes of the weights.
@@ -226,6 +248,8 @@ table = B.compare_models(variants, digits.X_test, digits.y_test, batch_size=256,
 table
 
 # %%
+import matplotlib  # noqa: F401, F811  (plot_results draws: the browser loads matplotlib for this cell)
+
 figure = B.plot_results(table, title="digits MLP, batch of 256: median and IQR")
 
 # %% [markdown]

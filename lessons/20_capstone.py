@@ -257,6 +257,33 @@ report = capstone.CapstoneReport(table, candidates, choose(table, budget, baseli
 report
 
 # %% [markdown]
+# **The frontier.** Every candidate as a point: size against accuracy, its latency as the point's
+# size. The shaded band is what the budget rules out; the winner is circled. The candidates nothing
+# beats on both size and accuracy lie on the frontier.
+
+# %%
+import matplotlib  # noqa: F401  (a cell that draws loads matplotlib in the browser; the others never pay for it)
+
+from tinytorch import viz
+
+fig, ax = viz.figure(size=(7.5, 4))
+winner = choose(table, budget, baseline_accuracy)
+for row in table.rows:
+    color = "tab:green" if row["within budget"] else "tab:gray"
+    ax.scatter(row["size"], row["accuracy %"], s=40 + 400 * row["median ms"] / max(table.column("median ms")), c=color)
+    ax.annotate(row["model"], (row["size"], row["accuracy %"]), xytext=(5, 3), textcoords="offset points", fontsize=7)
+    if row["model"] == winner:
+        ax.scatter(row["size"], row["accuracy %"], s=600, facecolors="none", edgecolors="k")
+floor = baseline_accuracy - budget.max_accuracy_drop
+ax.axhspan(min(table.column("accuracy %")) - 1, floor, color="red", alpha=0.08, label="below the accuracy budget")
+ax.set_xscale("log")
+ax.set_xlabel("stored bytes (log scale)")
+ax.set_ylabel("test accuracy (%)")
+ax.set_title("Accuracy, size and latency (marker size) of each candidate")
+ax.legend(loc="lower right", fontsize=8)
+viz.show(fig)
+
+# %% [markdown]
 # **Other budgets, same measurements.** A budget is a product decision, not a property of the model:
 # with the table measured once, each budget is a different choice. No accuracy loss at all; half the
 # baseline's latency; at most 2,000 bytes; or two points of accuracy to spend:
@@ -298,3 +325,60 @@ for other in (
 # `capstone.optimize_under_budget(budget=...)` runs this whole pipeline in one call (for the digits
 # MLP, or any trained classifier you pass with its data). Try your own: a tighter budget, more
 # pruning, a smaller student, or the CNN of the 1998 milestone (`capstone.digits_cnn()`).
+
+# %% [markdown]
+# ## Closing: a PyTorch program on your framework
+#
+# Everything you built follows PyTorch's API and semantics, so a PyTorch program runs on it with only
+# its imports changed. The cell below is written exactly as for PyTorch (a `Module` subclass, a
+# `DataLoader`, `AdamW` with a schedule, label smoothing, gradient clipping, `torch.max(outputs, 1)`);
+# the only lines that say `tinytorch` are the imports, and the one line that loads the digits. It runs
+# on **your** tensors, layers, losses, autograd and optimizers from lessons 01 to 08. Paste it into a
+# PyTorch notebook with `import torch` and it trains the same way.
+
+# %%
+import tinytorch as torch
+import tinytorch.datasets
+import tinytorch.nn as nn
+import tinytorch.nn.functional as F
+from tinytorch.utils.data import DataLoader, TensorDataset
+
+digits = tinytorch.datasets.digits()  # where the data comes from: the one line that is not PyTorch
+train_set = TensorDataset(torch.tensor(digits.X_train), torch.tensor(digits.y_train).long())
+loader = DataLoader(train_set, batch_size=64, shuffle=True, num_workers=0)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(64, 64), nn.GELU(), nn.Dropout(0.1), nn.Linear(64, 10))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+torch.manual_seed(0)
+device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+model = Net().to(device)
+optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=3, gamma=0.5)
+for epoch in range(6):
+    model.train()
+    total = 0.0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y, label_smoothing=0.05)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        total += loss.item()
+    scheduler.step()
+    print(f"epoch {epoch}: loss {total / len(loader):.3f}")
+
+model.eval()
+with torch.no_grad():
+    _, predicted = torch.max(model(torch.tensor(digits.X_test)), 1)
+accuracy = (predicted == torch.tensor(digits.y_test)).float().mean().item()
+print(f"test accuracy {accuracy:.1%}")
+assert accuracy > 0.9, "the PyTorch program should reach > 90 % on the digits"

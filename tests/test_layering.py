@@ -21,14 +21,28 @@ REPO_ONLY = ("tools", "tests", "site", "benchmarks", "lessons", "milestones")
 # area -> the other areas it may import (an area always may import itself)
 FRAMEWORK_CORE = {"tinytorch.tensor", "tinytorch.backend"}
 ALLOWED = {
-    "tinytorch": {"tinytorch.tensor", "tinytorch._moved"},  # the package's own __init__
+    # the package's own __init__ (torch's top-level names: functions, devices, save/load)
+    "tinytorch": {
+        "tinytorch.tensor",
+        "tinytorch._moved",
+        "tinytorch.functions",
+        "tinytorch.device",
+        "tinytorch.serialization",
+    },
     "tinytorch._moved": set(),
     "tinytorch.backend": set(),  # which engine multiplies matrices: NumPy only
-    "tinytorch.tensor": {"tinytorch.backend"},
+    # Tensor = core + two mixins; its products go through the backend
+    "tinytorch.tensor": {"tinytorch.backend", "tinytorch.tensor_inplace", "tinytorch.tensor_torch"},
+    "tinytorch.tensor_inplace": set(),
+    "tinytorch.tensor_torch": {"tinytorch.device"},
+    "tinytorch.device": set(),
+    "tinytorch.serialization": set(),
+    "tinytorch.functions": FRAMEWORK_CORE,
     "tinytorch.autograd": FRAMEWORK_CORE,
-    "tinytorch.nn": FRAMEWORK_CORE | {"tinytorch.autograd"},
+    "tinytorch.nn": FRAMEWORK_CORE | {"tinytorch.autograd", "tinytorch.device"},
     "tinytorch.optim": FRAMEWORK_CORE | {"tinytorch.nn"},
     "tinytorch.data": FRAMEWORK_CORE,
+    "tinytorch.utils": FRAMEWORK_CORE | {"tinytorch.data"},  # torch.utils.data's path to lesson 08's data
     "tinytorch.datasets": FRAMEWORK_CORE,
     "tinytorch.text": FRAMEWORK_CORE,
     "tinytorch.viz": FRAMEWORK_CORE,

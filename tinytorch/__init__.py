@@ -9,6 +9,9 @@ import importlib
 import sys as _sys
 
 from . import _moved
+from .device import accelerator, backends, cuda, device
+from .functions import *  # noqa: F403  torch's function forms and dtype names (torch.exp, torch.float32, ...)
+from .serialization import load, save
 from .tensor import (
     Tensor,
     arange,
@@ -16,10 +19,13 @@ from .tensor import (
     concat,
     default_rng,
     enable_grad,
+    from_numpy,
     full,
     get_default_dtype,
     is_grad_enabled,
     manual_seed,
+    maximum,
+    minimum,
     no_grad,
     ones,
     ones_like,
@@ -47,6 +53,7 @@ _LAZY = (
     "autograd",
     "training",
     "viz",
+    "utils",
 )
 
 

@@ -109,7 +109,12 @@ class DataLoader:
         drop_last: bool = False,
         seed: int | None = None,
         collate_fn=None,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        **ignored,
     ):
+        # num_workers / pin_memory / persistent_workers...: torch's speed knobs for GPUs and worker
+        # processes; one CPU process here, so they are accepted and change nothing
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(
                 f"DataLoader needs a dataset with __len__ and __getitem__ (e.g. TensorDataset(X, y)), "

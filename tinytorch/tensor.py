@@ -11,12 +11,15 @@ course's model sizes that overhead, not the arithmetic, dominates.
 
 from __future__ import annotations
 
+import collections
 import functools
 import numbers
 
 import numpy as np
 
 from . import backend
+from .tensor_inplace import InPlaceMixin
+from .tensor_torch import TorchMethodsMixin
 
 _DEFAULT_FLOAT = np.float32
 _grad_enabled = True
@@ -146,21 +149,78 @@ def _shape_error(op: str, a, b, err: Exception) -> ValueError:
     )
 
 
+class _Size(int):
+    """`x.size` is the element count (an int), and, called as torch's method, x.size() is the shape."""
+
+    def __new__(cls, count, shape):
+        self = super().__new__(cls, count)
+        self._shape = shape
+        return self
+
+    def __call__(self, dim=None):
+        return self._shape if dim is None else self._shape[dim]
+
+
+def _rebuild(cls, data, requires_grad):
+    return cls(data, requires_grad=requires_grad) if cls is not Tensor else Tensor(data, requires_grad, data.dtype)
+
+
+def _check_versions(order) -> None:
+    """Refuse a backward whose saved inputs were changed in place after the forward (torch's check)."""
+    for node in order:
+        for parent, seen in zip(node._parents, node._saved, strict=True):
+            if parent._version != seen:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: a tensor of shape {parent.shape} used by '{node._opname}' is at version "
+                    f"{parent._version}, expected version {seen}. Change it only after backward() (e.g. call "
+                    "optimizer.step() after loss.backward()), or use an out-of-place op."
+                )
+
+
+def _graph_released(g):
+    raise RuntimeError(
+        "Trying to backward through the graph a second time: its saved values were freed after the first "
+        "backward(). Recompute the forward pass, or call backward(retain_graph=True) the first time."
+    )
+
+
+def _release_graph(order) -> None:
+    for node in order:
+        if node._backward is not None:
+            node._backward = _graph_released
+
+
+def _dim_check(shape, axis, op: str):
+    """torch's IndexError for a dimension outside the tensor (instead of NumPy's AxisError)."""
+    if axis is None:
+        return
+    n = max(len(shape), 1)
+    for d in axis if isinstance(axis, tuple) else (axis,):
+        if not -n <= d < n:
+            raise IndexError(
+                f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d}) "
+                f"for a tensor of shape {tuple(shape)}"
+            )
+
+
 # --------------------------------------------------------------------------------------------------
 # Tensor
 # --------------------------------------------------------------------------------------------------
-class Tensor:
+class Tensor(InPlaceMixin, TorchMethodsMixin):
     """An n-dimensional array (`.data`, a NumPy array) with optional gradient tracking.
 
     Float data is stored as float32 by default (`set_default_dtype` changes that); integer and
     boolean data keep their kind, and only float tensors can require gradients.
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "_parents", "_backward", "_opname", "_retain")
+    __slots__ = ("_data", "requires_grad", "grad", "_parents", "_backward", "_opname", "_retain", "_version", "_saved")
     __array_priority__ = 1000  # ndarray (+,*,...) Tensor defers to Tensor's reflected operators
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
-        self.data = _to_array(data, dtype)
+        self._data = _to_array(data, dtype)
+        self._version = 0  # bumped by every in-place change; backward checks it (see _check_versions)
+        self._saved = ()
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(
                 f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
@@ -192,19 +252,33 @@ class Tensor:
             # float64; like torch, the result gets the default float dtype
             data = data.astype(_DEFAULT_FLOAT)
         out = Tensor.__new__(Tensor)
-        out.data = data
+        out._data = data
         out.grad = None
         out._opname = op
         out._retain = False
+        out._version = 0
         if _grad_enabled and any(p.requires_grad for p in parents):
             out.requires_grad = True
             out._parents = parents
             out._backward = backward
+            out._saved = tuple(p._version for p in parents)  # what the backward closure saw
         else:
             out.requires_grad = False
             out._parents = ()
             out._backward = None
+            out._saved = ()
         return out
+
+    # ---- the array ------------------------------------------------------------------------------
+    @property
+    def data(self) -> np.ndarray:
+        """The underlying NumPy array (torch's `.data` is a Tensor; here it is the array itself)."""
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        # `p.data -= lr * p.grad` computes a Tensor (ndarray - Tensor defers to Tensor): keep the array
+        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
 
     # ---- basic properties -----------------------------------------------------------------------
     @property
@@ -220,8 +294,9 @@ class Tensor:
         return self.data.dtype
 
     @property
-    def size(self) -> int:
-        return self.data.size
+    def size(self):
+        """The element count, which can also be called as torch's method: x.size() -> shape, x.size(d)."""
+        return _Size(self._data.size, self._data.shape)
 
     @property
     def is_leaf(self) -> bool:
@@ -261,6 +336,10 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    def __reduce__(self):
+        # pickle (torch.save) keeps the values, never the graph
+        return (_rebuild, (type(self), self.data, self.requires_grad))
+
     # ---- gradient bookkeeping -------------------------------------------------------------------
     def detach(self) -> Tensor:
         """Same data, cut from the graph (no copy)."""
@@ -279,10 +358,11 @@ class Tensor:
         self.requires_grad = flag
         return self
 
-    def backward(self, grad=None) -> None:
+    def backward(self, grad=None, retain_graph=False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (reverse-mode, one sweep).
 
-        Gradients add up across calls until zeroed, as in PyTorch.
+        Gradients add up across calls until zeroed, as in PyTorch. The graph is freed afterwards
+        (a second backward through it raises) unless retain_graph=True.
         """
         if not self.requires_grad:
             raise RuntimeError(
@@ -302,6 +382,7 @@ class Tensor:
                 raise ValueError(f"backward(grad): grad has shape {g.shape} but the tensor has shape {self.shape}")
 
         order = self._topological_order()
+        _check_versions(order)
         grads = {id(self): g}
         for node in order:
             g = grads.pop(id(node), None)
@@ -319,6 +400,8 @@ class Tensor:
                 key = id(parent)
                 prev = grads.get(key)
                 grads[key] = pg if prev is None else prev + pg
+        if not retain_graph:
+            _release_graph(order)
 
     def _accumulate(self, g: np.ndarray) -> None:
         if self.grad is None:
@@ -553,8 +636,10 @@ class Tensor:
     clamp = clip
 
     # ---- reductions -----------------------------------------------------------------------------
-    def sum(self, axis=None, keepdims=False, *, dim=None):
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
         axis = _axis(axis, dim)
+        _dim_check(self.shape, axis, "sum")
+        keepdims = keepdims or keepdim
         shape = self.data.shape
         data = self.data.sum(axis=axis, keepdims=keepdims)
 
@@ -565,8 +650,10 @@ class Tensor:
 
         return Tensor._op(np.asarray(data), (self,), backward, "sum")
 
-    def mean(self, axis=None, keepdims=False, *, dim=None):
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
         axis = _axis(axis, dim)
+        _dim_check(self.shape, axis, "mean")
+        keepdims = keepdims or keepdim
         shape = self.data.shape
         data = self.data.mean(axis=axis, keepdims=keepdims)
         count = self.data.size / max(np.asarray(data).size, 1)
@@ -580,9 +667,13 @@ class Tensor:
 
         return Tensor._op(np.asarray(data, dtype=dtype), (self,), backward, "mean")
 
-    def var(self, axis=None, keepdims=False, *, dim=None, unbiased=True):
+    def var(self, axis=None, keepdims=False, *, dim=None, unbiased=True, keepdim=False, correction=None):
         """Variance, unbiased (n - 1) by default as torch.var; LayerNorm wants unbiased=False."""
         axis = _axis(axis, dim)
+        _dim_check(self.shape, axis, "var")
+        keepdims = keepdims or keepdim
+        if correction is not None:
+            unbiased = bool(correction)
         mu = self.mean(axis=axis, keepdims=True)
         d = self - mu
         n = self.data.size / mu.data.size
@@ -602,19 +693,51 @@ class Tensor:
         out = data if keepdims else (np.squeeze(data, axis=axis) if axis is not None else data.reshape(()))
         return Tensor._op(out, (self,), backward, op)
 
-    def max(self, axis=None, keepdims=False, *, dim=None):
-        return self._extreme(_axis(axis, dim), keepdims, np.max, "max")
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        """torch: x.max() is the largest element; x.max(dim) is (values, indices); x.max(other) the
+        elementwise maximum. NumPy's spelling x.max(axis=...) gives only the values, as NumPy does."""
+        return self._extreme_or_pair(dim, keepdim, axis, keepdims, "max")
 
-    def min(self, axis=None, keepdims=False, *, dim=None):
-        return self._extreme(_axis(axis, dim), keepdims, np.min, "min")
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        """Like max: (values, indices) for a dim, values only for NumPy's axis=."""
+        return self._extreme_or_pair(dim, keepdim, axis, keepdims, "min")
 
-    def argmax(self, axis=None, keepdims=False, *, dim=None):
+    def _extreme_or_pair(self, dim, keepdim, axis, keepdims, op):
+        if isinstance(dim, Tensor):
+            return (maximum if op == "max" else minimum)(self, dim)
+        if dim is None:
+            axis = _axis(axis, None)
+            _dim_check(self.shape, axis, op)
+            return self._extreme(axis, keepdims or keepdim, np.max if op == "max" else np.min, op)
+        _dim_check(self.shape, dim, op)
+        return self._with_index(dim, keepdim or keepdims, np.argmax if op == "max" else np.argmin, op)
+
+    def _with_index(self, dim, keepdim, argfn, op):
+        """(values, indices) along `dim`; the gradient goes to the chosen element only (as torch)."""
+        a = self.data
+        idx = argfn(a, axis=dim, keepdims=True)
+        values = np.take_along_axis(a, idx, axis=dim)
+
+        def backward(g):
+            if not keepdim:
+                g = np.expand_dims(g, dim)
+            full = np.zeros(a.shape, dtype=g.dtype)
+            np.put_along_axis(full, idx, g, axis=dim)
+            return (full,)
+
+        indices = idx if keepdim else np.squeeze(idx, dim)  # (backward keeps the kept-dim idx)
+        values = values if keepdim else np.squeeze(values, dim)
+        return ValuesIndices(Tensor._op(values, (self,), backward, op), Tensor(indices.astype(np.int64)))
+
+    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
         axis = _axis(axis, dim)
-        return Tensor(np.argmax(self.data, axis=axis, keepdims=keepdims))
+        _dim_check(self.shape, axis, "argmax")
+        return Tensor(np.argmax(self.data, axis=axis, keepdims=keepdims or keepdim))
 
-    def argmin(self, axis=None, keepdims=False, *, dim=None):
+    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
         axis = _axis(axis, dim)
-        return Tensor(np.argmin(self.data, axis=axis, keepdims=keepdims))
+        _dim_check(self.shape, axis, "argmin")
+        return Tensor(np.argmin(self.data, axis=axis, keepdims=keepdims or keepdim))
 
     # ---- shape ----------------------------------------------------------------------------------
     def reshape(self, *shape):
@@ -631,12 +754,15 @@ class Tensor:
 
     view = reshape
 
-    def flatten(self, start_dim=0):
-        return self.reshape(self.shape[:start_dim] + (-1,))
+    def flatten(self, start_dim=0, end_dim=-1):
+        n = max(self.ndim, 1)
+        start, end = start_dim % n, end_dim % n
+        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1 :])
 
     def transpose(self, dim0=-2, dim1=-1):
         if self.data.ndim < 2:
             raise ValueError(f"transpose needs at least 2 dimensions, got shape {self.shape}")
+        _dim_check(self.shape, (dim0, dim1), "transpose")
         data = np.swapaxes(self.data, dim0, dim1)
         return Tensor._op(data, (self,), lambda g: (np.swapaxes(g, dim0, dim1),), "transpose")
 
@@ -693,12 +819,17 @@ class Tensor:
         return Tensor._op(data, (self,), backward, "getitem")
 
     def __setitem__(self, index, value):
-        if self.requires_grad or self._parents:
+        if _grad_enabled and (self.requires_grad or self._parents):
             raise RuntimeError(
                 "in-place assignment into a tensor that is part of a graph would corrupt its gradients; "
-                "build a new tensor instead (e.g. with where() or masked_fill())"
+                "build a new tensor instead (e.g. with where() or masked_fill()), or assign under no_grad()"
             )
+        if isinstance(index, Tensor):
+            index = index.data
+        elif isinstance(index, tuple):
+            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
         self.data[index] = value.data if isinstance(value, Tensor) else value
+        self._version += 1
 
     def masked_fill(self, mask, value):
         """Replace entries where `mask` is True with `value` (attention uses this with -inf)."""
@@ -724,6 +855,24 @@ class Tensor:
         return self.astype(np.int64)
 
 
+ValuesIndices = collections.namedtuple("ValuesIndices", ["values", "indices"])
+ValuesIndices.__doc__ = "What torch.max(x, dim) / x.topk(k) return: a (values, indices) pair."
+
+
+def maximum(a, b) -> Tensor:
+    """Elementwise maximum (torch.maximum); the gradient goes to the larger side (ties: to a)."""
+    a, b = (t if isinstance(t, Tensor) else Tensor(t) for t in (a, b))
+    pick = a.data >= b.data
+    return Tensor._op(np.where(pick, a.data, b.data), (a, b), lambda g: (g * pick, g * ~pick), "maximum")
+
+
+def minimum(a, b) -> Tensor:
+    """Elementwise minimum (torch.minimum)."""
+    a, b = (t if isinstance(t, Tensor) else Tensor(t) for t in (a, b))
+    pick = a.data <= b.data
+    return Tensor._op(np.where(pick, a.data, b.data), (a, b), lambda g: (g * pick, g * ~pick), "minimum")
+
+
 def _axis(axis, dim):
     if dim is not None:
         if axis is not None:
@@ -743,8 +892,17 @@ def _shape_args(shape):
     return tuple(shape)
 
 
-def tensor(data, requires_grad=False, dtype=None) -> Tensor:
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+def tensor(data, requires_grad=False, dtype=None, device=None) -> Tensor:
+    """A new tensor with its own copy of `data` (as torch.tensor; `from_numpy` shares the array)."""
+    src = data.data if isinstance(data, Tensor) else data
+    return Tensor(np.array(src, copy=True), requires_grad=requires_grad, dtype=dtype)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing `array`'s memory and dtype (changes to one show in the other), as torch."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a np.ndarray, got {type(array).__name__}")
+    return Tensor(array, dtype=array.dtype)
 
 
 def zeros(*shape, requires_grad=False, dtype=None) -> Tensor:

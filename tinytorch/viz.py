@@ -1,13 +1,104 @@
 """Plots a person would rather look at than read: loss curves, decision boundaries, attention maps.
 
-matplotlib is optional: every function returns the Figure, or None with a one-line note when
-matplotlib is not installed, so lessons and milestones run the same everywhere. In a notebook the
-figure shows inline; in a terminal run, pass `save=` to write a PNG.
+Two layers:
+- `figure()` / `show()` / `LivePlot`: what the lessons' drawing cells use. They build a matplotlib
+  `Figure` without pyplot (no global state, no backend to choose, nothing shown twice) and put it in
+  the page as a PNG output of the cell. matplotlib is imported only when a figure is made, so
+  `import tinytorch` never pays for it (in the browser it is ~12 MB and a font cache); a drawing
+  cell says `import matplotlib` itself so that the browser kernel loads the package for that cell.
+- `loss_curve`, `decision_boundary`, ...: the milestones' ready-made plots; each returns the Figure,
+  or None with a one-line note when matplotlib is not installed.
+In a terminal run, pass `save=` to write a PNG.
 """
 
 from __future__ import annotations
 
+import io
+import time
+
 import numpy as np
+
+
+def figure(nrows: int = 1, ncols: int = 1, size=(6.0, 3.2), **subplots):
+    """(Figure, axes) for a drawing cell: `fig, ax = viz.figure()`, draw on `ax`, then `viz.show(fig)`.
+
+    Made with `matplotlib.figure.Figure`, not pyplot, so the figure appears exactly once, where
+    `show` puts it, and never again at the end of the cell."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, layout="constrained")
+    return fig, fig.subplots(nrows, ncols, **subplots)
+
+
+def png(fig) -> bytes:
+    """The figure as PNG bytes (what the page shows)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    return buffer.getvalue()
+
+
+def show(fig, save=None) -> None:
+    """Put `fig` in the page as the cell's image output (in a notebook); write it to `save` when given."""
+    if save:
+        fig.savefig(save, dpi=100)
+    if _in_notebook():
+        from IPython.display import Image, display
+
+        display(Image(png(fig)))
+
+
+class LivePlot:
+    """A figure that redraws itself in place while a long loop runs: live progress a learner can see.
+
+        plot = viz.LivePlot("epoch", "loss")
+        for epoch in ...:
+            plot.add("train", epoch, loss)     # redrawn at most every `every` seconds
+        plot.done()                            # the final picture
+
+    In a notebook the picture is one output updated in place (IPython display ids); elsewhere it
+    only collects the points (and `done(save=...)` writes the final PNG)."""
+
+    def __init__(self, xlabel: str, ylabel: str, title: str | None = None, every: float = 1.0, logy=False):
+        self.xlabel, self.ylabel, self.title, self.every, self.logy = xlabel, ylabel, title, every, logy
+        self.series: dict = {}
+        self._handle, self._last = None, 0.0
+
+    def add(self, name: str, x: float, y: float) -> None:
+        xs, ys = self.series.setdefault(name, ([], []))
+        xs.append(float(x))
+        ys.append(float(y))
+        if time.perf_counter() - self._last >= self.every:
+            self._draw()
+
+    def done(self, save=None):
+        """Draw the final picture and return its Figure."""
+        fig = self._draw()
+        if save:
+            fig.savefig(save, dpi=100)
+        return fig
+
+    def _draw(self):
+        fig, ax = figure()
+        for name, (xs, ys) in self.series.items():
+            ax.plot(xs, ys, label=name, marker="." if len(xs) < 30 else None)
+        ax.set_xlabel(self.xlabel)
+        ax.set_ylabel(self.ylabel)
+        if self.logy:
+            ax.set_yscale("log")
+        if self.title:
+            ax.set_title(self.title)
+        if self.series:
+            ax.legend()
+        if _in_notebook():
+            from IPython.display import Image, display
+
+            image = Image(png(fig))
+            if self._handle is None:
+                self._handle = display(image, display_id=True)
+            else:
+                self._handle.update(image)
+        self._last = time.perf_counter()
+        return fig
 
 
 def _pyplot():

@@ -264,7 +264,7 @@ def solution_cell_source(pieces: list, learner: bool, lesson_number: int) -> str
 INTRO_LEARNER = """\
 **How this notebook works.** Read each section, then replace the `raise NotImplementedError("TODO ...")` \
 line in the code cell below it with your own code, run that cell, and run the check under it. \
-The check prints ✅ or ❌ for each case, with the input, what was expected, what your code gave, and \
+The check prints ✓ or ✗ for each case, with the input, what was expected, what your code gave, and \
 a hint; `lesson.hint()` shows one more hint each time you run it. Once all checks of a piece pass, \
 your code is what tinytorch runs, and it is saved in `my_tinytorch/` for the lessons that follow."""
 
@@ -277,7 +277,8 @@ def _header(item, learner: bool) -> str:
     uses = ", ".join(f"{find_lesson(n).number:02d} {find_lesson(n).title}" for n in item.depends) or "none"
     return (
         f"# Lesson {item.number:02d} · {item.title}\n\n*{item.tier} tier.* You build: {item.builds}.  \n"
-        f"Uses lessons: {uses}.\n\n" + (INTRO_LEARNER if learner else INTRO_REFERENCE)
+        f"Uses {'lesson' if len(item.depends) == 1 else 'lessons'}: {uses}.\n\n"
+        + (INTRO_LEARNER if learner else INTRO_REFERENCE)
     )
 
 
@@ -441,7 +442,7 @@ def main(argv=None) -> int:
             print(f"[notebooks] milestone {path.stem}")
         if update_readme():
             print("[notebooks] README lessons tables updated")
-    print(f"[notebooks] {len(sources)} lesson(s) written to {OUT.relative_to(REPO)}/")
+    print(f"[notebooks] {len(sources)} lesson{'' if len(sources) == 1 else 's'} written to {OUT.relative_to(REPO)}/")
     return 0
 
 

@@ -234,7 +234,7 @@ function itemRow(item, kind) {
     ? el("a", { href: notebookUrl(item.notebook), "data-notebook": item.notebook, onclick: (e) => openItem(e, item) }, label)
     : el("span", { class: "unavailable", title: "This notebook is not part of this build yet" }, label);
   const uses = kind === "lesson"
-    ? (item.depends?.length ? `Uses lessons ${[...item.depends].sort((a, b) => a - b).map(two).join(", ")}` : "No prerequisites")
+    ? (item.depends?.length ? usesLessons(item.depends) : "No prerequisites")
     : milestoneRequirement(item);
   const hasWork = state.progress[item.id] || state.edited.has(item.notebook);
   return el("li", { class: "item", "data-id": item.id, "data-kind": kind },
@@ -254,7 +254,13 @@ function milestoneRequirement(m) {
   const byNumber = Object.fromEntries(state.course.lessons.map((l) => [l.number, l]));
   const done = req.filter((n) => byNumber[n] && statusOf(state.progress[byNumber[n].id]) === "passed").length;
   const ready = done === req.length ? " — ready" : ` — ${done} of ${req.length} passed`;
-  return `Uses lessons ${[...req].sort((a, b) => a - b).map(two).join(", ")}${ready}`;
+  return `${usesLessons(req)}${ready}`;
+}
+
+// "Uses lesson 01", "Uses lessons 01, 02": one lesson is not "lessons"
+function usesLessons(numbers) {
+  const sorted = [...numbers].sort((a, b) => a - b).map(two).join(", ");
+  return `Uses lesson${numbers.length === 1 ? "" : "s"} ${sorted}`;
 }
 
 function render() {

@@ -64,7 +64,8 @@ const COMMANDS = {
     // requests cut off by closing the context (a test ending while the kernel still loads) are not failures
     ctx.on("requestfailed", (r) => { if (!ctx.closing) failed.push({ url: r.url(), error: r.failure()?.errorText }); });
     ctx.on("requestfinished", async (r) => {
-      const res = await r.response();
+      // a context closed meanwhile (a test's page closed mid-load) rejects: that request is not a result
+      const res = await r.response().catch(() => null);
       if (res && res.status() < 400) served.add(r.url());
       else if (res) httpErrors.push({ url: r.url(), status: res.status() });
     });

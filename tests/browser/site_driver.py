@@ -28,7 +28,7 @@ DRIVER = Path(__file__).with_name("driver.mjs")
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/lib/chromium/chromium"))
 KERNEL_TIMEOUT_MS = int(os.environ.get("TINYTORCH_KERNEL_TIMEOUT_MS", 180_000))
 LOCAL = re.compile(r"^(https?|wss?)://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?/")
-NON_NETWORK = re.compile(r"^(data|blob|about|chrome|chrome-extension|devtools|chrome-error):")
+NON_NETWORK = re.compile(r"^(data|blob|file|about|chrome|chrome-extension|devtools|chrome-error):")
 
 
 def missing_prerequisites() -> list[str]:
@@ -414,3 +414,18 @@ def classroom_browser(netlog: Path, log: Path, host: str = CLASSROOM_HOST) -> Br
 def classroom_url(base_url: str, host: str = CLASSROOM_HOST) -> str:
     """`base_url` (http://127.0.0.1:PORT) with the classroom host name instead of the loopback address."""
     return re.sub(r"^http://(127\.0\.0\.1|localhost)", f"http://{host}", base_url)
+
+
+# ------------------------------------------------------------------------------------------------
+# A cell that keeps running (the learner loop tests): start it, do not wait for it
+# ------------------------------------------------------------------------------------------------
+def start_code(page: Page, code: str) -> int:
+    """Append a code cell with `code` and start running it; return its index without waiting."""
+    wait_kernel_idle(page)
+    return page.js(_APPEND_AND_RUN, code)
+
+
+def wait_cell(page: Page, index: int, timeout_ms: int = KERNEL_TIMEOUT_MS) -> dict:
+    """Wait for the cell at `index` to finish; return its output as run_code does."""
+    page.wait_for(_CELL_DONE, index, timeout_ms=timeout_ms, polling=100)
+    return dict(page.js(_CELL_OUTPUT, index), index=index)

@@ -308,7 +308,12 @@ def test_every_request_of_the_session_stays_on_127_0_0_1(browser, base_url):
     # a reload while the kernel still loads cuts its fetches off (ERR_FAILED under load): only a URL that
     # never loaded in the whole session is a broken site
     served = set(report["served"])
-    broken = [f for f in report["failed"] if "ERR_ABORTED" not in (f["error"] or "") and f["url"] not in served]
+    # a file:// page (test_hosting) has its module script blocked by design: not a site request
+    broken = [
+        f
+        for f in report["failed"]
+        if "ERR_ABORTED" not in (f["error"] or "") and f["url"] not in served and not f["url"].startswith("file:")
+    ]
     assert broken == [], broken
     # JupyterLite asks the server for the listing of folders that live only in browser storage
     # (the learner's my_tinytorch/, a new folder): those 404s are expected; any other is a missing file

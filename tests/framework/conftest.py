@@ -53,7 +53,8 @@ TT = SimpleNamespace(
     amax=_tt_amax,
     amin=_tt_amin,
     F=F,
-    gelu=F.gelu,
+    gelu=F.gelu_tanh,
+    gelu_exact=F.gelu,
 )
 
 
@@ -77,6 +78,7 @@ def TORCH(torch):
         amin=amin,
         F=tf,
         gelu=lambda x: tf.gelu(x, approximate="tanh"),
+        gelu_exact=tf.gelu,
     )
 
 

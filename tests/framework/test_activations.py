@@ -3,6 +3,7 @@ differences, PyTorch, and the extreme inputs where naive formulas overflow."""
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -17,6 +18,7 @@ ACTIVATIONS = [
     ("sigmoid", lambda L, x: L.F.sigmoid(x) if L.name == "tinytorch" else x.sigmoid(), [(3, 4)]),
     ("tanh", lambda L, x: L.F.tanh(x) if L.name == "tinytorch" else x.tanh(), [(3, 4)]),
     ("gelu_tanh_approx", lambda L, x: L.gelu(x * 2), [(3, 4)]),
+    ("gelu_exact_default", lambda L, x: L.gelu_exact(x * 2), [(3, 4)]),
     ("softmax_last", lambda L, x: L.F.softmax(x, dim=-1), [(3, 4)]),
     ("softmax_axis0", lambda L, x: L.F.softmax(x, dim=0), [(3, 4)]),
     ("softmax_3d_middle", lambda L, x: L.F.softmax(x, dim=1), [(2, 3, 4)]),
@@ -48,12 +50,16 @@ def test_functional_softmax_axis_positional_and_keyword():
     np.testing.assert_allclose(F.log_softmax(x).exp().data, F.softmax(x).data, rtol=1e-5)
 
 
-def test_gelu_is_the_tanh_approximation():
+def test_gelu_tanh_is_the_tanh_approximation_and_gelu_is_exact_as_torch():
     a = np.linspace(-4, 4, 17)
     expected = 0.5 * a * (1 + np.tanh(np.sqrt(2 / np.pi) * (a + 0.044715 * a**3)))
-    # rtol 1e-10, not 1e-12: gelu computes x * sigmoid(2u), which avoids the cancellation in 1 + tanh(u)
-    # for u << 0 that this textbook form suffers (1.7e-12 relative apart at x = -4, the textbook's error)
-    np.testing.assert_allclose(F.gelu(tt.Tensor(a, dtype=np.float64)).data, expected, rtol=1e-10)
+    x = tt.Tensor(a, dtype=np.float64)
+    np.testing.assert_allclose(F.gelu_tanh(x).data, expected, rtol=1e-12)
+    np.testing.assert_allclose(F.gelu(x, approximate="tanh").data, expected, rtol=1e-12)
+    np.testing.assert_allclose(nn.GELU(approximate="tanh")(x).data, expected, rtol=1e-12)
+    exact = np.array([v * 0.5 * (1 + math.erf(v / math.sqrt(2))) for v in a])
+    np.testing.assert_allclose(F.gelu(x).data, exact, rtol=1e-15, atol=1e-300)
+    np.testing.assert_allclose(nn.GELU()(x).data, exact, rtol=1e-15, atol=1e-300)
 
 
 # ---- modules wrap the functions ------------------------------------------------------------------
@@ -97,7 +103,8 @@ def test_activation_modules_match_torch_modules(torch):
         (nn.ReLU(), torch.nn.ReLU()),
         (nn.Sigmoid(), torch.nn.Sigmoid()),
         (nn.Tanh(), torch.nn.Tanh()),
-        (nn.GELU(), torch.nn.GELU(approximate="tanh")),
+        (nn.GELU(), torch.nn.GELU()),  # exact by default, as torch
+        (nn.GELU(approximate="tanh"), torch.nn.GELU(approximate="tanh")),
         (nn.Softmax(dim=1), torch.nn.Softmax(dim=1)),
         (nn.LogSoftmax(dim=1), torch.nn.LogSoftmax(dim=1)),
     ]

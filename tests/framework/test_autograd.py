@@ -148,7 +148,7 @@ def test_max_ties_share_the_gradient_equally():
     y.max().backward()
     np.testing.assert_allclose(y.grad.data, [1 / 3, 0, 1 / 3, 1 / 3], rtol=1e-6)
     z = tt.Tensor([[0.0, -1.0], [0.0, 4.0]], requires_grad=True)
-    z.min(dim=0, keepdims=True).sum().backward()
+    z.min(axis=0, keepdims=True).sum().backward()  # NumPy spelling: values only, ties share
     np.testing.assert_allclose(z.grad.data, [[0.5, 1], [0.5, 0]])
 
 

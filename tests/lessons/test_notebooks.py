@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import textwrap
 from pathlib import Path
 
@@ -81,6 +82,36 @@ def test_reference_notebook_passes_every_check(path, tmp_path_factory, monkeypat
     assert not unsaved, f"passing pieces not saved to the learner's work folder: {unsaved}"
 
 
+def images(nb) -> list:
+    """The PNG outputs of a notebook's code cells (display data and in-place updated displays)."""
+    return [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.get("output_type") in ("display_data", "execute_result") and "image/png" in o.get("data", {})
+    ]
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=IDS)
+def test_reference_notebook_draws_a_figure(path, tmp_path_factory, monkeypatch):
+    nb, _, _ = execute(path, "reference", tmp_path_factory.mktemp("nb"), monkeypatch)
+    assert images(nb), f"{path.name}: running the reference notebook shows no figure"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=IDS)
+def test_only_drawing_cells_import_matplotlib(path):
+    """matplotlib costs the browser page ~12 MB and a font cache: the cell that opens the lesson never
+    loads it, and a cell that imports it draws (shows a figure)."""
+    _, reference = build_lesson(path)
+    code = [c.source for c in reference.cells if c.cell_type == "code"]
+    assert "matplotlib" not in code[0], f"{path.name}: the first cell imports matplotlib"
+    for source in code:
+        if re.search(r"^\s*(import|from) matplotlib", source, re.M):
+            draws = any(call in source for call in ("viz.show(", ".done(", "plot_results("))
+            assert draws, f"{path.name}: a cell imports matplotlib and draws nothing"
+
+
 @pytest.mark.parametrize("path", SOURCES, ids=IDS)
 def test_learner_notebook_fails_every_stub_with_a_message(path, tmp_path_factory, monkeypatch):
     nb, records, _ = execute(path, "learner", tmp_path_factory.mktemp("nb"), monkeypatch)
@@ -94,7 +125,7 @@ def test_learner_notebook_fails_every_stub_with_a_message(path, tmp_path_factory
     not_stub = [f"{p} / {c}: {r['message']}" for (p, c), r in results.items() if r["error"] != "NotImplementedError"]
     assert not not_stub, "cases failing for another reason than the stub:\n" + "\n".join(not_stub)
     printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
-    assert "❌" in printed and "not written yet" in printed and "✅" not in printed
+    assert "✗" in printed and "not written yet" in printed and "✓" not in printed
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=IDS)

@@ -22,10 +22,31 @@ class Tanh(Module):
 
 
 class GELU(Module):
-    """GELU with the tanh approximation (torch.nn.GELU(approximate='tanh'))."""
+    """GELU as torch.nn.GELU: exact (erf) by default, approximate='tanh' for the fused tanh form."""
+
+    def __init__(self, approximate: str = "none"):
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
 
     def forward(self, x):
-        return F.gelu(x)
+        return F.gelu_tanh(x) if self.approximate == "tanh" else F.gelu(x)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    def forward(self, x):
+        return F.silu(x)
+
+
+class LeakyReLU(Module):
+    def __init__(self, negative_slope: float = 0.01):
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.negative_slope)
 
 
 class Softmax(Module):

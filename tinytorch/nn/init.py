@@ -44,3 +44,43 @@ def xavier_uniform(shape, gain=1.0):
 def bias_uniform(shape, fan_in):
     """PyTorch's default bias init: U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
     return uniform(shape, 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0)
+
+
+# ---- torch.nn.init's in-place forms: fill an existing weight tensor (under no_grad, as torch) -------
+def _fill(tensor, values):
+    from ..tensor import no_grad
+
+    with no_grad():
+        return tensor.copy_(values)
+
+
+def normal_(tensor, mean: float = 0.0, std: float = 1.0):
+    return _fill(tensor, default_rng().normal(mean, std, tensor.shape))
+
+
+def uniform_(tensor, a: float = 0.0, b: float = 1.0):
+    return _fill(tensor, default_rng().uniform(a, b, tensor.shape))
+
+
+def zeros_(tensor):
+    return _fill(tensor, 0.0)
+
+
+def ones_(tensor):
+    return _fill(tensor, 1.0)
+
+
+def constant_(tensor, val: float):
+    return _fill(tensor, val)
+
+
+def xavier_uniform_(tensor, gain: float = 1.0):
+    return _fill(tensor, xavier_uniform(tensor.shape, gain))
+
+
+def kaiming_uniform_(tensor, a: float = 0.0, nonlinearity: str = "leaky_relu"):
+    return _fill(tensor, kaiming_uniform(tensor.shape, a))
+
+
+def kaiming_normal_(tensor):
+    return _fill(tensor, kaiming_normal(tensor.shape))

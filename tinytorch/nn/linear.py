@@ -51,13 +51,13 @@ class Dropout(Module):
 
 
 class Flatten(Module):
-    """(N, *rest) -> (N, prod(rest)): from conv feature maps to a Linear layer."""
+    """(N, *rest) -> (N, prod(rest)): from conv feature maps to a Linear layer (axes start..end merge)."""
 
-    def __init__(self, start_dim: int = 1):
-        self.start_dim = start_dim
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
-        return x.flatten(self.start_dim)
+        return x.flatten(self.start_dim, self.end_dim)
 
 
 class Identity(Module):

@@ -82,9 +82,42 @@ class Module:
     def eval(self):
         return self.train(False)
 
-    def zero_grad(self):
+    def zero_grad(self, set_to_none: bool = True):
         for p in self.parameters():
             p.grad = None
+
+    # ---- torch's conveniences -------------------------------------------------------------------
+    def apply(self, fn):
+        """Call fn on every submodule (children first) and on self: model.apply(init_weights)."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def to(self, *args, **kwargs):
+        """model.to(device) is the model itself (CPU only); model.to(dtype) converts the parameters."""
+        from ..device import check_device
+
+        dtype = kwargs.pop("dtype", None)
+        for arg in list(args) + [kwargs.pop("device", None)]:
+            if arg is None:
+                continue
+            if isinstance(arg, str) or type(arg).__name__ == "device":
+                check_device(arg)
+            else:
+                dtype = arg
+        if dtype is not None:
+            for p in self.parameters():
+                p.data = p.data.astype(dtype)
+        return self
+
+    def cpu(self):
+        return self
+
+    def requires_grad_(self, flag: bool = True):
+        for p in self.parameters():
+            p.requires_grad = flag
+        return self
 
     # ---- persistence ----------------------------------------------------------------------------
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
@@ -186,3 +219,43 @@ class ModuleList(Module):
     def named_children(self):
         for i, m in enumerate(self.items):
             yield str(i), m
+
+
+class ModuleDict(Module):
+    """Named modules whose parameters are registered (nanoGPT keeps its embeddings and blocks in one)."""
+
+    def __init__(self, modules=None):
+        self.items_ = dict(modules or {})
+
+    def __getitem__(self, key):
+        return self.items_[key]
+
+    def __setitem__(self, key, module):
+        self.items_[key] = module
+
+    def __getattr__(self, key):  # model.transformer.wte, as in torch
+        items = vars(self).get("items_", {})
+        if key in items:
+            return items[key]
+        raise AttributeError(f"{type(self).__name__} has no module {key!r}")
+
+    def __contains__(self, key):
+        return key in self.items_
+
+    def __len__(self):
+        return len(self.items_)
+
+    def __iter__(self):
+        return iter(self.items_)
+
+    def keys(self):
+        return self.items_.keys()
+
+    def values(self):
+        return self.items_.values()
+
+    def items(self):
+        return self.items_.items()
+
+    def named_children(self):
+        yield from self.items_.items()

@@ -61,7 +61,7 @@ class TransformerBlock(Module):
         self.ln1 = LayerNorm(embed_dim)
         self.attn = MultiHeadAttention(embed_dim, num_heads)
         self.ln2 = LayerNorm(embed_dim)
-        self.mlp = Sequential(Linear(embed_dim, hidden), GELU(), Linear(hidden, embed_dim))
+        self.mlp = Sequential(Linear(embed_dim, hidden), GELU(approximate="tanh"), Linear(hidden, embed_dim))
         self.dropout = Dropout(dropout)
 
     def forward(self, x: Tensor, mask=None, cache=None) -> Tensor:

@@ -20,7 +20,13 @@ class Adam(Optimizer):
     _decoupled = False
 
     def __init__(
-        self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0
+        self,
+        params,
+        lr: float = 1e-3,
+        betas: tuple = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
     ):
         who = type(self).__name__
         check_hyper("lr", lr, who=who)
@@ -28,7 +34,10 @@ class Adam(Optimizer):
         check_hyper("betas[1]", betas[1], 0.0, 1.0, who=who)
         check_hyper("eps", eps, who=who)
         check_hyper("weight_decay", weight_decay, who=who)
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay))
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+        if amsgrad:  # only then, so a plain Adam's param_groups match torch's older checkpoints and ours
+            defaults["amsgrad"] = True
+        super().__init__(params, defaults)
 
     def step(self) -> None:
         """One update of every parameter with a gradient: m, v moving averages, bias-corrected (Adam/AdamW)."""
@@ -57,6 +66,9 @@ class Adam(Optimizer):
                 v *= beta2
                 v += (1 - beta2) * (g * g)
                 step_size = lr / (1 - beta1**t)
+                if group.get("amsgrad"):  # AMSGrad: divide by the largest v so far, never a smaller one
+                    v = state.setdefault("max_exp_avg_sq", np.zeros_like(v))
+                    np.maximum(v, state["exp_avg_sq"], out=v)
                 denom = np.sqrt(v)
                 denom /= (1 - beta2**t) ** 0.5
                 denom += eps
@@ -69,6 +81,12 @@ class AdamW(Adam):
     _decoupled = True
 
     def __init__(
-        self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2
+        self,
+        params,
+        lr: float = 1e-3,
+        betas: tuple = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
     ):
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)

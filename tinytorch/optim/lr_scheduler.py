@@ -93,3 +93,24 @@ class CosineAnnealingLR(LRScheduler):
             (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T)) * (g["lr"] - eta_min) + eta_min
             for g in groups
         ]
+
+
+class LambdaLR(LRScheduler):
+    """lr = initial lr * lr_lambda(epoch): any schedule as a function (warm-up, then decay...)."""
+
+    def __init__(self, optimizer, lr_lambda):
+        n = len(optimizer.param_groups)
+        self.lr_lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
+        if len(self.lr_lambdas) != n:
+            raise ValueError(f"LambdaLR: {len(self.lr_lambdas)} functions for {n} parameter groups")
+        super().__init__(optimizer)
+        # torch applies the factor for epoch 0 too
+        for group, base, fn in zip(optimizer.param_groups, self.base_lrs, self.lr_lambdas, strict=True):
+            group["lr"] = base * fn(0)
+        self._last_lr = [g["lr"] for g in optimizer.param_groups]
+
+    def get_lr(self) -> list:
+        return [base * fn(self.last_epoch) for base, fn in zip(self.base_lrs, self.lr_lambdas, strict=True)]
+
+    def state_dict(self) -> dict:
+        return {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}

@@ -9,7 +9,7 @@ In a lesson notebook::
     class Tensor:
         def __add__(self, other): ...
 
-    lesson.check("Tensor.__add__")   # ✅/❌ per case: input, expected vs got, a hint
+    lesson.check("Tensor.__add__")   # ✓/✗ per case: input, expected vs got, a hint
     lesson.hint()                    # the next hint, one at a time
 
 Once a piece passes it runs inside tinytorch in this kernel and is saved to the learner's work

@@ -225,7 +225,7 @@ PIECES = [
         hints=["NumPy's np.tanh is already stable; wrap its result with Tensor._op(..., 'tanh')."],
     ),
     Piece(
-        "gelu",
+        "gelu_tanh",
         gelu_cases,
         title="GELU (tanh approximation)",
         todo="return 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) elementwise",

@@ -935,7 +935,7 @@ PIECES = [
         hints=["(g * (1 - data * data),) with data = np.tanh(self.data)."],
     ),
     Piece(
-        "gelu",
+        "gelu_tanh",
         gelu_cases,
         home=FUNCTIONAL,
         title="GELU, with its backward",

@@ -284,8 +284,17 @@ def _block(entry: Entry, note: str) -> str | None:
             textwrap.indent(entry.source.rstrip(), "    "),
         ]
     else:
-        lines += [f"@implement({entry.home!r})", entry.source.rstrip()]
+        lines += [f"@implement({entry.home!r})", _without_implement(entry.source).rstrip()]
     return "\n".join(lines) + "\n"
+
+
+def _without_implement(source: str) -> str:
+    """A module function's source as `inspect` gives it starts with the learner's own `@implement(...)`
+    line; the saved block writes its own, so drop that one (else the file repeats it)."""
+    lines = source.splitlines(keepends=True)
+    while lines and lines[0].lstrip().startswith("@implement("):
+        lines.pop(0)
+    return "".join(lines)
 
 
 def _code_names(code) -> set:

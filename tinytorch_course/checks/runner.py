@@ -5,9 +5,12 @@
     lesson.check()                   # every piece of the lesson, then the total
     lesson.hint()                    # the next hint for the first piece that fails (one at a time)
 
-Whatever the learner's code does (raises, returns None, NaN, the wrong shape), a case fails with a
-message; the kernel never crashes. A piece whose cases all pass is switched on in this kernel and
-saved to the learner's work folder (see `mine.py`); progress goes to `tinytorch_course.progress`.
+Whatever the learner's code does (raises, returns None, NaN, the wrong shape, recurses without end,
+loops forever), a case fails with a message; the kernel never crashes or hangs. While a piece is
+checked it runs inside tinytorch (so a piece that hands its work back to tinytorch, e.g.
+`__add__` returning `self + other`, fails here rather than after it is saved); each case has a time
+budget (`time_budget.py`). A piece whose cases all pass stays switched on in this kernel and is saved
+to the learner's work folder (see `mine.py`); progress goes to `tinytorch_course.progress`.
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ import numpy as np
 from .. import progress
 from ..registry import LESSONS
 from ..registry import lesson as find_lesson
-from . import mine
+from . import cell_failures, mine, recursion
 from .cases import Case, Piece, Raises, callable_of
 from .compare import describe, mismatch, raises_mismatch
+from .time_budget import CaseTimeout, case_budget
 
-PASS, FAIL = "✅", "❌"
+# marks every font has (DejaVu, Liberation, ...): emoji render as empty boxes without an emoji font
+PASS, FAIL = "✓", "✗"
 
 
 @dataclass
@@ -56,12 +61,17 @@ def run_case(piece: Piece, case: Case, impl) -> Result:
     """Run one case; every outcome, including the learner's exceptions, becomes a Result."""
     expected = case.expected
     try:
-        with np.errstate(all="ignore"):  # NaN/inf are reported by the comparison, not as warnings
+        # NaN/inf are reported by the comparison, not as warnings; a case past its budget is stopped
+        with np.errstate(all="ignore"), case_budget():
             got = case.run(impl)
+    except CaseTimeout as err:  # a BaseException, so the learner's `except Exception` cannot swallow it
+        return Result(piece.name, case.name, False, str(err), err, _where(err))
     except Exception as err:  # the learner's bug must never crash the notebook
-        if isinstance(expected, Raises):
+        if isinstance(expected, Raises) and not isinstance(err, RecursionError):
             problem = raises_mismatch(err, expected)
             return Result(piece.name, case.name, problem is None, problem or "", err)
+        if isinstance(err, RecursionError):
+            return Result(piece.name, case.name, False, recursion.describe_self_call(err, piece.name), err)
         return Result(piece.name, case.name, False, f"{type(err).__name__}: {err}", err, _where(err))
     try:
         if isinstance(expected, Raises):
@@ -80,10 +90,13 @@ def _is_value(expected) -> bool:
     return not callable(expected) or isinstance(expected, (type, np.ndarray)) or hasattr(expected, "requires_grad")
 
 
+_CHECKS_DIR = Path(__file__).resolve().parent
+
+
 def _where(err: BaseException) -> str:
     """The last traceback frame outside tinytorch_course.checks: where the learner's code failed."""
     frames = [
-        f for f in traceback.extract_tb(err.__traceback__) if "tinytorch/checks" not in f.filename.replace("\\", "/")
+        f for f in traceback.extract_tb(err.__traceback__) if _CHECKS_DIR not in Path(f.filename).resolve().parents
     ]
     if not frames:
         return ""
@@ -100,6 +113,8 @@ class Lesson:
     def __init__(self, lesson_id):
         self.info = find_lesson(lesson_id)
         self.id = self.info.id
+        recursion.keep_below_browser_stack()
+        cell_failures.watch()
         self.pieces = load_pieces(self.id)
         self.results: dict = {}  # piece name -> [Result] of its latest run
         self._hints_shown: dict = {}  # piece name -> how many hints were revealed
@@ -125,6 +140,12 @@ class Lesson:
         """The learner's function for this piece, or a reason why there is none."""
         value = mine.mine(piece.key)
         if value is None:
+            failure = cell_failures.failure_for(piece.attr)
+            if failure:
+                return None, (
+                    f"its code cell failed ({failure}), so {piece.name} is not defined; "
+                    "fix the error shown under that cell and run the cell again"
+                )
             how = f"@implement({piece.owner_name})" if piece.owner_name else f"@implement({piece.home!r})"
             return None, f"not defined yet; run its code cell (the one starting with `{how}`) first"
         if value is piece.reference():
@@ -147,7 +168,7 @@ class Lesson:
                     if piece.key in saved:
                         self._kept.add(piece.name)
             else:
-                got = [run_case(piece, c, impl) for c in cases]
+                got = self._run_inside_tinytorch(piece, cases, impl)
             self.results[piece.name] = got
             results += got
             self._adopt(piece, got)
@@ -163,6 +184,20 @@ class Lesson:
 
     def passed(self) -> int:
         return sum(r.passed for rs in self.results.values() for r in rs)
+
+    @staticmethod
+    def _run_inside_tinytorch(piece: Piece, cases: list, impl) -> list:
+        """Run the cases with the learner's piece installed, as it will run once it passes: a piece
+        that delegates to tinytorch's own operator for the same piece then fails here, by name.
+        `_adopt` afterwards keeps it installed (all pass) or puts the reference back."""
+        entry = mine.REGISTRY.get(piece.key)
+        if entry is not None:
+            mine.install(entry)
+        try:
+            return [run_case(piece, c, impl) for c in cases]
+        except BaseException:  # e.g. KeyboardInterrupt natively: never leave a half-checked piece installed
+            mine.uninstall(piece.key)
+            raise
 
     def passed_with_saved(self) -> int:
         """Checks passing now, plus those of saved pieces merely not run (or not checked) in this
@@ -208,12 +243,30 @@ class Lesson:
             lines.append(
                 f"{mark} Lesson {self.info.number:02d} ({self.info.title}): {passed} of {self.total} checks pass."
             )
-            if passed == self.total:
-                lines.append(
-                    "   All done: your pieces are saved; later lessons run them after "
-                    "`tinytorch_course.checks.use_my_work()`."
-                )
+        lines += self._saved_note(pieces)
         return "\n".join(lines)
+
+    def _saved_note(self, pieces) -> list:
+        """Where the passing pieces of this report were saved and who uses them: one line, not one per piece."""
+        files = sorted({str(self._saved[p.name]) for p in pieces if self._passes(p) and self._saved.get(p.name)})
+        if not files:
+            return []
+        count = sum(1 for p in pieces if self._passes(p) and self._saved.get(p.name))
+        what = "it is" if count == 1 else "they are"
+        return [f"   Saved to {', '.join(files)}: {what} yours from now on; {self._next_user()}."]
+
+    def _next_user(self) -> str:
+        """Who runs the saved pieces next: the next lesson by name (the milestones after the last one)."""
+
+        later = [item for item in LESSONS if item.number > self.info.number]
+        if not later:
+            return "the milestones run them"
+        nxt = later[0]
+        return f"lesson {nxt.number:02d} ({nxt.title}) and later lessons run them"
+
+    def _passes(self, piece: Piece) -> bool:
+        results = self.results.get(piece.name, [])
+        return bool(results) and all(r.passed for r in results)
 
     def _piece_report(self, piece: Piece, detailed: bool) -> list:
         """A piece's lines: one if it passes or is not written yet; else each case (detailed) or
@@ -228,18 +281,13 @@ class Lesson:
                 "load your saved pieces into this kernel."
             ]
         if results and ok == len(results):
-            saved = self._saved.get(piece.name)
-            where = (
-                f"; saved to {saved} for later lessons"
-                if saved
-                else "; its source could not be read, so it is not saved for later lessons"
-            )
-            return [f"{PASS} {piece.name}{title}: all {ok} checks pass. Your code now runs inside tinytorch{where}."]
+            unsaved = "" if self._saved.get(piece.name) else " (its source could not be read, so it is not saved)"
+            passing = "its check passes" if ok == 1 else f"all {ok} checks pass"
+            return [f"{PASS} {piece.name}{title}: {passing}; your code now runs inside tinytorch{unsaved}."]
         header = f"{FAIL} {piece.name}{title}: {ok} of {len(results)} checks pass"
         failed = [r for r in results if not r.passed]
-        if (
-            all(r.error is None and r.message == failed[0].message for r in failed)
-            and "not defined yet" in failed[0].message
+        if all(r.error is None and r.message == failed[0].message for r in failed) and (
+            failed[0].message.startswith(("not defined yet", "its code cell failed"))
         ):
             return [f"{header}: {failed[0].message}."]
         stubbed = all(isinstance(r.error, NotImplementedError) for r in failed)
@@ -290,7 +338,11 @@ class Lesson:
                 if case.returns is not None and text.startswith("array "):
                     text = case.returns.__name__ + text[len("array") :]
                 lines.append(f"        expected  {text}")
-        if r.error is not None and not (case is not None and isinstance(case.expected, Raises)):
+        if isinstance(r.error, (RecursionError, CaseTimeout)):  # the message explains more than the error
+            lines.append(f"        problem   {r.message}")
+            if r.where:
+                lines.append(f"        where     {r.where}")
+        elif r.error is not None and not (case is not None and isinstance(case.expected, Raises)):
             lines.append(f"        got       {type(r.error).__name__}: {r.error}")
             if r.where:
                 lines.append(f"        where     {r.where}")
@@ -321,8 +373,8 @@ class Lesson:
     def _auto_hint(r: Result, case: Case | None) -> str:
         if isinstance(r.error, NotImplementedError):
             return (
-                "this is the TODO stub: replace the `raise NotImplementedError(...)` line with your code, run that "
-                "cell, then this one"
+                "this is the TODO stub: replace the `raise NotImplementedError(...)` line with your code, "
+                "run that cell, then this one"
             )
         if case is not None and case.hint:
             return case.hint
@@ -350,7 +402,7 @@ class Lesson:
             return
         self._hints_shown[piece.name] = n + 1
         more = f" (run again for hint {n + 2})" if n + 1 < len(piece.hints) else " (the last one)"
-        print(f"💡 {piece.name}, hint {n + 1} of {len(piece.hints)}{more}:\n   {piece.hints[n]}")
+        print(f"{piece.name}, hint {n + 1} of {len(piece.hints)}{more}:\n   {piece.hints[n]}")
 
     # ---- records ----------------------------------------------------------------------------
     def _record(self) -> None:
