@@ -410,6 +410,6 @@ print(f"that is {2 * n**3 / 1e9:.3f} GFLOP per product")
 # %% [markdown]
 # Natively the two are about equal (both are BLAS; the ratio says so). In the page the ratio is the
 # point of this section: in one run of `benchmarks/backend_bench.py` (Pyodide under Node), SciPy's
-# `sgemm` was 1.1-9x faster than NumPy's fallback on the course's shapes and a GPT training step 3.3x
-# faster (a small CNN on 8x8 digits, whose products are tiny, gained nothing). The price is a one-time
+# `sgemm` was 1.6-8.5x faster than NumPy's fallback on the course's shapes, a GPT training step 2.5x
+# and a small CNN epoch on 8x8 digits 1.4x faster. The price is a one-time
 # download (SciPy and OpenBLAS, about 20 MB) and load the first time a lesson needs it.
