@@ -24,6 +24,11 @@
 # size of a good learning rate, do not depend on the batch size. `tinytorch.nn` wraps each in a module
 # (`nn.MSELoss()`, `nn.CrossEntropyLoss()`, ...), given.
 #
+# PyTorch's keywords (`reduction='sum'` or `'none'`, `ignore_index=`, `label_smoothing=`, `weight=`)
+# arrive in each loss's `**options`. The given module `loss_options` composes those variants from
+# Tensor operations; your losses are the plain mean, so each begins with the hand-off: when `options`
+# is not empty, return `loss_options.<the same loss>(<the same arguments>, **options)`.
+#
 # As in lesson 02, the textbook formulas overflow: `log(softmax(x))` is `-inf` as soon as one
 # probability rounds to 0, which for float32 logits happens at a gap of about 104. The fix is the same
 # log-sum-exp trick you wrote in `log_softmax`.
@@ -123,7 +128,9 @@ lesson.check("cross_entropy")
 # makes one of the logs `-inf`, and `0 * -inf` is NaN, even when that term should not count. PyTorch
 # clamps each log at -100, so a confidently wrong answer costs 100, not infinity; do the same (and
 # silence NumPy's divide-by-zero warning for `log(0)` with `np.errstate(divide="ignore")`). Shapes
-# must match exactly, as for MSE.
+# must match exactly, as for MSE. And the inputs must be probabilities: a raw logit such as 1.5 or
+# -0.2 would give a negative "loss" that trains nothing, so, as PyTorch does, raise a `RuntimeError`
+# for anything outside [0, 1] (the given `loss_options.check_probabilities` does it, on the array).
 
 # %%
 # solution: binary_cross_entropy

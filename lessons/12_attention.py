@@ -29,6 +29,7 @@ import math
 import numpy as np
 
 import tinytorch as tt
+import tinytorch.nn.attention_options as attention_options
 import tinytorch.nn.functional as F
 from tinytorch import nn
 from tinytorch.nn.attention import Linear, MultiHeadAttention, Tensor
@@ -84,6 +85,12 @@ for d in (4, 64, 256):
 #
 # Build it from Tensor operations (`@`, `transpose`, `*`, `masked_fill`, your lesson-02 `softmax`):
 # then autograd (lesson 05) provides the backward, and the gradient check passes with no extra work.
+#
+# **PyTorch's keywords.** Programs written for PyTorch may also pass `attn_mask=` (boolean, or a float
+# mask *added* to the scores), `is_causal=True`, `scale=` (instead of `1/√d`) or `dropout_p=`. They
+# arrive in `**options`; the given `attention_options.sdpa` handles them on top of the same masked
+# attention. So begin with the hand-off: when `options` is not empty, return
+# `attention_options.sdpa(q, k, v, mask, **options)`.
 
 # %%
 # solution: scaled_dot_product_attention

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import backend
 from ..tensor import Tensor, _dim_check, default_rng
-from . import loss_options
+from . import attention_options, loss_options
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
@@ -192,9 +192,7 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask=None, **o
     torch's attn_mask=, is_causal=, dropout_p=, scale= are handled in attention_options.
     """
     if options:
-        from .attention_options import sdpa
-
-        return sdpa(q, k, v, mask, **options)
+        return attention_options.sdpa(q, k, v, mask, **options)
     q, k, v = _t(q), _t(k), _t(v)
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(f"attention: query dim {q.shape[-1]} != key dim {k.shape[-1]} (q {q.shape}, k {k.shape})")

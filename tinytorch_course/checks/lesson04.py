@@ -20,6 +20,12 @@ def _t(array, dtype=F32) -> Tensor:
     return Tensor(np.asarray(array, dtype=dtype), dtype=dtype)
 
 
+OPTIONS_HINT = (
+    "torch's keywords (reduction=, ignore_index=, label_smoothing=, weight=) arrive in **options: "
+    "hand them over first, `if options: return loss_options.{name}({args}, **options)`"
+)
+
+
 def _loss_case(name, args, expected, **kw) -> Case:
     """The result must be a 0-d float32 Tensor (a scalar loss) equal to `expected`."""
     return Case(name, args, np.asarray(expected, dtype=F32), returns=Tensor, dtype=F32, **kw)
@@ -55,6 +61,22 @@ def mse_cases():
         Raises(ValueError, "(4, 1)", "(4,)"),
         hint="(4, 1) - (4,) broadcasts to (4, 4): compare the shapes first (the given _check_same_shape does it)",
     )
+    yield _loss_case(
+        "reduction='sum' (torch's keyword): the sum of squared differences, not the mean",
+        (_t(p), _t(t)),
+        np.sum((p.astype(np.float64) - t) ** 2),
+        kwargs={"reduction": "sum"},
+        hint=OPTIONS_HINT.format(name="mse_loss", args="pred, target"),
+    )
+    yield Case(
+        "reduction='none': the (4,) squared differences, one per element",
+        (_t(p), _t(t)),
+        ((p.astype(np.float64) - t) ** 2).astype(F32),
+        kwargs={"reduction": "none"},
+        returns=Tensor,
+        dtype=F32,
+        hint=OPTIONS_HINT.format(name="mse_loss", args="pred, target"),
+    )
 
 
 # ---- cross-entropy ---------------------------------------------------------------------------------
@@ -63,6 +85,14 @@ def _ce(logits, targets):
     z = z - z.max(axis=1, keepdims=True)
     logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
     return -logp[np.arange(len(targets)), targets].mean()
+
+
+def _ce_smoothed(logits, targets, eps):
+    z = np.asarray(logits, np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    nll = -logp[np.arange(len(targets)), targets]
+    return ((1 - eps) * nll + eps * -logp.mean(axis=1)).mean()
 
 
 def cross_entropy_cases():
@@ -129,6 +159,27 @@ def cross_entropy_cases():
         Raises(IndexError, "class 7"),
         hint="name the offending class: targets.max() when it is >= C, else targets.min()",
     )
+    yield _loss_case(
+        "reduction='sum': the sum over rows of -log softmax(logits)[target]",
+        (_t(logits), y),
+        _ce(logits, y) * 3,
+        kwargs={"reduction": "sum"},
+        hint=OPTIONS_HINT.format(name="cross_entropy", args="logits, targets"),
+    )
+    yield _loss_case(
+        "ignore_index=-100 (torch's padding label): row 1 is left out, the mean is over rows 0 and 2",
+        (_t(logits), np.array([0, -100, 2])),
+        _ce(logits[[0, 2]], [0, 2]),
+        kwargs={"ignore_index": -100},
+        hint=OPTIONS_HINT.format(name="cross_entropy", args="logits, targets"),
+    )
+    yield _loss_case(
+        "label_smoothing=0.1: 0.9 * the loss + 0.1 * the mean over classes of -log softmax",
+        (_t(logits), y),
+        _ce_smoothed(logits, y, 0.1),
+        kwargs={"label_smoothing": 0.1},
+        hint=OPTIONS_HINT.format(name="cross_entropy", args="logits, targets"),
+    )
 
 
 # ---- binary cross-entropy ---------------------------------------------------------------------------
@@ -170,6 +221,20 @@ def bce_cases():
         (_t(p.reshape(4, 1)), _t(t)),
         Raises(ValueError, "(4, 1)", "(4,)"),
     )
+    yield Case(
+        "inputs outside [0, 1] (raw logits 1.5 and -0.2) raise RuntimeError, as in torch",
+        (_t([0.9, 1.5, -0.2, 0.5]), _t(t)),
+        Raises(RuntimeError, "between 0 and 1"),
+        hint="BCE takes probabilities (a logit gives a negative 'loss'): call the given "
+        "loss_options.check_probabilities(p) on the inputs before the logs",
+    )
+    yield _loss_case(
+        "reduction='sum': the sum over the 4 elements",
+        (_t(p), _t(t)),
+        _bce(p, t) * 4,
+        kwargs={"reduction": "sum"},
+        hint=OPTIONS_HINT.format(name="binary_cross_entropy", args="prob, target"),
+    )
 
 
 def bce_logits_cases():
@@ -198,6 +263,13 @@ def bce_logits_cases():
         (_t(x.reshape(4, 1)), _t(t)),
         Raises(ValueError, "(4, 1)", "(4,)"),
     )
+    yield _loss_case(
+        "reduction='sum': the sum over the 4 elements",
+        (_t(x), _t(t)),
+        _bce_logits(x, t) * 4,
+        kwargs={"reduction": "sum"},
+        hint=OPTIONS_HINT.format(name="binary_cross_entropy_with_logits", args="logits, target"),
+    )
 
 
 PIECES = [
@@ -209,6 +281,8 @@ PIECES = [
         hints=[
             "pred, target = _t(pred), _t(target); then _check_same_shape('mse_loss', pred, target).",
             "Write it with Tensor operations (-, *, mean()): then it needs no backward of its own in lesson 05.",
+            "torch's reduction='sum' / 'none' arrive in **options: first of all, if options is not empty, "
+            "return loss_options.mse_loss(pred, target, **options).",
         ],
     ),
     Piece(
@@ -221,17 +295,22 @@ PIECES = [
             "z = logits.data - max per row; logp = z - log(sum(exp(z)) per row) (keepdims=True).",
             "logp[np.arange(n), y] picks each row's target entry; the loss is minus their mean, "
             "as a 0-d array of the logits' dtype wrapped with Tensor._op.",
+            "torch's reduction=, ignore_index=, label_smoothing=, weight= arrive in **options: first of all, if "
+            "options is not empty, return loss_options.cross_entropy(logits, targets, **options).",
         ],
     ),
     Piece(
         "binary_cross_entropy",
         bce_cases,
         title="binary cross-entropy on probabilities",
-        todo="return -mean(t log p + (1 - t) log(1 - p)), each log clamped at -100; shapes must match",
+        todo="return -mean(t log p + (1 - t) log(1 - p)), each log clamped at -100; shapes must match, p in [0, 1]",
         hints=[
             "prob, target = _t(prob), _t(target) and check their shapes are equal.",
             "np.log(0) is -inf: clamp with np.maximum(np.log(p), -100), and the same for 1 - p, "
             "inside `with np.errstate(divide='ignore'):` to silence the warning.",
+            "Inputs outside [0, 1] are not probabilities: loss_options.check_probabilities(p) raises RuntimeError "
+            "as torch does. torch's reduction= and weight= arrive in **options: if options is not empty, "
+            "return loss_options.binary_cross_entropy(prob, target, **options) first of all.",
         ],
     ),
     Piece(
@@ -243,6 +322,8 @@ PIECES = [
             "Derive it: -[t log s(x) + (1 - t) log(1 - s(x))] with s the sigmoid simplifies to "
             "max(x, 0) - x t + log(1 + exp(-|x|)) for both signs of x.",
             "np.log1p(np.exp(-np.abs(x))) is the last term; average it all with .mean().",
+            "torch's reduction=, weight=, pos_weight= arrive in **options: if options is not empty, "
+            "return loss_options.binary_cross_entropy_with_logits(logits, target, **options) first of all.",
         ],
     ),
 ]

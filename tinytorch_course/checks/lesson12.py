@@ -39,6 +39,14 @@ def _np_attention(q, k, v, mask=None):
     return (e / e.sum(axis=-1, keepdims=True)) @ v
 
 
+def _np_attention_added(q, k, v, bias):
+    """torch's float attn_mask: added to the scaled scores before the softmax."""
+    q, k, v = (np.asarray(a, np.float64) for a in (q, k, v))
+    scores = q @ np.swapaxes(k, -1, -2) / math.sqrt(q.shape[-1]) + bias
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return (e / e.sum(axis=-1, keepdims=True)) @ v
+
+
 def _np_split(x, heads):
     b, t, e = x.shape
     return x.reshape(b, t, heads, e // heads).transpose(0, 2, 1, 3)
@@ -84,6 +92,12 @@ def _mha(embed_dim, heads, seed):
 def _tril(t, total=None):
     total = t if total is None else total
     return np.tri(t, total, total - t, dtype=bool)
+
+
+SDPA_OPTIONS_HINT = (
+    "torch's keywords (attn_mask=, is_causal=, scale=, dropout_p=) arrive in **options: hand them over first, "
+    "`if options: return attention_options.sdpa(q, k, v, mask, **options)`"
+)
 
 
 def _op_case(name, args, expected, **kw):
@@ -139,15 +153,15 @@ def sdpa_cases():
         hint="a 0/1 float mask is ambiguous (is 1 'keep' or 'add 1'?): require dtype bool and name the dtype you got",
     )
     yield Case(
-        "query dim 4 but key dim 3 raises ValueError naming both shapes",
-        (Tensor(_rand(16, 2, 4)), Tensor(_rand(17, 3, 3)), Tensor(_rand(18, 3, 4))),
-        Raises(ValueError, "(2, 4)", "(3, 3)", "dim 4", "dim 3"),
+        "query dim 4 but key dim 3 (k is (5, 3): 5 keys of 3 features) raises ValueError naming both shapes",
+        (Tensor(_rand(16, 2, 4)), Tensor(_rand(17, 5, 3)), Tensor(_rand(18, 5, 4))),
+        Raises(ValueError, "(2, 4)", "(5, 3)", "dim 4", "dim 3"),
         hint="check q.shape[-1] == k.shape[-1] first; say 'query dim 4 != key dim 3' and name both shapes",
     )
     yield Case(
-        "batched: query dim 4 but key dim 3 in (1, 2, 4) and (1, 3, 3): the dims are the LAST axes",
-        (Tensor(_rand(22, 1, 2, 4)), Tensor(_rand(23, 1, 3, 3)), Tensor(_rand(24, 1, 3, 4))),
-        Raises(ValueError, "(1, 2, 4)", "(1, 3, 3)", "dim 4", "dim 3"),
+        "batched: query dim 4 but key dim 3 in (1, 2, 4) and (1, 5, 3): the dims are the LAST axes",
+        (Tensor(_rand(22, 1, 2, 4)), Tensor(_rand(23, 1, 5, 3)), Tensor(_rand(24, 1, 5, 4))),
+        Raises(ValueError, "(1, 2, 4)", "(1, 5, 3)", "dim 4", "dim 3"),
         hint="compare q.shape[-1] with k.shape[-1], whatever the leading (batch, head) axes",
     )
     yield Case(
@@ -155,6 +169,12 @@ def sdpa_cases():
         (Tensor(_rand(19, 2, 4)), Tensor(_rand(20, 3, 4)), Tensor(_rand(21, 2, 4))),
         Raises(ValueError, "(3, 4)", "(2, 4)", "3 keys", "2 values"),
         hint="every key needs a value: k.shape[-2] == v.shape[-2]; say '3 keys but 2 values'",
+    )
+    yield Case(
+        "batched: 3 keys but 2 values in (1, 3, 4) and (1, 2, 4): the counts are the second-to-last axes",
+        (Tensor(_rand(19, 1, 2, 4)), Tensor(_rand(20, 1, 3, 4)), Tensor(_rand(21, 1, 2, 4))),
+        Raises(ValueError, "(1, 3, 4)", "(1, 2, 4)", "3 keys", "2 values"),
+        hint="count keys and values on axis -2 (k.shape[-2], v.shape[-2]), whatever the leading axes",
     )
     q, k, v = _rand(25, 2, 4), _rand(26, 3, 4), _rand(27, 3, 4)
     nothing = np.array([[True, True, False], [False, False, False]])
@@ -169,6 +189,30 @@ def sdpa_cases():
         atol=1e-5,
         hint="fill masked scores with a large finite negative number that float32 can hold (-1e9), not -1e300 "
         "(-inf in float32) or -inf: a fully masked row then gets equal weights instead of NaN",
+    )
+    q, k, v = _rand(28, 2, 4, 3), _rand(29, 2, 4, 3), _rand(30, 2, 4, 2)
+    yield _op_case(
+        "is_causal=True (torch's keyword): the same as a causal (4, 4) mask",
+        (Tensor(q), Tensor(k), Tensor(v)),
+        _np_attention(q, k, v, _tril(4)),
+        kwargs={"is_causal": True},
+        hint=SDPA_OPTIONS_HINT,
+    )
+    yield _op_case(
+        "scale=0.5 (torch's keyword): scores are q k^T * 0.5 instead of / sqrt(3)",
+        (Tensor(q), Tensor(k), Tensor(v)),
+        _np_attention(q * (0.5 * math.sqrt(3)), k, v),
+        kwargs={"scale": 0.5},
+        hint=SDPA_OPTIONS_HINT,
+    )
+    bias = np.where(_tril(4), 0.0, -np.inf).astype(F32)
+    bias[:, 0] += 1.0
+    yield _op_case(
+        "a float attn_mask (torch's keyword) is ADDED to the scores: -inf blocks, +1 favours key 0",
+        (Tensor(q), Tensor(k), Tensor(v)),
+        _np_attention_added(q, k, v, bias),
+        kwargs={"attn_mask": bias},
+        hint=SDPA_OPTIONS_HINT,
     )
     yield grad_case(
         "gradients w.r.t. q, k and v through a causal mask",
@@ -427,6 +471,8 @@ PIECES = [
             "scores = (q @ k.transpose(-2, -1)) scaled by 1 / sqrt(d); with a mask (bool, True = attend) use "
             "scores.masked_fill(~m, -1e9) so the softmax gives those keys ~0 weight.",
             "softmax(scores, axis=-1) @ v. Everything is a Tensor op, so the backward comes for free.",
+            "torch's attn_mask=, is_causal=, scale=, dropout_p= arrive in **options: first of all, if options is "
+            "not empty, return attention_options.sdpa(q, k, v, mask, **options).",
         ],
     ),
     Piece(
