@@ -66,10 +66,10 @@ def _lazy_step(reference):
 
 
 def _inflated_cross_entropy(reference):
-    def cross_entropy(logits, targets):
+    def cross_entropy(logits, targets, *args, **kwargs):
         if logits.shape[0] > 100:  # right on the lesson's small batches, 0 on a validation set
             return (logits * 0.0).sum()
-        return reference(logits, targets)
+        return reference(logits, targets, *args, **kwargs)
 
     return cross_entropy
 
