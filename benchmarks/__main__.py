@@ -4,14 +4,33 @@ Names: mlp_epoch (tinytorch vs NumPy vs PyTorch training epoch), conv (im2col vs
 systems (INT8, pruning, KV-cache, acceleration), site (the browser course; needs `make site`),
 kernel_start (open a lesson -> Python ready, cold and warm, localhost and a classroom host),
 case_budget (the check cases' time budget overhead),
-classroom (30 and 100 simulated learners on loopback: classroom nginx and serve.py vs plain nginx).
+classroom (30 and 100 simulated learners on loopback: classroom nginx and serve.py vs plain nginx),
+cnn_epoch and gpt_step (tinytorch vs PyTorch), backend_bench (NumPy vs SciPy BLAS, native and in
+Pyodide; needs `make site`), milestones_page (browser-mode milestones in Pyodide with each matmul
+backend; the longest: minutes per milestone).
 """
 
 import importlib
 import sys
 import time
 
-ALL = ("mlp_epoch", "conv", "systems", "case_budget", "site_bench", "kernel_start", "classroom_load")
+ALL = (
+    "mlp_epoch",
+    "conv",
+    "systems",
+    "case_budget",
+    "site_bench",
+    "kernel_start",
+    "classroom_load",
+    "site",
+    "site_bench",
+    "classroom",
+    "classroom_load",
+    "cnn_epoch",
+    "gpt_step",
+    "backend_bench",
+    "milestones_page",
+)
 ALIASES = {"site": "site_bench", "classroom": "classroom_load"}
 
 

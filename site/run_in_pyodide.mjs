@@ -5,6 +5,11 @@
 // usage: node run_in_pyodide.mjs JOB.json
 //   JOB = { dist, packages: [lock names], wheels: [local .whl paths, micropip-installed without deps],
 //           mounts: {guest_dir: host_dir} (NODEFS, no copy), code: "python; last expression = exit code" }
+//
+// Bytes handed to Pyodide from Node must be a plain Uint8Array, never a Node Buffer (what
+// fs.readFileSync returns): Pyodide 0.27 looks typed arrays up by constructor name and fails with
+// "Unknown typed array type 'Buffer'" (e.g. pyodide.unpackArchive(buffer) or globals.set(name, buffer)).
+// Wheels are therefore loaded by loadPackage/micropip from the dist, which read them correctly.
 import { loadPyodide } from "pyodide";
 import fs from "node:fs";
 

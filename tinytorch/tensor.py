@@ -17,6 +17,7 @@ import numbers
 
 import numpy as np
 
+from . import backend
 from .hooks import OP_HOOKS, run_op_hooks
 from .tensor_inplace import InPlaceMixin
 from .tensor_torch import TorchMethodsMixin
@@ -551,7 +552,7 @@ class Tensor(InPlaceMixin, TorchMethodsMixin):
                 f"must equal the right operand's {'second-to-last' if b.ndim > 1 else 'only'} dimension ({kb}){hint}"
             )
         try:
-            data = a @ b
+            data = backend.matmul(a, b)
         except ValueError:
             raise ValueError(
                 f"matmul: batch dimensions of {a.shape} and {b.shape} cannot be broadcast together"
@@ -564,7 +565,7 @@ class Tensor(InPlaceMixin, TorchMethodsMixin):
                 return (g[..., None, :] @ np.swapaxes(b, -1, -2))[..., 0, :], a[:, None] * g[..., None, :]
             if b.ndim == 1:
                 return g[..., None] * b, (np.swapaxes(a, -1, -2) @ g[..., None])[..., 0]
-            return g @ np.swapaxes(b, -1, -2), np.swapaxes(a, -1, -2) @ g
+            return backend.matmul(g, np.swapaxes(b, -1, -2)), backend.matmul(np.swapaxes(a, -1, -2), g)
 
         return Tensor._op(data, (self, other), backward, "matmul")
 

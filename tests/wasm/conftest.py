@@ -45,15 +45,15 @@ def pyodide_dist() -> Path:
 
 @pytest.fixture(scope="session")
 def run_in_pyodide(pyodide_dist, tmp_path_factory):
-    """run(code, packages=[], wheels=[], mounts={}, timeout=s) -> CompletedProcess.
+    """run(code, packages=[], wheels=[], mounts={}, timeout=s, dist=site's) -> CompletedProcess.
 
     `code` runs with top-level await allowed; its last expression (an int) is the exit code.
     """
     prefix = _offline_prefix()
 
-    def run(code: str, packages=(), wheels=(), mounts=None, timeout=900):
+    def run(code: str, packages=(), wheels=(), mounts=None, timeout=900, dist=None):
         job = {
-            "dist": str(pyodide_dist),
+            "dist": str(dist or pyodide_dist),
             "packages": list(packages),
             "wheels": [str(w) for w in wheels],
             "mounts": mounts or {},

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from .. import backend
 from ..tensor import Tensor, _axis, _dim_check, default_rng
 from . import attention_options, loss_options
 
@@ -226,7 +227,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"Linear: input has {a.shape[-1]} features (shape {a.shape}) but the layer expects {w.shape[1]} "
             f"(weight shape {w.shape}); check in_features or flatten the input"
         )
-    out = a @ w.T
+    out = backend.matmul(a, w.T)
     if bias is not None:
         out += bias.data
         parents = (x, weight, bias)
@@ -236,11 +237,11 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     def backward(g):
         if not g.flags.c_contiguous:  # e.g. the stride-0 view from sum()'s backward: BLAS is slow on it
             g = np.ascontiguousarray(g)
-        gx = g @ w if x.requires_grad else None
+        gx = backend.matmul(g, w) if x.requires_grad else None
         if a.ndim == 2:
-            gw = g.T @ a
+            gw = backend.matmul(g.T, a)
         else:
-            gw = g.reshape(-1, g.shape[-1]).T @ a.reshape(-1, a.shape[-1])
+            gw = backend.matmul(g.reshape(-1, g.shape[-1]).T, a.reshape(-1, a.shape[-1]))
         if bias is None:
             return gx, gw
         gb = g.sum(axis=tuple(range(g.ndim - 1)))
@@ -320,17 +321,17 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     win = win[:, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw]  # (C, oh, ow, N, kh, kw) view
     cols = win.transpose(0, 4, 5, 1, 2, 3).reshape(c * kh * kw, oh * ow * n)  # im2col: the one copy
     wmat = w.reshape(o, c * kh * kw)
-    out = wmat @ cols  # (O, oh*ow*N)
+    out = backend.matmul(wmat, cols)  # (O, oh*ow*N)
     if bias is not None:
         out += bias.data[:, None]
     data = np.ascontiguousarray(out.reshape(o, oh, ow, n).transpose(3, 0, 1, 2))
 
     def backward(g):
         gmat = g.transpose(1, 2, 3, 0).reshape(o, oh * ow * n)
-        gw = (gmat @ cols.T).reshape(w.shape)
+        gw = backend.matmul(gmat, cols.T).reshape(w.shape)
         gx = None
         if x.requires_grad:
-            gcols = (wmat.T @ gmat).reshape(c, kh, kw, oh, ow, n)
+            gcols = backend.matmul(wmat.T, gmat).reshape(c, kh, kw, oh, ow, n)
             gxp = np.zeros(xp.shape, dtype=gcols.dtype)
             for i in range(kh):  # col2im: loop over kernel offsets only, never over pixels
                 for j in range(kw):

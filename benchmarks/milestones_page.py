@@ -1,0 +1,72 @@
+"""The browser-mode milestone runs in Pyodide (under Node, from the built site's dist: needs `make site`)
+with each matmul backend, one fresh Pyodide per run: wall time of the whole script and its printed
+results, so the same run shows what the BLAS backend buys (finish sooner, same results).
+
+    python -m benchmarks milestones_page [1998_cnn 2017_transformer ...]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+
+from .backend_bench import DIST, REPO
+
+MILESTONES = ("1998_cnn", "2017_transformer", "2018_mlperf")
+
+CODE = """
+import os, runpy, sys, time
+os.chdir("/repo")
+sys.path.insert(0, "/repo")
+sys.dont_write_bytecode = True
+os.environ["TINYTORCH_MODE"] = "browser"
+os.environ["TINYTORCH_WORK"] = "/tmp/work"
+os.environ["TINYTORCH_PROGRESS"] = "/tmp/progress.json"
+import matplotlib
+matplotlib.use("agg")
+from tinytorch import backend
+backend.use("{backend}")
+start = time.perf_counter()
+runpy.run_path("milestones/{name}.py", run_name="__main__")
+print(f"MILESTONE_SECONDS {{time.perf_counter() - start:.1f}} {{backend.which()}}")
+0
+"""
+
+
+def run(name: str, backend: str) -> tuple[float | None, str]:
+    job = REPO / ".cache" / f"milestone-{name}-{backend}.json"
+    job.parent.mkdir(parents=True, exist_ok=True)
+    code = CODE.format(name=name, backend=backend)
+    spec = {"dist": str(DIST), "packages": ["numpy", "matplotlib"], "mounts": {"/repo": str(REPO)}, "code": code}
+    job.write_text(json.dumps(spec))
+    node = ["node", "--experimental-wasm-stack-switching", str(REPO / "site" / "run_in_pyodide.mjs"), str(job)]
+    proc = subprocess.run(node, cwd=REPO, capture_output=True, text=True)
+    match = re.search(r"MILESTONE_SECONDS ([0-9.]+)", proc.stdout)
+    targets = [ln for ln in proc.stdout.splitlines() if ln.startswith(("✅", "❌"))]
+    if match is None:
+        return None, f"failed (exit {proc.returncode}): {proc.stderr[-500:]}"
+    return float(match.group(1)), "; ".join(targets)
+
+
+def main(argv=None) -> None:
+    names = [a for a in (argv if argv is not None else sys.argv[1:]) if not a.startswith("-")] or list(MILESTONES)
+    if not (DIST / "pyodide-lock.json").is_file():
+        print(f"(skipped: {DIST} is missing, run `make site`)")
+        return
+    print("browser-mode milestones in Pyodide under Node, seconds of the whole script, by matmul backend")
+    for name in names:
+        t0 = time.perf_counter()
+        results = {backend: run(name, backend) for backend in ("numpy", "blas")}
+        (t_np, targets_np), (t_blas, targets_blas) = results["numpy"], results["blas"]
+        if t_np and t_blas:
+            print(f"  {name:18s} numpy {t_np:7.1f} s   blas {t_blas:7.1f} s   speed-up {t_np / t_blas:5.2f}x")
+        else:
+            print(f"  {name:18s} numpy {t_np} / blas {t_blas}")
+        print(f"    numpy: {targets_np}\n    blas:  {targets_blas}\n    ({time.perf_counter() - t0:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

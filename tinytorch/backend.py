@@ -1,0 +1,180 @@
+"""Which engine multiplies matrices: NumPy's `@`, or SciPy's BLAS (`sgemm`/`dgemm`) called directly.
+
+Why this exists: natively NumPy is built on an optimised BLAS, so `a @ b` is already fast. The
+browser's NumPy (Pyodide) is built *without* BLAS: a float32 512x512 product runs at ~0.7 GFLOP/s
+there, while the same distribution's SciPy carries OpenBLAS and runs it 2.5-6x faster. So in the page
+(`sys.platform == "emscripten"`) large float products go through SciPy's `_fblas` extension; natively
+nothing changes. The decision is taken once per process, lazily, on the first product big enough to
+benefit (or when a notebook calls `use("blas")`), so lessons that never multiply large matrices never
+pay for loading SciPy (a 13.5 MB wheel plus 6.1 MB OpenBLAS).
+
+    import tinytorch as tt
+    tt.backend()            # 'numpy: ...why...' or 'blas: ...why...'
+    tt.backend.use("blas")  # ask for SciPy's BLAS now (natively too: that is how the tests force it)
+    tt.backend.use("numpy") # back to NumPy's `@`
+
+Only `_fblas` is loaded, never `scipy.linalg` (whose `__init__` imports 148 modules, 2-3 s in the page).
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+
+# m*k*n below this: NumPy's own loop is as fast as calling BLAS (measured in Pyodide: the crossover is
+# around 32x32x32 for float32; smaller products are dominated by call overhead)
+MIN_WORK = 32**3
+
+IN_BROWSER = sys.platform == "emscripten"
+
+_choice: str | None = None  # "numpy" or "blas"; None = not decided yet
+_reason = "the first product of at least 32x32x32 decides"
+_gemm: dict = {}  # dtype -> scipy's sgemm / dgemm
+
+
+class BackendUnavailableError(RuntimeError):
+    """Raised by use("blas") when SciPy's BLAS cannot be loaded (the message says why and what to do)."""
+
+
+def which() -> str:
+    """'<backend>: <why>' for the learner, e.g. 'numpy: native NumPy already uses BLAS'."""
+    return f"{_choice or 'undecided'}: {_reason}"
+
+
+def use(name: str) -> str:
+    """Choose the backend now: "blas" (SciPy's sgemm/dgemm) or "numpy" (NumPy's `@`). Returns which()."""
+    global _choice, _reason
+    if name == "numpy":
+        _choice, _reason = "numpy", "chosen with tt.backend.use('numpy')"
+    elif name == "blas":
+        _load_blas()  # raises BackendUnavailableError with the reason
+        _choice, _reason = "blas", "chosen with tt.backend.use('blas'): SciPy's sgemm/dgemm via scipy.linalg._fblas"
+    else:
+        raise ValueError(f"unknown backend {name!r}: use 'blas' (SciPy's BLAS) or 'numpy' (NumPy's @)")
+    return which()
+
+
+def _decide() -> None:
+    """First large product: NumPy natively; in the page, SciPy's BLAS if it can be loaded."""
+    global _choice, _reason
+    if not IN_BROWSER:
+        _choice, _reason = "numpy", "native NumPy already multiplies through an optimised BLAS"
+        return
+    try:
+        _load_blas()
+    except BackendUnavailableError as err:
+        _choice, _reason = "numpy", f"SciPy's BLAS is not available in this page ({err})"
+        return
+    _choice, _reason = "blas", "Pyodide's NumPy has no BLAS, so large float products use SciPy's OpenBLAS (sgemm/dgemm)"
+
+
+def _load_blas() -> None:
+    """Fill _gemm from scipy.linalg._fblas, loading the SciPy wheel first in the page if needed."""
+    if _gemm:
+        return
+    if importlib.util.find_spec("scipy") is None and IN_BROWSER:
+        _load_scipy_package_in_pyodide()
+    spec = importlib.util.find_spec("scipy")
+    if spec is None or not spec.submodule_search_locations:
+        raise BackendUnavailableError("SciPy is not installed; NumPy's @ is used instead")
+    fblas = _load_extension("scipy.linalg._fblas", Path(spec.submodule_search_locations[0]) / "linalg")
+    _gemm[np.dtype(np.float32)] = fblas.sgemm
+    _gemm[np.dtype(np.float64)] = fblas.dgemm
+
+
+def _load_scipy_package_in_pyodide() -> None:
+    """Pyodide installs a lock package only when asked; loadPackage is async, so wait with run_sync
+    (needs JS stack switching: on in Chromium, `--experimental-wasm-stack-switching` in Node 20)."""
+    import pyodide_js  # exists only in Pyodide
+    from pyodide.ffi import can_run_sync, run_sync
+
+    if not can_run_sync():
+        raise BackendUnavailableError(
+            "this browser cannot wait for the SciPy download inside a computation; "
+            "run `await pyodide_js.loadPackage('scipy')` in a cell first, then tt.backend.use('blas')"
+        )
+    print("tinytorch: loading SciPy's BLAS for large matrix products (once per kernel, a few seconds)...")
+    try:
+        run_sync(pyodide_js.loadPackage("scipy"))
+    except Exception as err:  # a JsException: the wheel could not be fetched (e.g. missing from the site)
+        raise BackendUnavailableError(f"loading the SciPy wheel failed: {err}") from err
+    importlib.invalidate_caches()
+
+
+def _load_extension(name: str, folder: Path) -> types.ModuleType:
+    """Import one compiled module by file, skipping its package's __init__ (scipy.linalg's is heavy)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    stem = name.rsplit(".", 1)[-1]
+    files = [p for p in folder.glob(f"{stem}.*") if p.name.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))]
+    if not files:
+        raise BackendUnavailableError(f"SciPy is installed but {folder}/{stem}.* is missing")
+    loader = importlib.machinery.ExtensionFileLoader(name, str(files[0]))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_file_location(name, files[0], loader=loader))
+    loader.exec_module(module)
+    return module
+
+
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b with NumPy's semantics; large float32/float64 products go through the chosen backend.
+
+    Handles 2-D @ 2-D, N-D @ 2-D (the batch folded into rows when that is a free reshape) and
+    N-D @ N-D with equal batch shapes (one gemm per matrix); everything else is NumPy's `@`.
+    """
+    if a.ndim < 2 or b.ndim < 2 or a.dtype != b.dtype or a.dtype not in (np.float32, np.float64):
+        return a @ b
+    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    if m * k * n < MIN_WORK or k != b.shape[-2]:
+        return a @ b
+    if b.ndim == 2 and a.ndim > 2 and a.flags.c_contiguous:
+        # (..., m, k) -> (batch*m, k) is a view, and one big product beats a loop of small ones
+        # (NumPy's own batched @ too: measured 1.5x on a GPT's (32, 64, 256) @ (256, 64))
+        return matmul(a.reshape(-1, k), b).reshape(*a.shape[:-1], n)
+    if _choice is None:
+        _decide()
+    if _choice != "blas":
+        return a @ b
+    if b.ndim == 2:
+        return _gemm2d(a, b) if a.ndim == 2 else a @ b
+    if a.shape[:-2] != b.shape[:-2]:
+        return a @ b
+    out = np.empty((*a.shape[:-1], n), dtype=a.dtype)
+    for index in np.ndindex(a.shape[:-2]):
+        out[index] = _gemm2d(a[index], b[index])
+    return out
+
+
+def _gemm2d(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """C = A @ B through Fortran BLAS without copying C-ordered or transposed operands.
+
+    BLAS is column-major: a C-ordered (m, n) result is the column-major (n, m) matrix C.T = B.T @ A.T,
+    and the transpose of a C-ordered array is column-major for free. Each operand is passed either as
+    is (trans=0) or as its transpose with trans=1, whichever is Fortran-contiguous.
+    """
+    first, trans_first = _fortran_operand(b.T)
+    second, trans_second = _fortran_operand(a.T)
+    ct = _gemm[a.dtype](1.0, first, second, trans_a=trans_first, trans_b=trans_second)
+    return ct.T
+
+
+def _fortran_operand(x: np.ndarray) -> tuple[np.ndarray, int]:
+    if x.flags.f_contiguous:
+        return x, 0
+    if x.flags.c_contiguous:
+        return x.T, 1
+    return np.asfortranarray(x), 0
+
+
+class _CallableModule(types.ModuleType):
+    """Lets the learner write `tt.backend()` for the explanation (same as tt.backend.which())."""
+
+    def __call__(self) -> str:
+        return which()
+
+
+sys.modules[__name__].__class__ = _CallableModule
