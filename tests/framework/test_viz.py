@@ -3,9 +3,12 @@
 import subprocess
 import sys
 
+import pytest
+
 from tinytorch import viz
 
 
+@pytest.mark.skipif(sys.platform == "emscripten", reason="needs a subprocess, which Pyodide does not have")
 def test_import_tinytorch_does_not_load_matplotlib():
     code = "import sys, tinytorch, tinytorch.viz; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -85,7 +85,7 @@ def test_checks_run_in_pyodide(tmp_path, capsys):
     code = f"NOTEBOOKS = {json.dumps(json.dumps(notebooks))}\n" + INNER
     job = {
         "dist": str(DIST),
-        "packages": ["numpy", "micropip", "packaging"],
+        "packages": ["numpy", "matplotlib", "micropip", "packaging"],  # the lessons draw figures
         "wheels": [str(w) for w in wheels],
         "mounts": {"/repo": str(REPO)},
         "code": code,

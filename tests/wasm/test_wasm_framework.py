@@ -24,7 +24,7 @@ class CountCollected:
         CountCollected.collected = len(session.items)
 
 counter = CountCollected()
-rc = int(pytest.main(["-p", "no:cacheprovider", "-m", "not slow", "-rfEs", "tests/framework"],
+rc = int(pytest.main(["-p", "no:cacheprovider", "-m", "not slow", "-rfE", "tests/framework"],
                      plugins=[counter]))
 print("WASM_PYTEST " + json.dumps({"exit": rc, "collected": counter.collected}))
 rc
@@ -33,7 +33,10 @@ rc
 
 def test_framework_suite_passes_in_pyodide(run_in_pyodide, inner_pytest_wheels, repo_root, capsys):
     result = run_in_pyodide(
-        INNER, packages=["numpy", "micropip", "packaging"], wheels=inner_pytest_wheels, mounts={"/repo": str(repo_root)}
+        INNER,
+        packages=["numpy", "matplotlib", "micropip", "packaging"],
+        wheels=inner_pytest_wheels,
+        mounts={"/repo": str(repo_root)},
     )
     lines = result.stdout.splitlines()
     marker = next((line for line in lines if line.startswith("WASM_PYTEST ")), None)
