@@ -286,9 +286,8 @@ print("after eval():", "identity" if (drop(ones).data == 1).all() else "NOT the 
 #
 # Some modules also hold arrays that are not learned but belong to the model (a pruning mask, a table
 # of positional encodings): `module.register_buffer(name, array)` (given) stores the array as an
-# attribute and appends `name` to the module's list `module._buffers`. The state dict saves them (as
-# Tensors holding copies, like parameters) after
-# the parameters, named like parameters (`head.mask`).
+# attribute and appends `name` to the module's list `module._buffers`. The state dict saves them
+# after the parameters (as Tensors holding copies, too), named like parameters (`head.mask`).
 #
 # `model.load_state_dict(state, strict=True)` puts the numbers back:
 #
