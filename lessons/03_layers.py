@@ -38,6 +38,7 @@ import math
 import numpy as np
 
 import tinytorch as tt
+import tinytorch.backend as backend
 import tinytorch.nn.init as init
 from tinytorch import nn
 from tinytorch.nn.functional import Tensor, _t
