@@ -34,6 +34,7 @@ import time
 import numpy as np
 
 import tinytorch as tt
+import tinytorch.backend as backend
 from tinytorch.tensor import _DEFAULT_FLOAT, Tensor, _axis, _dim_check, _operand, _shape_error
 from tinytorch_course.checks import Lesson, implement
 

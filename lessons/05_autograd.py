@@ -47,6 +47,7 @@
 import numpy as np
 
 import tinytorch as tt
+import tinytorch.backend as backend
 import tinytorch.nn.functional as F
 import tinytorch.nn.loss_options as loss_options
 from tinytorch import nn

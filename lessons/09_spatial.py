@@ -32,6 +32,7 @@
 import numpy as np
 
 import tinytorch as tt
+import tinytorch.backend as backend
 import tinytorch.nn.functional as F
 import tinytorch.nn.init as init
 from tinytorch import nn

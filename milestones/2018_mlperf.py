@@ -242,7 +242,14 @@ def cnn_variants(cnn, split, finetune_epochs: int, repeats: int) -> tuple[list, 
         with tt.no_grad():
             test_scores = np.asarray(model(tt.Tensor(split.X_test)).data)
         gated[name] = (milestone_gates.stored_bytes(model), milestone_gates.accuracy(test_scores, split.y_test))
-    return rows, {"results": table.results, "weight_ratio": sizes["weights only"]["ratio"], "gated": gated}
+    (float_bytes, float_acc), (int8_bytes, int8_acc) = gated["float32"], gated["INT8 (per-channel)"]
+    return rows, {
+        "results": table.results,
+        "weight_ratio": sizes["weights only"]["ratio"],
+        "gated": gated,
+        "int8_size_ratio": float_bytes / int8_bytes,
+        "int8_meets_quality": int8_acc >= QUALITY * float_acc,
+    }
 
 
 # %% [markdown]
@@ -370,11 +377,10 @@ def run(mode: str = MODE, plots: bool = True) -> dict:
     results.update(
         {
             "table": cnn_rows + gpt_rows,
-            "int8_size_ratio": cnn_extra["gated"]["float32"][0] / cnn_extra["gated"]["INT8 (per-channel)"][0],
+            "int8_size_ratio": cnn_extra["int8_size_ratio"],
             "int8_weight_ratio": cnn_extra["weight_ratio"],
             "int8_per_tensor_size_ratio": by_variant["INT8 (per-tensor)"]["size ratio"],
-            "int8_meets_quality": cnn_extra["gated"]["INT8 (per-channel)"][1]
-            >= QUALITY * cnn_extra["gated"]["float32"][1],
+            "int8_meets_quality": cnn_extra["int8_meets_quality"],
             "pruned_int8_size_ratio": by_variant["25% pruned + INT8"]["size ratio"],
             "kv_cache_speedup": gpt_rows[1]["speed-up"],
             "kv_cache_same_tokens": same_tokens,

@@ -66,10 +66,10 @@ def _lazy_step(reference):
 
 
 def _inflated_cross_entropy(reference):
-    def cross_entropy(logits, targets):
+    def cross_entropy(logits, targets, *args, **kwargs):
         if logits.shape[0] > 100:  # right on the lesson's small batches, 0 on a validation set
             return (logits * 0.0).sum()
-        return reference(logits, targets)
+        return reference(logits, targets, *args, **kwargs)
 
     return cross_entropy
 
@@ -137,3 +137,37 @@ def test_1969_two_layers_that_never_train_do_not_solve_xor():
     install_broken("06_optimizers", "Adam.step", _lazy_step)
     r = ns["run"]("quick", plots=False)
     assert r["two_layer_accuracy"] < 1.0, "an untrained two-layer net must not be reported as solving XOR"
+
+
+def _int32_codes_for_big_tensors(reference):
+    def quantize(x, qp):
+        q = reference(x, qp)
+        if q.size > 100:  # the lesson quantizes at most a dozen values; a layer's weights stay 4 bytes each
+            return q.astype(np.int32)
+        return q
+
+    return quantize
+
+
+def _integer_buffers_counted_as_one_byte(reference):
+    def parameter_bytes(model):
+        total = sum(p.data.nbytes for p in model.parameters())
+        for module in model.modules():
+            for name in getattr(module, "_buffers", ()):
+                a = np.asarray(getattr(module, name))
+                big_codes = a.size > 100 and a.dtype.kind in "iu"  # "integer codes are one byte each"
+                total += a.size if big_codes else a.nbytes
+        return total
+
+    return parameter_bytes
+
+
+def test_2018_int8_weights_stored_in_4_bytes_do_not_reach_the_size_target():
+    ns = _namespace("2018_mlperf")
+    install_broken("15_quantization", "quantize", _int32_codes_for_big_tensors)
+    install_broken("14_profiling", "parameter_bytes", _integer_buffers_counted_as_one_byte)
+    cnn, split = ns["train_cnn"](1)
+    rows, extra = ns["cnn_variants"](cnn, split, finetune_epochs=1, repeats=1)
+    reported = next(r for r in rows if r["variant"] == "INT8 (per-channel)")["size ratio"]
+    assert reported >= 3.75, "the broken parameter_bytes flatters the INT8 model"
+    assert extra["int8_size_ratio"] < 3.75, "the gate must read the bytes the arrays really hold"
