@@ -29,14 +29,13 @@
 # first: it loads tinytorch and this lesson's checks.
 
 # %%
-import time
-
 import numpy as np
 
 import tinytorch as tt
 import tinytorch.backend as backend
 from tinytorch.tensor import _DEFAULT_FLOAT, Tensor, _axis, _dim_check, _operand, _shape_error
 from tinytorch_course.checks import Lesson, implement
+from tinytorch_course.timing import best_time
 
 lesson = Lesson("01_tensor")
 lesson
@@ -70,10 +69,10 @@ lesson.check("_to_array")
 # new `Tensor` with the given helper
 #
 # ```python
-# Tensor._op(data, parents, backward, name)
+# Tensor._op(data, parents, backward, opname)
 # ```
 #
-# `data` is the result array, `parents` the tuple of input tensors, `name` a label such as `"add"`.
+# `data` is the result array, `parents` the tuple of input tensors, `opname` a label such as `"add"`.
 # `backward` is a function that will turn the gradient of the output into gradients of the inputs.
 # That is lesson 05's job: **in this lesson you may pass `None`** and come back to it then.
 #
@@ -218,19 +217,7 @@ def time_matmul(n, repeats=5, batch_seconds=0.002):
     (a browser's clock ticks in 0.1 ms steps: one small product would read as 0 or 0.1 ms).
     Each run finds its own batch size, so one slow first call cannot leave later runs too short."""
     a, b = tt.randn(n, n, seed=1), tt.randn(n, n, seed=2)
-    best = float("inf")
-    for _ in range(repeats):
-        calls = 1
-        while True:
-            start = time.perf_counter()
-            for _ in range(calls):
-                a @ b
-            elapsed = time.perf_counter() - start
-            if elapsed >= batch_seconds:
-                break
-            calls *= 2
-        best = min(best, elapsed / calls)
-    return best
+    return best_time(lambda: a @ b, repeats, min_seconds=batch_seconds)
 
 
 sizes = (8, 16, 32, 64, 128, 256)

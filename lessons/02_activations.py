@@ -37,7 +37,7 @@ import numpy as np
 
 import tinytorch as tt
 import tinytorch.nn.functional as F
-from tinytorch.nn.functional import _SQRT_2_OVER_PI, Tensor, _dim_check, _t
+from tinytorch.nn.functional import _SQRT_2_OVER_PI, Tensor, _axis, _dim_check, _t
 from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("02_activations")
@@ -48,7 +48,7 @@ lesson
 # ## 1. Writing an elementwise op
 #
 # Every op follows lesson 01's pattern: compute the result on the NumPy array `self.data`, then wrap
-# it with the given helper `Tensor._op(data, parents, backward, name)`. Here there is one parent,
+# it with the given helper `Tensor._op(data, parents, backward, opname)`. Here there is one parent,
 # `(self,)`. The `backward` function turns the output's gradient into the input's; that is lesson 05's
 # job, so **in this lesson you may pass `None`** as in lesson 01 (lesson 05 comes back to every op here).
 #

@@ -17,7 +17,7 @@
 # possible, and it is what you build in this lesson.
 #
 # **The idea.** Since lesson 01, every op has built its output with
-# `Tensor._op(data, parents, backward, name)`. When some parent requires a gradient, the output
+# `Tensor._op(data, parents, backward, opname)`. When some parent requires a gradient, the output
 # remembers its `parents` and the `backward` function: the tensors form a graph of how the loss was
 # computed. The chain rule, written for arrays, says what `backward` does: given `g`, the gradient of
 # the loss with respect to the op's **output** (an array of the output's shape), it returns the

@@ -27,8 +27,6 @@
 # | `_sample`, `GPT.generate` | turn logits into text: temperature, top-k, one token at a time |
 
 # %%
-import time
-
 import numpy as np
 
 import tinytorch as tt
@@ -50,6 +48,7 @@ from tinytorch.nn.transformer import (
     no_grad,
 )
 from tinytorch_course.checks import Lesson, implement, use_my_work
+from tinytorch_course.timing import best_time
 
 lesson = Lesson("13_transformers")
 use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
@@ -304,11 +303,7 @@ tt.manual_seed(0)
 writer = nn.GPT(65, 128, 64, 4, 2)
 for context in (8, 32, 112):
     prompt = np.random.default_rng(0).integers(0, 65, size=context)
-    best = float("inf")
-    for _ in range(2):
-        start = time.perf_counter()
-        writer.generate(prompt, 16, seed=0)
-        best = min(best, time.perf_counter() - start)
+    best = best_time(lambda: writer.generate(prompt, 16, seed=0), repeats=2)  # noqa: B023 (called right here)
     print(
         f"prompt of {context:3d} tokens: {16 / best:7.0f} tokens/s  ({best / 16 * 1e3:5.2f} ms per token, "
         f"each step processes {context}..{context + 15} positions)"

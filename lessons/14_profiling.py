@@ -160,7 +160,7 @@ lesson.check("attention_flops")
 # ## 5. FLOPs of any module, from the shapes it receives
 #
 # A profiler sees a model as a tree of modules and, for each call, the inputs it received.
-# `module_flops(module, inputs, output=None, kwargs=None)` turns that into the work the module does
+# `module_flops(module, inputs, kwargs=None)` turns that into the work the module does
 # **itself**, not counting its children (they are counted when they run):
 #
 # | module | its own FLOPs |
@@ -208,7 +208,8 @@ print(P.profile_layers(mlp, batch, runs=5))
 # %% [markdown]
 # **Counted against executed.** Your formulas predict the work from shapes. The given `P.count_flops`
 # instead watches the matrix products that *actually run* (every op passes through `Tensor._op`, which
-# it intercepts) and counts them from their operands' shapes. The two agree exactly:
+# calls the hooks registered with `tinytorch.hooks.register_op_hook`) and counts them from their
+# operands' shapes. The two agree exactly:
 
 # %%
 _, executed = P.count_flops(mlp, batch)

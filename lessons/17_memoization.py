@@ -42,6 +42,7 @@ from tinytorch.systems import kvcache as KV
 from tinytorch.systems import profiling as P
 from tinytorch.systems.kvcache import KVCache, Tensor, _prepare_prompt, _sample, make_caches, no_grad
 from tinytorch_course.checks import Lesson, implement, use_my_work
+from tinytorch_course.timing import best_time
 
 lesson = Lesson("17_memoization")
 use_my_work(before=lesson)  # your code from earlier lessons (remove this line to use the reference)
@@ -215,19 +216,16 @@ with tt.no_grad():
 def token_ms(t, cached, repeats=3):
     """Milliseconds to compute the logits of position t (best of `repeats`)."""
     ids = np.arange(t + 1).reshape(1, -1) % 32
-    best = float("inf")
+
+    def prefilled():
+        caches = KV.make_caches(gpt)
+        gpt(ids[:, :t], 0, caches)  # prefill: not timed
+        return caches
+
     with tt.no_grad():
-        for _ in range(repeats):
-            if cached:
-                caches = KV.make_caches(gpt)
-                gpt(ids[:, :t], 0, caches)  # prefill: not timed
-                start = time.perf_counter()
-                gpt(ids[:, t:], t, caches)
-            else:
-                start = time.perf_counter()
-                gpt(ids)
-            best = min(best, time.perf_counter() - start)
-    return best * 1e3
+        if cached:
+            return 1e3 * best_time(lambda caches: gpt(ids[:, t:], t, caches), repeats, setup=prefilled)
+        return 1e3 * best_time(lambda: gpt(ids), repeats)
 
 
 import matplotlib  # noqa: F401  (a cell that draws loads matplotlib in the browser; the others never pay for it)

@@ -19,7 +19,7 @@ PACKAGES = ("tinytorch", "tinytorch_course")
 REPO_ONLY = ("tools", "tests", "site", "benchmarks", "lessons", "milestones")
 
 # area -> the other areas it may import (an area always may import itself)
-FRAMEWORK_CORE = {"tinytorch.tensor", "tinytorch.backend"}
+FRAMEWORK_CORE = {"tinytorch.tensor", "tinytorch.hooks", "tinytorch.backend"}
 ALLOWED = {
     # the package's own __init__ (torch's top-level names: functions, devices, save/load)
     "tinytorch": {
@@ -30,9 +30,10 @@ ALLOWED = {
         "tinytorch.serialization",
     },
     "tinytorch._moved": set(),
+    "tinytorch.hooks": set(),  # the hook registries the core calls
     "tinytorch.backend": set(),  # which engine multiplies matrices: NumPy only
-    # Tensor = core + two mixins; its products go through the backend
-    "tinytorch.tensor": {"tinytorch.backend", "tinytorch.tensor_inplace", "tinytorch.tensor_torch"},
+    # Tensor = core + two mixins; its products go through the backend; it calls the op hooks
+    "tinytorch.tensor": {"tinytorch.backend", "tinytorch.tensor_inplace", "tinytorch.tensor_torch", "tinytorch.hooks"},
     "tinytorch.tensor_inplace": set(),
     "tinytorch.tensor_torch": {"tinytorch.device"},
     "tinytorch.device": set(),
@@ -49,6 +50,7 @@ ALLOWED = {
     "tinytorch.training": FRAMEWORK_CORE | {"tinytorch.autograd", "tinytorch.nn", "tinytorch.optim", "tinytorch.data"},
     "tinytorch.systems": {
         "tinytorch.tensor",
+        "tinytorch.hooks",
         "tinytorch.backend",
         "tinytorch.autograd",
         "tinytorch.nn",

@@ -18,6 +18,7 @@ import numbers
 import numpy as np
 
 from . import backend
+from .hooks import OP_HOOKS, run_op_hooks
 from .tensor_inplace import InPlaceMixin
 from .tensor_torch import TorchMethodsMixin
 
@@ -234,14 +235,17 @@ class Tensor(InPlaceMixin, TorchMethodsMixin):
         self._retain = False
 
     @staticmethod
-    def _op(data, parents, backward, op):
+    def _op(data, parents, backward, opname):
         """Wrap an op's output array; record the graph edge only if some parent needs a gradient.
 
+        `opname` labels the op (kept as `_opname`; profilers and error messages show it).
         `backward(g)` receives the output's gradient (an ndarray of the output's shape) and returns
         one ndarray (or None) per parent; shapes may be the broadcast shape: the engine reduces them.
         """
         if not isinstance(data, np.ndarray):
             data = np.asarray(data)  # NumPy gives scalars for 0-d results; .data is always an ndarray
+        if OP_HOOKS:  # tinytorch.hooks.register_op_hook: profilers watch here, nothing is patched
+            backward = run_op_hooks(opname, data, parents, backward)
         if (
             parents
             and data.dtype.kind == "f"
@@ -254,7 +258,7 @@ class Tensor(InPlaceMixin, TorchMethodsMixin):
         out = Tensor.__new__(Tensor)
         out._data = data
         out.grad = None
-        out._opname = op
+        out._opname = opname
         out._retain = False
         out._version = 0
         if _grad_enabled and any(p.requires_grad for p in parents):
@@ -773,8 +777,7 @@ class Tensor(InPlaceMixin, TorchMethodsMixin):
         return self.transpose(0, 1)
 
     def permute(self, *dims):
-        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-            dims = tuple(dims[0])
+        dims = _shape_args(dims)
         if sorted(d % self.data.ndim for d in dims) != list(range(self.data.ndim)):
             raise ValueError(
                 f"permute: dims {dims} are not a permutation of the {self.data.ndim} axes of shape {self.shape}"
@@ -789,8 +792,7 @@ class Tensor(InPlaceMixin, TorchMethodsMixin):
         return self.reshape(np.squeeze(self.data, axis).shape)
 
     def expand(self, *shape):
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
+        shape = _shape_args(shape)
         try:
             data = np.broadcast_to(self.data, shape)
         except ValueError:
@@ -873,11 +875,14 @@ def minimum(a, b) -> Tensor:
     return Tensor._op(np.where(pick, a.data, b.data), (a, b), lambda g: (g * pick, g * ~pick), "minimum")
 
 
-def _axis(axis, dim):
+def _axis(axis, dim, default=None):
+    """The one axis rule: NumPy's `axis=` or torch's `dim=` (never both), else `default`."""
     if dim is not None:
         if axis is not None:
-            raise TypeError("pass either axis= or dim=, not both")
+            raise TypeError(f"pass either axis= or dim=, not both (got axis={axis}, dim={dim})")
         axis = dim
+    if axis is None:
+        axis = default
     if isinstance(axis, list):
         axis = tuple(axis)
     return axis
@@ -887,6 +892,8 @@ def _axis(axis, dim):
 # functions that build tensors
 # --------------------------------------------------------------------------------------------------
 def _shape_args(shape):
+    """`f(2, 3)` and `f((2, 3))` both mean the shape (2, 3), as in torch (reshape, the lesson 01 piece,
+    spells the same rule out for the learner)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])
     return tuple(shape)
@@ -951,8 +958,8 @@ def _as_tensors(tensors, op):
     return tensors
 
 
-def concat(tensors, axis=0, *, dim=None) -> Tensor:
-    axis = axis if dim is None else dim  # `dim=` (torch's name) overrides the default axis
+def concat(tensors, axis=None, *, dim=None) -> Tensor:
+    axis = _axis(axis, dim, default=0)
     tensors = _as_tensors(tensors, "concat")
     try:
         data = np.concatenate([t.data for t in tensors], axis=axis)
@@ -967,8 +974,8 @@ def concat(tensors, axis=0, *, dim=None) -> Tensor:
 cat = concat
 
 
-def stack(tensors, axis=0, *, dim=None) -> Tensor:
-    axis = axis if dim is None else dim  # `dim=` (torch's name) overrides the default axis
+def stack(tensors, axis=None, *, dim=None) -> Tensor:
+    axis = _axis(axis, dim, default=0)
     tensors = _as_tensors(tensors, "stack")
     try:
         data = np.stack([t.data for t in tensors], axis=axis)

@@ -138,8 +138,10 @@ def test_tensor_surface():
     assert_params(tt.Tensor.transpose, dim0=-2, dim1=-1)
     assert_params(tt.Tensor.clip, min=None, max=None)
     assert_params(tt.randn, seed=None)
-    assert_params(tt.concat, tensors=REQUIRED, axis=0)
-    assert_params(tt.stack, tensors=REQUIRED, axis=0)
+    # axis=None in the signature: `_axis` must tell "not given" from 0 to refuse axis= with dim=; the
+    # contract's default (0) is what an omitted axis does, checked below
+    assert_params(tt.concat, tensors=REQUIRED, axis=ANY)
+    assert_params(tt.stack, tensors=REQUIRED, axis=ANY)
 
 
 def test_tensor_calls_as_written():
@@ -210,8 +212,9 @@ def test_layer_constructors_as_written():
     assert_params(nn.TransformerBlock, mlp_ratio=4, dropout=0.0)
     x = tt.randn(2, 5, 8, seed=0)
     assert mha(x, mask=None).shape == (2, 5, 8) and block(x).shape == (2, 5, 8)
-    assert_params(nn.Softmax, axis=-1)
-    assert_params(nn.LogSoftmax, axis=-1)
+    assert_params(nn.Softmax, axis=ANY)  # None in the signature (see concat); an omitted axis is -1
+    assert_params(nn.LogSoftmax, axis=ANY)
+    assert nn.Softmax().axis == -1 and nn.LogSoftmax().axis == -1
     for act in (nn.ReLU(), nn.Sigmoid(), nn.Tanh(), nn.GELU(), nn.Softmax(axis=-1), nn.LogSoftmax(axis=-1)):
         assert act(x).shape == x.shape
     for loss in (nn.MSELoss(), nn.CrossEntropyLoss(), nn.BCELoss(), nn.BCEWithLogitsLoss()):
@@ -221,8 +224,11 @@ def test_layer_constructors_as_written():
 def test_functional_as_written():
     import tinytorch.nn.functional as F
 
-    assert_params(F.softmax, x=REQUIRED, axis=-1)
-    assert_params(F.log_softmax, x=REQUIRED, axis=-1)
+    assert_params(F.softmax, x=REQUIRED, axis=ANY)  # None in the signature (see concat); omitted is -1
+    assert_params(F.log_softmax, x=REQUIRED, axis=ANY)
+    y = tt.randn(2, 3, seed=2)
+    np.testing.assert_allclose(F.softmax(y).data.sum(axis=-1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(F.log_softmax(y).data, F.log_softmax(y, axis=-1).data)
     assert_params(F.scaled_dot_product_attention, mask=None)
     x = tt.randn(4, 3, seed=0)
     for fn in (F.relu, F.sigmoid, F.tanh, F.gelu, F.softmax, F.log_softmax):

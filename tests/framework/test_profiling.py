@@ -9,8 +9,8 @@ import pytest
 import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
+from tinytorch.hooks import OP_HOOKS
 from tinytorch.systems.profiling import (
-    _ORIGINAL_OP,
     OpProfiler,
     attention_core_flops,
     attention_flops,
@@ -100,6 +100,7 @@ def test_module_flops_rules():
 # ---- per-layer profile -----------------------------------------------------------------------------
 def test_profile_layers_rows_and_counts():
     m = mlp()
+    original_op = Tensor.__dict__["_op"]
     table = profile_layers(m, tt.randn(4, 6), runs=2)
     assert isinstance(table, Table)
     rows = {r["layer"]: r for r in table.rows}
@@ -113,8 +114,8 @@ def test_profile_layers_rows_and_counts():
     for r in table.rows:
         assert r["fwd ms"] >= 0 and r["bwd ms"] >= 0
     assert m.parameters()[0].grad is None  # the profile leaves no gradients behind
-    assert "forward" not in vars(m.layers[0])  # nor wrapped methods
-    assert Tensor.__dict__["_op"] is _ORIGINAL_OP
+    assert not OP_HOOKS and not any(vars(mod).get("_forward_hooks") for mod in m.modules())  # nor hooks
+    assert "forward" not in vars(m.layers[0]) and Tensor.__dict__["_op"] is original_op  # nothing patched
     text = str(table)
     assert "Linear" in text and "total" in text
 
@@ -156,17 +157,46 @@ def test_op_profiler_counts_ops_of_a_training_step_and_keeps_gradients_exact():
     assert prof.stats["linear"][2] > 0  # backward of linear was timed
 
 
-def test_op_profiler_restores_core_after_an_error_and_refuses_nesting():
-    original_op, original_backward = Tensor.__dict__["_op"], Tensor.backward
+def test_op_profiler_removes_its_hook_after_an_error():
     with pytest.raises(ZeroDivisionError):
         with OpProfiler():
             raise ZeroDivisionError("inside the profiler")
-    assert Tensor.__dict__["_op"] is original_op and Tensor.backward is original_backward
-    with OpProfiler():
-        with pytest.raises(RuntimeError, match="already active"):
-            with OpProfiler():
-                pass
-    assert Tensor.__dict__["_op"] is original_op
+    assert not OP_HOOKS
+
+
+def test_profilers_nest_and_each_sees_every_op_inside_it():
+    m, x, y = mlp(), tt.randn(4, 6), np.array([0, 1, 2, 0])
+    with OpProfiler() as outer:
+        F.cross_entropy(m(x), y).backward()
+        with OpProfiler() as inner:
+            loss = F.cross_entropy(m(x), y)
+            _, counts = count_flops(lambda: m(x))
+            loss.backward()
+        table = profile_layers(m, x, runs=1)
+    assert {n: s[0] for n, s in inner.stats.items()} == {"linear": 4, "relu": 2, "cross_entropy": 1}
+    # the outer one saw its own step, the inner step, the FLOP count's forward and the profile's runs
+    assert outer.stats["linear"][0] > inner.stats["linear"][0] + 2
+    assert counts == {"linear": linear_flops(6, 5, 4) + linear_flops(5, 3, 4)}
+    assert {r["layer"] for r in table.rows} >= {"0", "1", "2"}
+    assert inner.stats["linear"][2] > 0 and outer.stats["linear"][2] > inner.stats["linear"][2]
+    for prof in (inner, outer):
+        assert abs(sum(r["%"] for r in prof.table().rows) - 100) < 1.0
+    assert not OP_HOOKS and not any(vars(mod).get("_forward_pre_hooks") for mod in m.modules())
+
+
+def test_profile_layers_pops_its_layer_stack_when_forward_raises():
+    class Bad(nn.Module):
+        def __init__(self):
+            self.lin = nn.Linear(3, 2)
+
+        def forward(self, x):
+            self.lin(x)
+            raise ValueError("model broke")
+
+    bad = Bad()
+    with pytest.raises(ValueError, match="model broke"):
+        profile_layers(bad, tt.randn(2, 3), runs=1)
+    assert not OP_HOOKS and not vars(bad.lin).get("_forward_hooks") and not vars(bad.lin).get("_forward_pre_hooks")
 
 
 def test_table_columns_align():

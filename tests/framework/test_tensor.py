@@ -276,3 +276,34 @@ def test_setitem_outside_a_graph_and_refused_inside():
     w = tt.Tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="in-place"):
         w[0] = 3.0
+
+
+def test_shape_arguments_as_varargs_or_one_tuple():
+    """One parser (`_shape_args`) for every shape-taking function: f(2, 3) == f((2, 3)) == f([2, 3])."""
+    x = tt.randn(2, 1, 3, seed=0)
+    for spelled in ((2, 0, 1), ((2, 0, 1),), ([2, 0, 1],)):
+        assert x.permute(*spelled).shape == (3, 2, 1)
+    for spelled in ((2, 4, 3), ((2, 4, 3),), ([2, 4, 3],)):
+        assert x.expand(*spelled).shape == (2, 4, 3)
+    for spelled in ((2, 3), ((2, 3),), ([2, 3],)):
+        assert tt.zeros(*spelled).shape == tt.ones(*spelled).shape == tt.randn(*spelled).shape == (2, 3)
+        assert x.reshape(*spelled).shape == (2, 3)
+
+
+def test_tensor_is_the_function_and_the_module_stays_importable():
+    """docs/ARCHITECTURE.md: `tt.tensor` is torch's function; the module stays `tinytorch.tensor`
+    for every `from tinytorch.tensor import ...` and `import_module` (the learner's saved work uses it)."""
+    import importlib
+    import sys
+    import types
+
+    from tinytorch.tensor import Tensor as Imported
+
+    module = importlib.import_module("tinytorch.tensor")
+    assert isinstance(module, types.ModuleType) and module is sys.modules["tinytorch.tensor"]
+    assert module.Tensor is Imported is tt.Tensor and module.tensor is tt.tensor
+    assert callable(tt.tensor) and not isinstance(tt.tensor, types.ModuleType)
+    data = np.array([1.0, 2.0], np.float32)
+    made = tt.tensor(data)
+    data[0] = 5.0
+    assert made.data.tolist() == [1.0, 2.0]  # torch.tensor copies

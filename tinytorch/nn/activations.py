@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..tensor import _axis
 from . import functional as F
 from .module import Module
 
@@ -50,8 +51,8 @@ class LeakyReLU(Module):
 
 
 class Softmax(Module):
-    def __init__(self, axis: int = -1, *, dim=None):
-        self.axis = axis if dim is None else dim
+    def __init__(self, axis: int | None = None, *, dim=None):
+        self.axis = _axis(axis, dim, default=-1)
 
     def forward(self, x):
         return F.softmax(x, self.axis)

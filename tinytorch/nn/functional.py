@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from .. import backend
-from ..tensor import Tensor, _dim_check, default_rng
+from ..tensor import Tensor, _axis, _dim_check, default_rng
 from . import attention_options, loss_options
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -60,10 +60,10 @@ def gelu_tanh(x: Tensor) -> Tensor:
     return Tensor._op(data, (x,), backward, "gelu")
 
 
-def softmax(x: Tensor, axis: int = -1, *, dim=None) -> Tensor:
-    """exp(x) / sum(exp(x)) along `axis`, computed after subtracting the max (no overflow)."""
+def softmax(x: Tensor, axis: int | None = None, *, dim=None) -> Tensor:
+    """exp(x) / sum(exp(x)) along `axis` (default the last), computed after subtracting the max (no overflow)."""
     x = _t(x)
-    axis = axis if dim is None else dim
+    axis = _axis(axis, dim, default=-1)
     _dim_check(x.shape, axis, "softmax")
     z = x.data - x.data.max(axis=axis, keepdims=True)
     e = np.exp(z)
@@ -75,10 +75,10 @@ def softmax(x: Tensor, axis: int = -1, *, dim=None) -> Tensor:
     return Tensor._op(s, (x,), backward, "softmax")
 
 
-def log_softmax(x: Tensor, axis: int = -1, *, dim=None) -> Tensor:
-    """x - logsumexp(x) along `axis`: finite even for logits of magnitude 1e4."""
+def log_softmax(x: Tensor, axis: int | None = None, *, dim=None) -> Tensor:
+    """x - logsumexp(x) along `axis` (default the last): finite even for logits of magnitude 1e4."""
     x = _t(x)
-    axis = axis if dim is None else dim
+    axis = _axis(axis, dim, default=-1)
     _dim_check(x.shape, axis, "log_softmax")
     z = x.data - x.data.max(axis=axis, keepdims=True)
     out = z - np.log(np.exp(z).sum(axis=axis, keepdims=True))

@@ -10,6 +10,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ..hooks import RemovableHandle, add_hook
 from ..tensor import Tensor
 
 
@@ -36,7 +37,77 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        hooks = self.__dict__.get("_forward_hooks")
+        pre_hooks = self.__dict__.get("_forward_pre_hooks")
+        if not hooks and not pre_hooks:
+            return self.forward(*args, **kwargs)
+        return self._call_with_hooks(pre_hooks or {}, hooks or {}, args, kwargs)
+
+    # ---- hooks (PyTorch's semantics) ------------------------------------------------------------
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False) -> RemovableHandle:
+        """Run `hook(module, args)` before every `forward` (`hook(module, args, kwargs)` with_kwargs).
+
+        A hook may return new inputs: a tuple of args (a single value is wrapped in one), or with
+        with_kwargs an (args, kwargs) pair. Returns a handle whose `remove()` unregisters the hook.
+        """
+        flags = (self._hook_dict("_forward_hooks_with_kwargs"),) if with_kwargs else ()
+        handle = add_hook(self._hook_dict("_forward_pre_hooks"), hook, prepend=prepend, also=flags)
+        for flag in flags:
+            flag[handle.id] = True
+        return handle
+
+    def register_forward_hook(
+        self, hook, *, prepend: bool = False, with_kwargs: bool = False, always_call: bool = False
+    ) -> RemovableHandle:
+        """Run `hook(module, args, output)` after every `forward` (`hook(module, args, kwargs, output)`
+        with_kwargs); a hook may return a replacement output. With always_call=True the hook also
+        runs when forward raises (output None), so a tool that keeps a stack of running modules can
+        pop it. Returns a handle whose `remove()` unregisters the hook.
+        """
+        wanted = (("_forward_hooks_with_kwargs", with_kwargs), ("_forward_hooks_always_called", always_call))
+        flags = tuple(self._hook_dict(name) for name, on in wanted if on)
+        handle = add_hook(self._hook_dict("_forward_hooks"), hook, prepend=prepend, also=flags)
+        for flag in flags:
+            flag[handle.id] = True
+        return handle
+
+    def _hook_dict(self, name: str) -> dict:
+        # created on first use: subclasses need not call Module.__init__, and a module without hooks
+        # carries nothing (named_children and state_dict skip these plain dicts)
+        return self.__dict__.setdefault(name, {})
+
+    def _call_with_hooks(self, pre_hooks: dict, hooks: dict, args: tuple, kwargs: dict):
+        with_kwargs = self.__dict__.get("_forward_hooks_with_kwargs", {})
+        for hook_id, hook in tuple(pre_hooks.items()):
+            if hook_id in with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(
+                            f"a forward pre-hook registered with_kwargs=True must return None or a tuple of "
+                            f"(new_args, new_kwargs), but got {result!r}"
+                        )
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        output = None
+        try:
+            output = self.forward(*args, **kwargs)
+        except Exception:
+            always = self.__dict__.get("_forward_hooks_always_called", {})
+            for hook_id, hook in tuple(hooks.items()):
+                if hook_id in always and hook_id in with_kwargs:
+                    hook(self, args, kwargs, None)
+                elif hook_id in always:
+                    hook(self, args, None)
+            raise
+        for hook_id, hook in tuple(hooks.items()):
+            result = hook(self, args, kwargs, output) if hook_id in with_kwargs else hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
 
     # ---- discovery ------------------------------------------------------------------------------
     def named_children(self):

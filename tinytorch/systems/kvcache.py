@@ -142,23 +142,18 @@ def generate_uncached(
     seed: int | None = None,
     return_logits: bool = False,
 ):
-    """The reference: every step runs the model over the whole (windowed) sequence, like GPT.generate,
-    optionally returning the logits each token was sampled from."""
-    ids, single, rng = _prepare_prompt(prompt_ids, temperature, seed)
+    """The reference: `GPT.generate` itself (every step runs the model over the whole windowed
+    sequence), optionally with the logits each token was sampled from, read by a forward hook."""
     steps = []
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            for _ in range(max_new_tokens):
-                logits = model(ids[:, -model.block_size :]).data[:, -1, :].astype(np.float64)
-                steps.append(logits)
-                ids = np.concatenate([ids, _sample(logits, temperature, top_k, rng)[:, None]], axis=1)
-    finally:
-        model.train(was_training)
-    out = Tensor(ids[0] if single else ids)
+
+    def keep_last_logits(module, args, out):
+        steps.append(out.data[:, -1, :].astype(np.float64))
+
+    with model.register_forward_hook(keep_last_logits):
+        out = model.generate(prompt_ids, max_new_tokens, temperature=temperature, top_k=top_k, seed=seed)
     if return_logits:
-        return out, np.stack(steps, axis=1) if steps else np.zeros((ids.shape[0], 0, model.vocab_size))
+        batch = 1 if out.ndim == 1 else out.shape[0]
+        return out, np.stack(steps, axis=1) if steps else np.zeros((batch, 0, model.vocab_size))
     return out
 
 

@@ -13,13 +13,14 @@ FLOP convention (the usual one): a multiply-add counts as 2 FLOPs, a bias add as
 element; elementwise work (activations, softmax, scaling, masking, normalisation) is not counted,
 because matrix products dominate and every elementwise op would need its own convention.
 
-How the timing works without touching the core: every op creates its output through the single
-static method `Tensor._op(data, parents, backward, name)`. While a profiler is active it replaces
-that method with a wrapper (and restores it on exit), so it sees each op's name, output and backward
-closure; it wraps the closure to time the backward pass of that op exactly. The forward work of an
-op happens just *before* its `_op` call, so an op's forward time is the time since the previous op
-finished (its own NumPy work plus the Python glue that led to it). Per-layer forward times are exact:
-the layer's `forward` is wrapped the same way, on the instance, for the duration of the profile.
+How the timing works without touching the core: every op creates its output through
+`Tensor._op(data, parents, backward, opname)`, which calls the op hooks of `tinytorch.hooks`. A profiler
+registers one (and removes it on exit), so it sees each op's name, output and backward closure, and
+hands back a wrapper of the closure that times that op's backward exactly. The forward work of an op
+happens just *before* its `_op` call, so an op's forward time is the time since the previous op
+finished (its own NumPy work plus the Python glue that led to it). Per-layer forward times come from
+`Module.register_forward_pre_hook` / `register_forward_hook`, as in PyTorch. Nothing is replaced, so
+profilers nest: a `count_flops` inside an `OpProfiler` inside a `profile_layers` each see every op.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import time
 
 import numpy as np
 
+from ..hooks import register_op_hook
 from ..nn.linear import Linear
 from ..nn.module import Module
 from ..tensor import Tensor
@@ -119,7 +121,7 @@ def _rows(shape) -> int:
     return int(np.prod(shape[:-1])) if len(shape) > 1 else 1
 
 
-def module_flops(module: Module, inputs: tuple, output=None, kwargs: dict | None = None) -> int:
+def module_flops(module: Module, inputs: tuple, kwargs: dict | None = None) -> int:
     """FLOPs of the work a module does itself (not its children), from its inputs' shapes.
 
     Linear, Conv2d and MultiHeadAttention (its core; the projections are its child Linears) have
@@ -150,43 +152,6 @@ def module_flops(module: Module, inputs: tuple, output=None, kwargs: dict | None
     return 0
 
 
-# ------------------------------------------------------------------------------------------------
-# the op hook: temporarily wrap Tensor._op
-# ------------------------------------------------------------------------------------------------
-_ORIGINAL_OP = Tensor.__dict__["_op"]
-_active = None
-
-
-class _OpHook:
-    """Install `listener(data, parents, backward, name) -> backward` around every Tensor._op call."""
-
-    def __init__(self, listener):
-        self.listener = listener
-
-    def __enter__(self):
-        global _active
-        if _active is not None:
-            raise RuntimeError("a profiler is already active; profilers cannot be nested")
-        original, listener = _ORIGINAL_OP.__func__, self.listener
-
-        def _op(data, parents, backward, op):
-            if backward is not None:
-                backward = listener(data, parents, backward, op)
-            else:
-                listener(data, parents, None, op)
-            return original(data, parents, backward, op)
-
-        Tensor._op = staticmethod(_op)
-        _active = self
-        return self
-
-    def __exit__(self, *exc):
-        global _active
-        Tensor._op = _ORIGINAL_OP
-        _active = None
-        return False
-
-
 def count_flops(fn, *args, **kwargs) -> tuple[object, dict]:
     """Run `fn(*args)` and count the FLOPs of the matrix products it actually executes.
 
@@ -196,13 +161,12 @@ def count_flops(fn, *args, **kwargs) -> tuple[object, dict]:
     """
     counts: dict[str, int] = {}
 
-    def listener(data, parents, backward, name):
+    def count(name, data, parents, backward):
         flops = _op_flops(name, data, parents)
         if flops:
             counts[name] = counts.get(name, 0) + flops
-        return backward
 
-    with _OpHook(listener):
+    with register_op_hook(count):
         result = fn(*args, **kwargs)
     return result, counts
 
@@ -227,7 +191,7 @@ def _op_flops(name, out, parents) -> int:
 # ------------------------------------------------------------------------------------------------
 class _LayerRecorder:
     """Times each profiled module's forward (self time: children subtracted) and the backward of
-    the ops created while it was the innermost running module."""
+    the ops created while it was the innermost running module, through hooks it removes on `close`."""
 
     def __init__(self):
         self.stack: list = []  # [row name, start, child time] of the running layers
@@ -236,34 +200,35 @@ class _LayerRecorder:
         self.shapes: dict = {}
         self.flops: dict = {}
         self.out_bytes: dict = {}
+        self.handles = [register_op_hook(self.on_op)]
 
-    def wrap(self, module, name):
-        original = module.forward
-        recorder = self
+    def watch(self, module: Module, name: str) -> None:
+        def enter(module, args, kwargs):
+            self.stack.append([name, time.perf_counter(), 0.0])
 
-        def forward(*args, **kwargs):
-            frame = [name, time.perf_counter(), 0.0]
-            recorder.stack.append(frame)
-            try:
-                out = original(*args, **kwargs)
-            finally:
-                recorder.stack.pop()
-                elapsed = time.perf_counter() - frame[1]
-                recorder.forward[name] = recorder.forward.get(name, 0.0) + elapsed - frame[2]
-                if recorder.stack:
-                    recorder.stack[-1][2] += elapsed
+        def leave(module, args, kwargs, out):
+            frame = self.stack.pop()
+            elapsed = time.perf_counter() - frame[1]
+            self.forward[name] = self.forward.get(name, 0.0) + elapsed - frame[2]
+            if self.stack:
+                self.stack[-1][2] += elapsed
             data = out.data if isinstance(out, Tensor) else None
-            recorder.shapes[name] = tuple(data.shape) if data is not None else None
-            recorder.out_bytes[name] = data.nbytes if data is not None else 0
-            recorder.flops[name] = recorder.flops.get(name, 0) + module_flops(module, args, out, kwargs)
-            return out
+            self.shapes[name] = tuple(data.shape) if data is not None else None
+            self.out_bytes[name] = data.nbytes if data is not None else 0
+            if out is not None:
+                self.flops[name] = self.flops.get(name, 0) + module_flops(module, args, kwargs=kwargs)
 
-        module.forward = forward  # an instance attribute shadows the class's forward
+        self.handles.append(module.register_forward_pre_hook(enter, with_kwargs=True))
+        self.handles.append(module.register_forward_hook(leave, with_kwargs=True, always_call=True))
 
-    def listener(self, data, parents, backward, op):
-        owner = self.stack[-1][0] if self.stack else "(outside layers)"
+    def close(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+    def on_op(self, name, data, parents, backward):
         if backward is None:
             return None
+        owner = self.stack[-1][0] if self.stack else "(outside layers)"
         totals = self.backward
 
         def timed_backward(g):
@@ -305,22 +270,20 @@ def profile_layers(model: Module, *inputs, loss_fn=None, target=None, runs: int 
     recorder = None
     for run in range(runs + 1):
         recorder = _LayerRecorder()
-        for name, mod in modules:
-            recorder.wrap(mod, name)
         try:
-            with _OpHook(recorder.listener):
-                model.zero_grad()
-                t0 = time.perf_counter()
-                out = model(*inputs)
-                if backward:
-                    loss = loss_fn(out, target) if loss_fn is not None else out.sum()
-                t1 = time.perf_counter()
-                if backward:
-                    loss.backward()
-                t2 = time.perf_counter()
+            for name, mod in modules:
+                recorder.watch(mod, name)
+            model.zero_grad()
+            t0 = time.perf_counter()
+            out = model(*inputs)
+            if backward:
+                loss = loss_fn(out, target) if loss_fn is not None else out.sum()
+            t1 = time.perf_counter()
+            if backward:
+                loss.backward()
+            t2 = time.perf_counter()
         finally:
-            for _, mod in modules:
-                vars(mod).pop("forward", None)
+            recorder.close()
         if backward:
             model.zero_grad()
         if run == 0:
@@ -397,19 +360,20 @@ class OpProfiler:
 
     Forward time of an op = time since the previous op (its NumPy work and the glue before it);
     backward time = the op's backward closure, timed exactly. Work that creates no op (an optimizer
-    update) is charged to the next op unless wrapped in `prof.region(label)`; the autograd engine's
-    own bookkeeping shows as "(autograd engine)", anything else unaccounted as "(untracked)".
+    update) is charged to the next op unless wrapped in `prof.region(label)`. The autograd engine's
+    own bookkeeping (ordering the graph, adding gradients up between the closures) shows as
+    "(autograd engine)", anything else unaccounted as "(untracked)". Profilers nest: each one
+    registers its own op hook (`tinytorch.hooks`), so an inner profiler's ops count in the outer one too.
     """
 
     def __init__(self):
         self.stats: dict = {}  # name -> [calls, forward s, backward s, bytes allocated]
         self.total = 0.0
-        self._last = 0.0
-        self._backward_wall = 0.0
-        self._backward_closures = 0.0
+        self._last = 0.0  # when the last op, backward closure or region ended
+        self._in_backward = False  # the last thing that ended was a backward closure
+        self._engine = 0.0
         self._attributed = 0.0
-        self._hook = _OpHook(self._listener)
-        self._original_backward = None
+        self._handle = None
 
     def _entry(self, name):
         entry = self.stats.get(name)
@@ -417,57 +381,58 @@ class OpProfiler:
             entry = self.stats[name] = [0, 0.0, 0.0, 0]
         return entry
 
-    def _listener(self, data, parents, backward, op):
+    def _settle_backward(self, now: float) -> None:
+        """Time since the last backward closure ended, up to `now`, is the engine's bookkeeping."""
+        if self._in_backward:
+            self._engine += now - self._last
+            self._attributed += now - self._last
+            self._last, self._in_backward = now, False
+
+    def _on_op(self, name, data, parents, backward):
         now = time.perf_counter()
-        entry = self._entry(op)
+        self._in_backward = False  # a new op: whatever ran since the last event is its forward work
+        entry = self._entry(name)
         entry[0] += 1
         entry[1] += now - self._last
         self._attributed += now - self._last
         # new memory unless the output is a view of an input (reshape, transpose, slicing)
         if isinstance(data, np.ndarray) and not any(np.may_share_memory(data, p.data) for p in parents):
             entry[3] += data.nbytes
-        if backward is not None:
-            profiler = self
-
-            def timed_backward(g, op_backward=backward):
-                t0 = time.perf_counter()
-                grads = op_backward(g)
-                dt = time.perf_counter() - t0
-                entry[2] += dt
-                profiler._backward_closures += dt
-                profiler._attributed += dt
-                return grads
-
-            self._last = time.perf_counter()
-            return timed_backward
         self._last = time.perf_counter()
-        return None
+        if backward is None:
+            return None
+        profiler = self
+
+        def timed_backward(g):
+            t0 = time.perf_counter()
+            # the gap before a closure: the engine ordering the graph (first closure of a pass) or
+            # reducing and routing gradients between closures
+            profiler._engine += t0 - profiler._last
+            profiler._attributed += t0 - profiler._last
+            grads = backward(g)
+            t1 = time.perf_counter()
+            entry[2] += t1 - t0
+            profiler._attributed += t1 - t0
+            profiler._last, profiler._in_backward = t1, True
+            return grads
+
+        return timed_backward
 
     def region(self, label: str):
         """Label non-op work (e.g. the optimizer step) so it is not charged to the next op."""
         return _Region(self, label)
 
     def __enter__(self):
-        self._hook.__enter__()
-        original = self._original_backward = Tensor.backward
-        profiler = self
-
-        def backward(tensor, grad=None):
-            t0 = time.perf_counter()
-            try:
-                return original(tensor, grad)
-            finally:
-                profiler._backward_wall += time.perf_counter() - t0
-                profiler._last = time.perf_counter()
-
-        Tensor.backward = backward
         self._start = self._last = time.perf_counter()
+        self._in_backward = False
+        self._handle = register_op_hook(self._on_op)
         return self
 
     def __exit__(self, *exc):
-        self.total += time.perf_counter() - self._start
-        Tensor.backward = self._original_backward
-        self._hook.__exit__(*exc)
+        self._handle.remove()
+        now = time.perf_counter()
+        self._settle_backward(now)
+        self.total += now - self._start
         return False
 
     def table(self, top: int | None = None) -> Table:
@@ -487,8 +452,8 @@ class OpProfiler:
         rows.sort(key=lambda r: -r["total ms"])
         if top is not None:
             rows = rows[:top]
-        engine = max(self._backward_wall - self._backward_closures, 0.0)
-        untracked = max(self.total - self._attributed - engine, 0.0)
+        engine = self._engine
+        untracked = max(self.total - self._attributed, 0.0)
         rows.append(
             {
                 "op": "(autograd engine)",
@@ -525,6 +490,7 @@ class _Region:
 
     def __enter__(self):
         self._t0 = time.perf_counter()
+        self.profiler._settle_backward(self._t0)  # a backward pass ending here: its tail is the engine's
         self._attributed0 = self.profiler._attributed
         return self
 
@@ -537,5 +503,5 @@ class _Region:
         entry[0] += 1
         entry[1] += own
         p._attributed += own
-        p._last = time.perf_counter()
+        p._last, p._in_backward = time.perf_counter(), False
         return False

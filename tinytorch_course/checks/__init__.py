@@ -15,8 +15,9 @@ In a lesson notebook::
 Once a piece passes it runs inside tinytorch in this kernel and is saved to the learner's work
 folder; `use_my_work()` switches the saved pieces on in later lessons and the milestones.
 
-Case files: `tinytorch_course/checks/lessonNN.py` declares `HOME` (the module holding the reference code)
-and `PIECES` (a list of `Piece`s, each with a function yielding its `Case`s). The same cases run
+Case files: `tinytorch_course/checks/lessonNN.py` declares `HOME` (the module holding the reference code;
+`<MODULE>_HOME` for each further module a lesson's pieces live in) and `PIECES` (a list of `Piece`s,
+each with a function yielding its `Case`s); what they share is in `fixtures.py`. The same cases run
 natively under pytest against the package's reference (tests/lessons/).
 """
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from tinytorch.tensor import Tensor, get_default_dtype
 from tinytorch_course.checks.cases import Case, Piece, Raises
+from tinytorch_course.checks.fixtures import op_case
 
 HOME = "tinytorch.tensor"
 
@@ -22,11 +23,6 @@ def _t(array) -> Tensor:
 def _grid(*shape, start=0.0) -> np.ndarray:
     """Small, distinct, exactly representable float32 values: easy to read in a report."""
     return (np.arange(np.prod(shape), dtype=np.float32) + start).reshape(shape)
-
-
-def _op_case(name, args, expected, **kw) -> Case:
-    """A case whose result must be a Tensor holding `expected` (same shape, float32)."""
-    return Case(name, args, np.asarray(expected), returns=Tensor, dtype=kw.pop("dtype", np.float32), **kw)
 
 
 # ---- creation ---------------------------------------------------------------------------------
@@ -101,17 +97,17 @@ def to_array_cases():
 # ---- elementwise arithmetic ---------------------------------------------------------------------
 def add_cases():
     a, b = _grid(2, 3), _grid(2, 3, start=10)
-    yield _op_case("same shapes (2, 3) + (2, 3)", (_t(a), _t(b)), a + b)
+    yield op_case("same shapes (2, 3) + (2, 3)", (_t(a), _t(b)), a + b)
     row = np.array([10.0, 20.0, 30.0], np.float32)
-    yield _op_case(
+    yield op_case(
         "broadcast a row: (2, 3) + (3,)",
         (_t(a), _t(row)),
         a + row,
         hint="NumPy broadcasts for you: add the two .data arrays",
     )
     col, r = _grid(3, 1), _grid(1, 4, start=100)
-    yield _op_case("broadcast both ways: (3, 1) + (1, 4) gives (3, 4)", (_t(col), _t(r)), col + r)
-    yield _op_case(
+    yield op_case("broadcast both ways: (3, 1) + (1, 4) gives (3, 4)", (_t(col), _t(r)), col + r)
+    yield op_case(
         "tensor + Python number",
         (_t(a), 2.5),
         a + 2.5,
@@ -127,10 +123,10 @@ def add_cases():
 
 def mul_cases():
     a = _grid(2, 3, start=1)
-    yield _op_case("same shapes (2, 3) * (2, 3)", (_t(a), _t(a)), a * a)
+    yield op_case("same shapes (2, 3) * (2, 3)", (_t(a), _t(a)), a * a)
     col = np.array([[2.0], [-1.0]], np.float32)
-    yield _op_case("broadcast a column: (2, 3) * (2, 1)", (_t(a), _t(col)), a * col)
-    yield _op_case(
+    yield op_case("broadcast a column: (2, 3) * (2, 1)", (_t(a), _t(col)), a * col)
+    yield op_case(
         "tensor * Python number",
         (_t(a), -0.5),
         a * -0.5,
@@ -195,17 +191,17 @@ def _matmul_message_cases(a):
 
 def matmul_cases():
     a, b = _grid(2, 3), _grid(3, 4, start=-5)
-    yield _op_case(
+    yield op_case(
         "matrix @ matrix: (2, 3) @ (3, 4) gives (2, 4)",
         (_t(a), _t(b)),
         a @ b,
         hint="each output element is a row of the left times a column of the right: NumPy's @ does it",
     )
     batch = _grid(2, 2, 3)
-    yield _op_case("a batch of matrices: (2, 2, 3) @ (3, 4) gives (2, 2, 4)", (_t(batch), _t(b)), batch @ b)
+    yield op_case("a batch of matrices: (2, 2, 3) @ (3, 4) gives (2, 2, 4)", (_t(batch), _t(b)), batch @ b)
     v = np.array([1.0, -1.0, 2.0], np.float32)
-    yield _op_case("matrix @ vector: (2, 3) @ (3,) gives (2,)", (_t(a), _t(v)), a @ v)
-    yield _op_case("vector @ vector: (3,) @ (3,) gives a 0-d scalar", (_t(v), _t(v)), v @ v)
+    yield op_case("matrix @ vector: (2, 3) @ (3,) gives (2,)", (_t(a), _t(v)), a @ v)
+    yield op_case("vector @ vector: (3,) @ (3,) gives a 0-d scalar", (_t(v), _t(v)), v @ v)
     yield Case(
         "(2, 3) @ (4, 5) raises a ValueError naming both shapes",
         (_t(a), _t(np.ones((4, 5)))),
@@ -215,13 +211,13 @@ def matmul_cases():
     )
     yield from _matmul_message_cases(a)
     batch3, right3 = _grid(3, 2, 4), _grid(3, 4, 5, start=-7)
-    yield _op_case(
+    yield op_case(
         "batched (3, 2, 4) @ (3, 4, 5) gives (3, 2, 5): k is the right operand's second-to-last axis",
         (_t(batch3), _t(right3)),
         batch3 @ right3,
         hint="for a right operand with 2 or more axes the matching dimension is b.shape[-2], not b.shape[0]",
     )
-    yield _op_case(
+    yield op_case(
         "Tensor @ NumPy array: (2, 3) @ (3, 4) array",
         (_t(a), b),
         a @ b,
@@ -239,20 +235,18 @@ def matmul_cases():
 # ---- reductions ---------------------------------------------------------------------------------
 def sum_cases():
     a, c = _grid(2, 3), _grid(2, 3, 4)
-    yield _op_case("all elements (axis=None) give a 0-d tensor", (_t(a),), a.sum())
-    yield _op_case("axis=0 sums down the columns: (2, 3) gives (3,)", (_t(a),), a.sum(axis=0), kwargs={"axis": 0})
-    yield _op_case(
+    yield op_case("all elements (axis=None) give a 0-d tensor", (_t(a),), a.sum())
+    yield op_case("axis=0 sums down the columns: (2, 3) gives (3,)", (_t(a),), a.sum(axis=0), kwargs={"axis": 0})
+    yield op_case(
         "axis=1, keepdims=True: (2, 3) gives (2, 1)",
         (_t(a),),
         a.sum(axis=1, keepdims=True),
         kwargs={"axis": 1, "keepdims": True},
         hint="keepdims=True keeps the summed axis with size 1",
     )
-    yield _op_case("negative axis=-1 counts from the end", (_t(c),), c.sum(axis=-1), kwargs={"axis": -1})
-    yield _op_case(
-        "a tuple of axes (0, 2): (2, 3, 4) gives (3,)", (_t(c),), c.sum(axis=(0, 2)), kwargs={"axis": (0, 2)}
-    )
-    yield _op_case(
+    yield op_case("negative axis=-1 counts from the end", (_t(c),), c.sum(axis=-1), kwargs={"axis": -1})
+    yield op_case("a tuple of axes (0, 2): (2, 3, 4) gives (3,)", (_t(c),), c.sum(axis=(0, 2)), kwargs={"axis": (0, 2)})
+    yield op_case(
         "PyTorch's keyword dim=1 works like axis=1",
         (_t(a),),
         a.sum(axis=1),
@@ -263,16 +257,16 @@ def sum_cases():
 
 def mean_cases():
     a = _grid(2, 3)
-    yield _op_case("all elements give a 0-d tensor", (_t(a),), a.mean())
-    yield _op_case("axis=0: (2, 3) gives (3,)", (_t(a),), a.mean(axis=0), kwargs={"axis": 0})
-    yield _op_case(
+    yield op_case("all elements give a 0-d tensor", (_t(a),), a.mean())
+    yield op_case("axis=0: (2, 3) gives (3,)", (_t(a),), a.mean(axis=0), kwargs={"axis": 0})
+    yield op_case(
         "axis=-1, keepdims=True: (2, 3) gives (2, 1)",
         (_t(a),),
         a.mean(axis=-1, keepdims=True),
         kwargs={"axis": -1, "keepdims": True},
     )
     ints = np.array([1, 2, 3, 4], np.int64)
-    yield _op_case(
+    yield op_case(
         "the mean of an int tensor is a float (an accuracy: (pred == y).mean())",
         (Tensor(ints),),
         np.float32(2.5),
@@ -284,14 +278,14 @@ def mean_cases():
 # ---- shape ----------------------------------------------------------------------------------------
 def reshape_cases():
     a = _grid(6)
-    yield _op_case("(6,) into (2, 3) with reshape(2, 3)", (_t(a), 2, 3), a.reshape(2, 3))
-    yield _op_case(
+    yield op_case("(6,) into (2, 3) with reshape(2, 3)", (_t(a), 2, 3), a.reshape(2, 3))
+    yield op_case(
         "a tuple works too: reshape((3, 2))",
         (_t(a), (3, 2)),
         a.reshape(3, 2),
         hint="reshape(2, 3) and reshape((2, 3)) mean the same: unpack a single tuple argument",
     )
-    yield _op_case("-1 infers one size: (2, 3) into (-1,) gives (6,)", (_t(a.reshape(2, 3)), -1), a)
+    yield op_case("-1 infers one size: (2, 3) into (-1,) gives (6,)", (_t(a.reshape(2, 3)), -1), a)
     yield Case(
         "(2, 3) into (4, 2) raises a ValueError naming both shapes",
         (_t(a.reshape(2, 3)), 4, 2),
@@ -302,14 +296,14 @@ def reshape_cases():
 
 def transpose_cases():
     a, c = _grid(2, 3), _grid(2, 3, 4)
-    yield _op_case("(2, 3) by default swaps the two axes: (3, 2)", (_t(a),), a.T)
-    yield _op_case(
+    yield op_case("(2, 3) by default swaps the two axes: (3, 2)", (_t(a),), a.T)
+    yield op_case(
         "by default the last two axes: (2, 3, 4) gives (2, 4, 3)",
         (_t(c),),
         np.swapaxes(c, -2, -1),
         hint="the defaults are dim0=-2, dim1=-1: np.swapaxes(data, dim0, dim1)",
     )
-    yield _op_case("transpose(0, 2): (2, 3, 4) gives (4, 3, 2)", (_t(c), 0, 2), np.swapaxes(c, 0, 2))
+    yield op_case("transpose(0, 2): (2, 3, 4) gives (4, 3, 2)", (_t(c), 0, 2), np.swapaxes(c, 0, 2))
     yield Case(
         "a 1-D tensor raises a ValueError naming its shape",
         (_t(np.ones(3)),),

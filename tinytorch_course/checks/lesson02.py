@@ -15,9 +15,10 @@ import numpy as np
 from tinytorch.tensor import Tensor
 from tinytorch_course.checks.cases import Case, Piece
 from tinytorch_course.checks.compare import mismatch
+from tinytorch_course.checks.fixtures import np_log_softmax, np_softmax, op_case
 
 HOME = "tinytorch.nn.functional"
-TENSOR = "tinytorch.tensor"
+TENSOR_HOME = "tinytorch.tensor"
 
 
 def _t(array, dtype=np.float32) -> Tensor:
@@ -26,12 +27,6 @@ def _t(array, dtype=np.float32) -> Tensor:
 
 def _f32(array) -> np.ndarray:
     return np.asarray(array, dtype=np.float32)
-
-
-def _op_case(name, args, expected, **kw) -> Case:
-    """A case whose result must be a Tensor holding `expected` (same shape, float32 unless told)."""
-    dtype = kw.pop("dtype", np.float32)
-    return Case(name, args, np.asarray(expected, dtype=dtype), returns=Tensor, dtype=dtype, **kw)
 
 
 def _input_kept(name, x, expected, hint=""):
@@ -65,9 +60,9 @@ def _no_overflow(name, x, expected, hint):
 # ---- elementwise activations ---------------------------------------------------------------------
 def relu_cases():
     x = np.array([-2.0, -0.5, 0.0, 0.5, 3.0], np.float32)
-    yield _op_case("negatives become 0, the rest pass: (5,)", (_t(x),), np.maximum(x, 0))
+    yield op_case("negatives become 0, the rest pass: (5,)", (_t(x),), np.maximum(x, 0))
     b = np.array([[1.5, -1.0, 0.25], [-3.0, 2.0, -0.1]], np.float32)
-    yield _op_case("a (2, 3) batch keeps its shape", (_t(b),), np.maximum(b, 0))
+    yield op_case("a (2, 3) batch keeps its shape", (_t(b),), np.maximum(b, 0))
     yield _input_kept(
         "the input tensor is left unchanged",
         _t(b),
@@ -79,9 +74,9 @@ def relu_cases():
 def sigmoid_cases():
     x = np.array([-2.0, -1.0, 0.0, 1.0, 2.0], np.float32)
     expect = 1 / (1 + np.exp(-x.astype(np.float64)))
-    yield _op_case("values at -2, -1, 0, 1, 2 (sigmoid(0) = 0.5)", (_t(x),), expect)
+    yield op_case("values at -2, -1, 0, 1, 2 (sigmoid(0) = 0.5)", (_t(x),), expect)
     b = np.array([[0.5, -4.0, 8.0], [-0.25, 3.0, -12.0]], np.float32)
-    yield _op_case("a (2, 3) batch keeps its shape", (_t(b),), 1 / (1 + np.exp(-b.astype(np.float64))))
+    yield op_case("a (2, 3) batch keeps its shape", (_t(b),), 1 / (1 + np.exp(-b.astype(np.float64))))
     big = np.array([-1000.0, -30.0, 30.0, 1000.0], np.float32)
     yield _no_overflow(
         "x = -1000, -30, 30, 1000: no overflow (0, ~1e-13, ~1, 1)",
@@ -91,7 +86,7 @@ def sigmoid_cases():
         "1 / (1 + exp(-x)); then exp only ever sees a number <= 0",
     )
     x64 = np.array([-3.0, 0.5], np.float64)
-    yield _op_case(
+    yield op_case(
         "a float64 tensor stays float64",
         (_t(x64, np.float64),),
         1 / (1 + np.exp(-x64)),
@@ -102,9 +97,9 @@ def sigmoid_cases():
 
 def tanh_cases():
     x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], np.float32)
-    yield _op_case("values at -2, -0.5, 0, 0.5, 2", (_t(x),), np.tanh(x.astype(np.float64)))
+    yield op_case("values at -2, -0.5, 0, 0.5, 2", (_t(x),), np.tanh(x.astype(np.float64)))
     b = np.array([[1.0, -1.0, 0.1], [3.0, -0.2, 0.0]], np.float32)
-    yield _op_case("a (2, 3) batch keeps its shape", (_t(b),), np.tanh(b.astype(np.float64)))
+    yield op_case("a (2, 3) batch keeps its shape", (_t(b),), np.tanh(b.astype(np.float64)))
     big = np.array([-1000.0, 1000.0], np.float32)
     yield _no_overflow(
         "x = -1000, 1000 give exactly -1, 1 (no overflow)",
@@ -122,7 +117,7 @@ def _gelu_tanh(x):
 
 def gelu_cases():
     x = np.array([-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0], np.float32)
-    yield _op_case(
+    yield op_case(
         "values at -3 ... 3 (tanh approximation)",
         (_t(x),),
         _gelu_tanh(x),
@@ -130,47 +125,35 @@ def gelu_cases():
         "not the exact erf form: they differ by ~1e-4",
     )
     b = np.array([[2.0, -2.0], [0.25, -0.75], [10.0, -10.0]], np.float32)
-    yield _op_case("a (3, 2) batch; ~x for large x, ~0 for very negative x", (_t(b),), _gelu_tanh(b))
+    yield op_case("a (3, 2) batch; ~x for large x, ~0 for very negative x", (_t(b),), _gelu_tanh(b))
     yield _input_kept("the input tensor is left unchanged", _t(b), _gelu_tanh(b))
 
 
 # ---- softmax family ------------------------------------------------------------------------------
-def _softmax(x, axis=-1):
-    x = np.asarray(x, np.float64)
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
-
-
-def _log_softmax(x, axis=-1):
-    x = np.asarray(x, np.float64)
-    z = x - x.max(axis=axis, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
-
-
 def softmax_cases():
     x = np.array([[1.0, 2.0, 3.0], [-1.0, 0.0, 0.5]], np.float32)
-    yield _op_case("each row sums to 1: (2, 3) along the last axis", (_t(x),), _softmax(x))
-    yield _op_case(
+    yield op_case("each row sums to 1: (2, 3) along the last axis", (_t(x),), np_softmax(x))
+    yield op_case(
         "axis=0 normalises each column",
         (_t(x),),
-        _softmax(x, axis=0),
+        np_softmax(x, axis=0),
         kwargs={"axis": 0},
         hint="every max / sum must be taken along `axis`, with keepdims=True so it broadcasts back",
     )
-    yield _op_case(
+    yield op_case(
         "PyTorch's keyword dim=0 works like axis=0",
         (_t(x),),
-        _softmax(x, axis=0),
+        np_softmax(x, axis=0),
         kwargs={"dim": 0},
         hint="accept dim= as another name for axis=",
     )
     v = np.array([0.5, 0.5, 2.0, -1.0], np.float32)
-    yield _op_case("a 1-D vector of 4 logits", (_t(v),), _softmax(v))
+    yield op_case("a 1-D vector of 4 logits", (_t(v),), np_softmax(v))
     big = np.array([[1000.0, 999.0, 0.0], [-1000.0, -1000.0, -1001.0]], np.float32)
-    yield _op_case(
+    yield op_case(
         "logits of +-1000 do not overflow",
         (_t(big),),
-        _softmax(big),
+        np_softmax(big),
         hint="exp(1000) is inf and inf / inf is NaN: subtract each row's maximum first "
         "(softmax(x - c) = softmax(x) for any constant c)",
     )
@@ -178,24 +161,31 @@ def softmax_cases():
 
 def log_softmax_cases():
     x = np.array([[1.0, 2.0, 3.0], [-1.0, 0.0, 0.5]], np.float32)
-    yield _op_case("equals log(softmax(x)) for small logits: (2, 3)", (_t(x),), _log_softmax(x))
-    yield _op_case("axis=0 works along the columns", (_t(x),), _log_softmax(x, axis=0), kwargs={"axis": 0})
+    yield op_case("equals log(softmax(x)) for small logits: (2, 3)", (_t(x),), np_log_softmax(x))
+    yield op_case("axis=0 works along the columns", (_t(x),), np_log_softmax(x, axis=0), kwargs={"axis": 0})
     big = np.array([[1e4, 0.0, -1e4]], np.float32)
-    yield _op_case(
+    yield op_case(
         "logits of magnitude 1e4 stay finite: [0, -1e4, -2e4]",
         (_t(big),),
-        _log_softmax(big),
+        np_log_softmax(big),
         hint="log(softmax(x)) takes log(0) = -inf for the small entries: compute "
         "z = x - max, then z - log(sum(exp(z))) (the log-sum-exp trick)",
     )
-    yield _op_case("PyTorch's keyword dim=-1 works like axis=-1", (_t(x),), _log_softmax(x), kwargs={"dim": -1})
+    yield op_case("PyTorch's keyword dim=-1 works like axis=-1", (_t(x),), np_log_softmax(x), kwargs={"dim": -1})
+    x3 = np.arange(12, dtype=np.float32).reshape(2, 2, 3) / 4
+    yield op_case(
+        "(2, 2, 3) without an axis: along the last axis",
+        (_t(x3),),
+        np_log_softmax(x3),
+        hint="with neither axis nor dim given the axis is -1: the given _axis(axis, dim, default=-1) says so",
+    )
 
 
 PIECES = [
     Piece(
         "Tensor.relu",
         relu_cases,
-        home=TENSOR,
+        home=TENSOR_HOME,
         title="ReLU",
         todo="return a new Tensor holding max(x, 0) elementwise",
         hints=[
@@ -207,7 +197,7 @@ PIECES = [
     Piece(
         "Tensor.sigmoid",
         sigmoid_cases,
-        home=TENSOR,
+        home=TENSOR_HOME,
         title="a stable sigmoid",
         todo="return 1 / (1 + exp(-x)) elementwise, without overflow for large |x|",
         hints=[
@@ -219,7 +209,7 @@ PIECES = [
     Piece(
         "Tensor.tanh",
         tanh_cases,
-        home=TENSOR,
+        home=TENSOR_HOME,
         title="tanh",
         todo="return tanh(x) elementwise (np.tanh is stable)",
         hints=["NumPy's np.tanh is already stable; wrap its result with Tensor._op(..., 'tanh')."],

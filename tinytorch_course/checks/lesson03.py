@@ -16,11 +16,15 @@ import numpy as np
 
 from tinytorch.nn.linear import Linear
 from tinytorch.nn.module import Module, Parameter, Sequential
-from tinytorch.tensor import Tensor, default_rng, manual_seed
+from tinytorch.tensor import Tensor
 from tinytorch_course.checks.cases import Case, Piece, Raises, construct
 from tinytorch_course.checks.compare import describe, mismatch
+from tinytorch_course.checks.fixtures import with_seed
 
 HOME = "tinytorch.nn.module"
+FUNCTIONAL_HOME = "tinytorch.nn.functional"
+INIT_HOME = "tinytorch.nn.init"
+LINEAR_HOME = "tinytorch.nn.linear"
 F32 = np.float32
 
 
@@ -193,16 +197,6 @@ def sequential_forward_cases():
 
 
 # ---- initialisation --------------------------------------------------------------------------------
-def _with_seed(seed, fn):
-    """Run fn under tt.manual_seed(seed), then put tinytorch's global generator back as it was."""
-    state = default_rng().bit_generator.state
-    try:
-        manual_seed(seed)
-        return fn()
-    finally:
-        default_rng().bit_generator.state = state
-
-
 def _uniform_check(shape, bound, name="weights"):
     """float32, the right shape, all within +-bound, reaching close to it, and spread like U(-b, b)."""
 
@@ -242,29 +236,29 @@ def _spread_problem(arr, bound, name):
 def kaiming_uniform_cases():
     yield Case(
         "shape (100, 100): U(-b, b) with b = 1/sqrt(fan_in) = 0.1",
-        call=lambda k: _with_seed(1, lambda: k((100, 100))),
+        call=lambda k: with_seed(1, lambda: k((100, 100))),
         expected=_uniform_check((100, 100), 0.1),
         show="shape = (100, 100), a = sqrt(5)",
         hint="gain = sqrt(2 / (1 + a^2)) and b = gain * sqrt(3 / fan_in); with a = sqrt(5) that is 1/sqrt(fan_in)",
     )
     yield Case(
         "a=0 (the ReLU gain sqrt(2)): b = sqrt(6 / fan_in), fan_in = 200",
-        call=lambda k: _with_seed(2, lambda: k((50, 200), a=0.0)),
+        call=lambda k: with_seed(2, lambda: k((50, 200), a=0.0)),
         expected=_uniform_check((50, 200), math.sqrt(6 / 200)),
         show="shape = (50, 200), a = 0",
     )
     yield Case(
         "a conv weight (8, 3, 3, 3): fan_in = 3 * 3 * 3 = 27",
-        call=lambda k: _with_seed(3, lambda: k((8, 3, 3, 3))),
+        call=lambda k: with_seed(3, lambda: k((8, 3, 3, 3))),
         expected=_uniform_check((8, 3, 3, 3), 1 / math.sqrt(27)),
         show="shape = (8, 3, 3, 3), a = sqrt(5)",
         hint="the given _fans(shape) gives (fan_in, fan_out); fan_in is the product of every axis but the first",
     )
 
     def reproducible(k):
-        first = _with_seed(7, lambda: k((4, 5)))
-        again = _with_seed(7, lambda: k((4, 5)))
-        other = _with_seed(8, lambda: k((4, 5)))
+        first = with_seed(7, lambda: k((4, 5)))
+        again = with_seed(7, lambda: k((4, 5)))
+        other = with_seed(8, lambda: k((4, 5)))
         return first, again, other
 
     def same_seed_same_weights(got):
@@ -318,7 +312,7 @@ def _linear_init_check(n_in, n_out, w_bound=None, has_bias=True, w_std=None):
 
 def linear_init_cases():
     def make(*args, seed=0, **kwargs):
-        return lambda init: _with_seed(seed, lambda: construct(Linear, init, *args, **kwargs))
+        return lambda init: with_seed(seed, lambda: construct(Linear, init, *args, **kwargs))
 
     yield Case(
         "Linear(3, 2): weight (2, 3) = (out, in), bias (2,), both Parameters",
@@ -670,7 +664,7 @@ PIECES = [
     Piece(
         "linear",
         linear_cases,
-        home="tinytorch.nn.functional",
+        home=FUNCTIONAL_HOME,
         title="the fused linear op",
         todo="return x @ weight.T + bias (bias may be None) as one Tensor; a feature mismatch names both shapes",
         hints=[
@@ -682,7 +676,7 @@ PIECES = [
     Piece(
         "kaiming_uniform",
         kaiming_uniform_cases,
-        home="tinytorch.nn.init",
+        home=INIT_HOME,
         title="Kaiming-uniform initialisation",
         todo="draw an array of `shape` from U(-b, b), b = gain * sqrt(3 / fan_in), gain = sqrt(2 / (1 + a^2))",
         hints=[
@@ -694,7 +688,7 @@ PIECES = [
     Piece(
         "Linear.__init__",
         linear_init_cases,
-        home="tinytorch.nn.linear",
+        home=LINEAR_HOME,
         title="the Linear layer",
         todo="store in/out_features, a weight Parameter (out, in) initialised by init_scheme, and a bias Parameter "
         "(or None)",

@@ -11,6 +11,7 @@ import numpy as np
 
 from tinytorch.tensor import Tensor
 from tinytorch_course.checks.cases import Case, Piece, Raises
+from tinytorch_course.checks.fixtures import np_cross_entropy
 
 HOME = "tinytorch.nn.functional"
 F32 = np.float32
@@ -80,13 +81,6 @@ def mse_cases():
 
 
 # ---- cross-entropy ---------------------------------------------------------------------------------
-def _ce(logits, targets):
-    z = np.asarray(logits, np.float64)
-    z = z - z.max(axis=1, keepdims=True)
-    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    return -logp[np.arange(len(targets)), targets].mean()
-
-
 def _ce_smoothed(logits, targets, eps):
     z = np.asarray(logits, np.float64)
     z = z - z.max(axis=1, keepdims=True)
@@ -101,26 +95,28 @@ def cross_entropy_cases():
     yield _loss_case(
         "3 samples, 4 classes: mean of -log softmax(logits)[target]",
         (_t(logits), y),
-        _ce(logits, y),
+        np_cross_entropy(logits, y),
         hint="pick, in each row i, the log-probability of class targets[i], then average and negate",
     )
     sure = np.array([[10.0, 0.0, 0.0], [10.0, 0.0, 0.0]], F32)
     yield _loss_case(
-        "confidently right (~0) and confidently wrong (~10), averaged", (_t(sure), np.array([0, 1])), _ce(sure, [0, 1])
+        "confidently right (~0) and confidently wrong (~10), averaged",
+        (_t(sure), np.array([0, 1])),
+        np_cross_entropy(sure, [0, 1]),
     )
     yield _loss_case("equal logits give log(C) = log(5)", (_t(np.zeros((2, 5))), np.array([3, 0])), np.log(5.0))
     big = np.array([[1e4, 0.0, -1e4], [0.0, 1e4, 0.0], [-1e4, -1e4, -9995.0]], F32)
     yield _loss_case(
         "logits of magnitude 1e4 stay finite: (2e4 + 0 + 5.013) / 3",
         (_t(big), np.array([2, 1, 0])),
-        _ce(big, [2, 1, 0]),
+        np_cross_entropy(big, [2, 1, 0]),
         hint="log(softmax) gives log(0) = -inf: use log_softmax's trick, z = x - max, "
         "z - log(sum(exp(z))), with each row's own max (keepdims=True)",
     )
     yield _loss_case(
         "targets may be an int64 Tensor",
         (_t(logits), Tensor(y)),
-        _ce(logits, y),
+        np_cross_entropy(logits, y),
         hint="take targets.data when targets is a Tensor",
     )
     yield Case(
@@ -162,14 +158,14 @@ def cross_entropy_cases():
     yield _loss_case(
         "reduction='sum': the sum over rows of -log softmax(logits)[target]",
         (_t(logits), y),
-        _ce(logits, y) * 3,
+        np_cross_entropy(logits, y) * 3,
         kwargs={"reduction": "sum"},
         hint=OPTIONS_HINT.format(name="cross_entropy", args="logits, targets"),
     )
     yield _loss_case(
         "ignore_index=-100 (torch's padding label): row 1 is left out, the mean is over rows 0 and 2",
         (_t(logits), np.array([0, -100, 2])),
-        _ce(logits[[0, 2]], [0, 2]),
+        np_cross_entropy(logits[[0, 2]], [0, 2]),
         kwargs={"ignore_index": -100},
         hint=OPTIONS_HINT.format(name="cross_entropy", args="logits, targets"),
     )

@@ -20,10 +20,11 @@ from tinytorch.tensor import Tensor
 from tinytorch_course.checks import lesson01, lesson02, lesson03, lesson04
 from tinytorch_course.checks.cases import Case, Piece, Raises
 from tinytorch_course.checks.compare import describe, mismatch
+from tinytorch_course.checks.fixtures import np_uniform
 from tinytorch_course.checks.gradients import grad_case
 
 HOME = "tinytorch.tensor"
-FUNCTIONAL = "tinytorch.nn.functional"
+FUNCTIONAL_HOME = "tinytorch.nn.functional"
 F64 = np.float64
 
 
@@ -35,10 +36,6 @@ def _forward(cases):
 
 def _grad(name, fn, *inputs, **kw) -> Case:
     return grad_case("backward: " + name, fn, *inputs, **kw)
-
-
-def _rand(*shape, seed=0, low=-2.0, high=2.0):
-    return np.random.default_rng(seed).uniform(low, high, size=shape)
 
 
 # =================================================================================================
@@ -479,21 +476,21 @@ def add_cases():
     yield _grad(
         "(2, 3) + (2, 3)",
         lambda add, x, y: add(x, y),
-        _rand(2, 3),
-        _rand(2, 3, seed=1),
+        np_uniform(0, 2, 3),
+        np_uniform(1, 2, 3),
         hint="d(x + y)/dx = 1 and d(x + y)/dy = 1: each parent gets the output's gradient g unchanged",
     )
     yield _grad(
         "broadcast (2, 3) + (3,): y.grad sums over the rows",
         lambda add, x, y: add(x, y),
-        _rand(2, 3),
-        _rand(3, seed=1),
+        np_uniform(0, 2, 3),
+        np_uniform(1, 3),
         hint="return (g, g): the engine's unbroadcast sums y's part down to (3,)",
     )
     yield _grad(
         "x + 2.5 (a number has no gradient)",
         lambda add, x: add(x, 2.5),
-        _rand(2, 2),
+        np_uniform(0, 2, 2),
         hint="with a number, there is one parent (self,), so return a 1-tuple (g,)",
     )
 
@@ -503,21 +500,21 @@ def mul_cases():
     yield _grad(
         "(2, 3) * (2, 3)",
         lambda mul, x, y: mul(x, y),
-        _rand(2, 3),
-        _rand(2, 3, seed=1),
+        np_uniform(0, 2, 3),
+        np_uniform(1, 2, 3),
         hint="d(x * y)/dx = y and d(x * y)/dy = x: return (g * y.data, g * x.data)",
     )
-    yield _grad("broadcast (2, 3) * (2, 1)", lambda mul, x, y: mul(x, y), _rand(2, 3), _rand(2, 1, seed=1))
+    yield _grad("broadcast (2, 3) * (2, 1)", lambda mul, x, y: mul(x, y), np_uniform(0, 2, 3), np_uniform(1, 2, 1))
     yield _grad(
         "x * x (one tensor, both parents: the parts add up)",
         lambda mul, x: mul(x, x),
-        _rand(3, 2),
+        np_uniform(0, 3, 2),
         hint="the two parts g * x each flow to x, and the engine adds them: 2x g",
     )
     yield _grad(
         "x * -1.5 (a number)",
         lambda mul, x: mul(x, -1.5),
-        _rand(2, 2),
+        np_uniform(0, 2, 2),
         hint="with a number c, one parent: return (g * c,)",
     )
 
@@ -528,16 +525,16 @@ def matmul_cases():
     yield _grad(
         "(2, 3) @ (3, 4)",
         mm,
-        _rand(2, 3),
-        _rand(3, 4, seed=1),
+        np_uniform(0, 2, 3),
+        np_uniform(1, 3, 4),
         names=["a", "b"],
         hint="for C = A @ B: dA = g @ B.T (shape of A) and dB = A.T @ g (shape of B); check the shapes",
     )
     yield _grad(
         "a batch (2, 2, 3) @ (3, 4): b.grad adds up over the batch",
         mm,
-        _rand(2, 2, 3),
-        _rand(3, 4, seed=1),
+        np_uniform(0, 2, 2, 3),
+        np_uniform(1, 3, 4),
         names=["a", "b"],
         hint="transpose the last two axes (np.swapaxes(b, -1, -2)); the engine sums b's "
         "(2, 3, 4) gradient over the batch",
@@ -545,24 +542,24 @@ def matmul_cases():
     yield _grad(
         "matrix @ vector: (2, 3) @ (3,)",
         mm,
-        _rand(2, 3),
-        _rand(3, seed=1),
+        np_uniform(0, 2, 3),
+        np_uniform(1, 3),
         names=["a", "b"],
         hint="treat the vector b as a column: dA = g[:, None] * b, db = A.T @ g",
     )
     yield _grad(
         "vector @ matrix: (3,) @ (3, 4)",
         mm,
-        _rand(3),
-        _rand(3, 4, seed=1),
+        np_uniform(0, 3),
+        np_uniform(1, 3, 4),
         names=["a", "b"],
         hint="treat the vector a as a row: da = g @ B.T, dB = a[:, None] * g[None, :]",
     )
     yield _grad(
         "vector @ vector: (3,) @ (3,)",
         mm,
-        _rand(3),
-        _rand(3, seed=1),
+        np_uniform(0, 3),
+        np_uniform(1, 3),
         names=["a", "b"],
         hint="a dot product: g is a scalar; da = g * b, db = g * a",
     )
@@ -573,23 +570,23 @@ def sum_cases():
     yield _grad(
         "all elements",
         lambda s, x: s(x),
-        _rand(2, 3),
+        np_uniform(0, 2, 3),
         hint="every element contributed once: its gradient is g, spread over x's shape (np.broadcast_to)",
     )
     yield _grad(
         "axis=0: (2, 3) -> (3,)",
         lambda s, x: s(x, axis=0),
-        _rand(2, 3),
+        np_uniform(0, 2, 3),
         hint="put the summed axis back (np.expand_dims(g, axis)) before broadcasting to x's shape",
     )
-    yield _grad("axis=1, keepdims=True", lambda s, x: s(x, axis=1, keepdims=True), _rand(2, 3))
+    yield _grad("axis=1, keepdims=True", lambda s, x: s(x, axis=1, keepdims=True), np_uniform(0, 2, 3))
     yield _grad(
         "axis=(0, 2): (2, 3, 2) -> (3,)",
         lambda s, x: s(x, axis=(0, 2)),
-        _rand(2, 3, 2),
+        np_uniform(0, 2, 3, 2),
         hint="np.expand_dims accepts a tuple of axes",
     )
-    yield _grad("dim=-1", lambda s, x: s(x, dim=-1), _rand(3, 2))
+    yield _grad("dim=-1", lambda s, x: s(x, dim=-1), np_uniform(0, 3, 2))
 
 
 def mean_cases():
@@ -597,23 +594,23 @@ def mean_cases():
     yield _grad(
         "all elements",
         lambda m, x: m(x),
-        _rand(2, 3),
+        np_uniform(0, 2, 3),
         hint="like sum's backward, divided by the number of elements averaged",
     )
     yield _grad(
         "axis=0: each column averages 2 numbers",
         lambda m, x: m(x, axis=0),
-        _rand(2, 3),
+        np_uniform(0, 2, 3),
         hint="the count is x.size / output size (2 here, not 6)",
     )
-    yield _grad("axis=-1, keepdims=True", lambda m, x: m(x, axis=-1, keepdims=True), _rand(2, 3))
+    yield _grad("axis=-1, keepdims=True", lambda m, x: m(x, axis=-1, keepdims=True), np_uniform(0, 2, 3))
     yield _grad(
         "axis=1 without keepdims: (2, 3) -> (2,)",
         lambda m, x: m(x, axis=1),
-        _rand(2, 3),
+        np_uniform(0, 2, 3),
         hint="without keepdims put the reduced axis back first (np.expand_dims(g, axis)) so g broadcasts along it",
     )
-    yield _grad("axis=(0, 1): (2, 3, 2) -> (2,)", lambda m, x: m(x, axis=(0, 1)), _rand(2, 3, 2))
+    yield _grad("axis=(0, 1): (2, 3, 2) -> (2,)", lambda m, x: m(x, axis=(0, 1)), np_uniform(0, 2, 3, 2))
 
 
 def reshape_cases():
@@ -621,10 +618,10 @@ def reshape_cases():
     yield _grad(
         "(2, 3) -> (3, 2)",
         lambda r, x: r(x, 3, 2),
-        _rand(2, 3),
+        np_uniform(0, 2, 3),
         hint="reshape moves no numbers: the gradient is g reshaped back to x's shape",
     )
-    yield _grad("(2, 3) -> (-1,)", lambda r, x: r(x, -1), _rand(2, 3))
+    yield _grad("(2, 3) -> (-1,)", lambda r, x: r(x, -1), np_uniform(0, 2, 3))
 
 
 def transpose_cases():
@@ -632,10 +629,10 @@ def transpose_cases():
     yield _grad(
         "(2, 3) -> (3, 2)",
         lambda t, x: t(x),
-        _rand(2, 3),
+        np_uniform(0, 2, 3),
         hint="swapping the same two axes again undoes it: np.swapaxes(g, dim0, dim1)",
     )
-    yield _grad("transpose(0, 2): (2, 3, 2) -> (2, 3, 2)", lambda t, x: t(x, 0, 2), _rand(2, 3, 2))
+    yield _grad("transpose(0, 2): (2, 3, 2) -> (2, 3, 2)", lambda t, x: t(x, 0, 2), np_uniform(0, 2, 3, 2))
 
 
 def relu_cases():
@@ -667,7 +664,7 @@ def sigmoid_cases():
     yield _grad(
         "moderate inputs",
         lambda s, x: s(x),
-        _rand(2, 3, low=-4, high=4),
+        np_uniform(0, 2, 3, low=-4, high=4),
         hint="sigmoid' = s (1 - s), with s the output you already computed",
     )
     yield _grad("large |x|: -30 and 30", lambda s, x: s(x), np.array([-30.0, -5.0, 5.0, 30.0]))
@@ -675,7 +672,7 @@ def sigmoid_cases():
 
 def tanh_cases():
     yield from _forward(lesson02.tanh_cases())
-    yield _grad("elementwise", lambda t, x: t(x), _rand(2, 3), hint="tanh' = 1 - t^2, with t the output")
+    yield _grad("elementwise", lambda t, x: t(x), np_uniform(0, 2, 3), hint="tanh' = 1 - t^2, with t the output")
 
 
 def gelu_cases():
@@ -683,7 +680,7 @@ def gelu_cases():
     yield _grad(
         "elementwise, -3 ... 3",
         lambda gelu, x: gelu(x),
-        _rand(2, 4, low=-3, high=3),
+        np_uniform(0, 2, 4, low=-3, high=3),
         hint="product rule on 0.5 x (1 + th): 0.5 (1 + th) + 0.5 x (1 - th^2) * d(inner)/dx, "
         "d(inner)/dx = sqrt(2/pi) (1 + 3 * 0.044715 x^2)",
     )
@@ -694,13 +691,13 @@ def softmax_cases():
     yield _grad(
         "rows of (2, 3)",
         lambda sm, x: sm(x),
-        _rand(2, 3),
+        np_uniform(0, 2, 3),
         hint="ds_i/dx_j = s_i (delta_ij - s_j), so the input gradient is s * (g - sum(g * s)) along the axis",
     )
     yield _grad(
         "axis=0",
         lambda sm, x: sm(x, axis=0),
-        _rand(3, 2),
+        np_uniform(0, 3, 2),
         hint="the sum in s * (g - sum(g * s)) runs along the same axis, keepdims=True",
     )
 
@@ -710,10 +707,10 @@ def log_softmax_cases():
     yield _grad(
         "rows of (2, 3)",
         lambda ls, x: ls(x),
-        _rand(2, 3),
+        np_uniform(0, 2, 3),
         hint="d(x_i - logsumexp(x))/dx_j = delta_ij - softmax_j: g - softmax * sum(g) along the axis",
     )
-    yield _grad("axis=0", lambda ls, x: ls(x, axis=0), _rand(3, 2))
+    yield _grad("axis=0", lambda ls, x: ls(x, axis=0), np_uniform(0, 3, 2))
 
 
 def linear_cases():
@@ -722,19 +719,19 @@ def linear_cases():
     yield _grad(
         "x (2, 3), weight (4, 3), bias (4,)",
         lambda lin, x, w, b: lin(x, w, b),
-        _rand(2, 3),
-        _rand(4, 3, seed=1),
-        _rand(4, seed=2),
+        np_uniform(0, 2, 3),
+        np_uniform(1, 4, 3),
+        np_uniform(2, 4),
         names=names,
         hint="y = x W^T + b: dx = g @ W, dW = g^T @ x, db = g summed over the batch axis",
     )
-    yield _grad("no bias", lambda lin, x, w: lin(x, w), _rand(2, 3), _rand(4, 3, seed=1), names=names[:2])
+    yield _grad("no bias", lambda lin, x, w: lin(x, w), np_uniform(0, 2, 3), np_uniform(1, 4, 3), names=names[:2])
     yield _grad(
         "a batch of sequences x (2, 2, 3)",
         lambda lin, x, w, b: lin(x, w, b),
-        _rand(2, 2, 3),
-        _rand(4, 3, seed=1),
-        _rand(4, seed=2),
+        np_uniform(0, 2, 2, 3),
+        np_uniform(1, 4, 3),
+        np_uniform(2, 4),
         names=names,
         hint="flatten the leading axes for dW: g.reshape(-1, out).T @ x.reshape(-1, in); db sums all but the last axis",
     )
@@ -746,12 +743,12 @@ def mse_cases():
     yield _grad(
         "w.r.t. the prediction, (4,)",
         lambda mse, p: mse(p, Tensor(target, dtype=F64)),
-        _rand(4),
+        np_uniform(0, 4),
         hint="built from your -, * and mean, mse_loss needs no backward of its own: if this fails, check "
         "those ops' backward first",
     )
-    tb = _rand(3, 2, seed=5)
-    yield _grad("a (3, 2) batch", lambda mse, p: mse(p, Tensor(tb, dtype=F64)), _rand(3, 2))
+    tb = np_uniform(5, 3, 2)
+    yield _grad("a (3, 2) batch", lambda mse, p: mse(p, Tensor(tb, dtype=F64)), np_uniform(0, 3, 2))
 
 
 def cross_entropy_cases():
@@ -760,10 +757,10 @@ def cross_entropy_cases():
     yield _grad(
         "3 samples, 4 classes",
         lambda ce, z: ce(z, y),
-        _rand(3, 4),
+        np_uniform(0, 3, 4),
         hint="the gradient w.r.t. the logits is (softmax - onehot(targets)) / N, times g",
     )
-    yield _grad("large logits (+-40)", lambda ce, z: ce(z, y), _rand(3, 4, low=-40, high=40))
+    yield _grad("large logits (+-40)", lambda ce, z: ce(z, y), np_uniform(0, 3, 4, low=-40, high=40))
 
 
 def bce_cases():
@@ -772,7 +769,7 @@ def bce_cases():
     yield _grad(
         "probabilities in (0.1, 0.9)",
         lambda bce, p: bce(p, Tensor(t, dtype=F64)),
-        _rand(4, low=0.1, high=0.9),
+        np_uniform(0, 4, low=0.1, high=0.9),
         hint="d/dp of -(t log p + (1 - t) log(1 - p)) is (p - t) / (p (1 - p)); divide by the number of elements",
     )
 
@@ -796,7 +793,7 @@ def bce_logits_cases():
     yield _grad(
         "moderate logits",
         lambda f, x: f(x, Tensor(t, dtype=F64)),
-        _rand(4, low=-3, high=3),
+        np_uniform(0, 4, low=-3, high=3),
         hint="the gradient w.r.t. the logits is (sigmoid(x) - t) / N, times g",
     )
     yield _grad(
@@ -937,7 +934,7 @@ PIECES = [
     Piece(
         "gelu_tanh",
         gelu_cases,
-        home=FUNCTIONAL,
+        home=FUNCTIONAL_HOME,
         title="GELU, with its backward",
         todo=_OP.format(n=2, what="g times the derivative of 0.5 x (1 + tanh(inner))"),
         hints=[
@@ -948,7 +945,7 @@ PIECES = [
     Piece(
         "softmax",
         softmax_cases,
-        home=FUNCTIONAL,
+        home=FUNCTIONAL_HOME,
         title="softmax, with its backward",
         todo=_OP.format(n=2, what="s * (g - sum(g * s)) along the axis"),
         hints=[
@@ -959,7 +956,7 @@ PIECES = [
     Piece(
         "log_softmax",
         log_softmax_cases,
-        home=FUNCTIONAL,
+        home=FUNCTIONAL_HOME,
         title="log-softmax, with its backward",
         todo=_OP.format(n=2, what="g - softmax * sum(g) along the axis"),
         hints=[
@@ -970,7 +967,7 @@ PIECES = [
     Piece(
         "linear",
         linear_cases,
-        home=FUNCTIONAL,
+        home=FUNCTIONAL_HOME,
         title="the linear op, with its backward",
         todo="as in lesson 03, with a backward returning dx = g @ W, dW = g^T @ x and db = g summed over the batch",
         hints=[
@@ -982,7 +979,7 @@ PIECES = [
     Piece(
         "mse_loss",
         mse_cases,
-        home=FUNCTIONAL,
+        home=FUNCTIONAL_HOME,
         title="MSE, differentiable",
         todo="as in lesson 04, built from Tensor operations so that gradients flow through them",
         hints=[
@@ -993,7 +990,7 @@ PIECES = [
     Piece(
         "cross_entropy",
         cross_entropy_cases,
-        home=FUNCTIONAL,
+        home=FUNCTIONAL_HOME,
         title="cross-entropy, with its backward",
         todo="as in lesson 04, with a backward returning (softmax(logits) - onehot(targets)) * g / N",
         hints=[
@@ -1004,7 +1001,7 @@ PIECES = [
     Piece(
         "binary_cross_entropy",
         bce_cases,
-        home=FUNCTIONAL,
+        home=FUNCTIONAL_HOME,
         title="BCE, with its backward",
         todo="as in lesson 04, with a backward returning g * (p - t) / (p (1 - p)) / p.size",
         hints=["Guard the division: np.maximum(p * (1 - p), 1e-12) for p at exactly 0 or 1."],
@@ -1012,7 +1009,7 @@ PIECES = [
     Piece(
         "binary_cross_entropy_with_logits",
         bce_logits_cases,
-        home=FUNCTIONAL,
+        home=FUNCTIONAL_HOME,
         title="BCE with logits, with its backward",
         todo="as in lesson 04, with a backward returning g * (sigmoid(x) - t) / x.size",
         hints=["The stable sigmoid: e = exp(-|x|); np.where(x >= 0, 1 / (1 + e), e / (1 + e))."],

@@ -21,6 +21,10 @@ from tinytorch_course.checks.cases import Case, Piece
 from tinytorch_course.checks.compare import describe, mismatch
 
 HOME = "tinytorch.optim.optimizer"
+ADAM_HOME = "tinytorch.optim.adam"
+LR_SCHEDULER_HOME = "tinytorch.optim.lr_scheduler"
+RMSPROP_HOME = "tinytorch.optim.rmsprop"
+SGD_HOME = "tinytorch.optim.sgd"
 STEPS = 3
 
 # The loss every case descends: 0.5 * sum(A * (p - C)^2), so grad = A * (p - C), computed in NumPy.
@@ -582,7 +586,7 @@ PIECES = [
     Piece(
         "SGD.step",
         sgd_cases,
-        home="tinytorch.optim.sgd",
+        home=SGD_HOME,
         title="SGD with momentum, Nesterov and weight decay",
         todo="update every parameter with a gradient: p -= lr * g, g with weight decay and momentum as in PyTorch",
         hints=[
@@ -596,7 +600,7 @@ PIECES = [
     Piece(
         "Adam.step",
         adam_cases,
-        home="tinytorch.optim.adam",
+        home=ADAM_HOME,
         title="Adam and AdamW",
         todo="update every parameter with Adam's bias-corrected moments (AdamW when self._decoupled)",
         hints=[
@@ -611,7 +615,7 @@ PIECES = [
     Piece(
         "RMSprop.step",
         rmsprop_cases,
-        home="tinytorch.optim.rmsprop",
+        home=RMSPROP_HOME,
         title="RMSprop",
         todo="update every parameter with RMSprop: divide the gradient by the running RMS of past gradients",
         hints=[
@@ -624,7 +628,7 @@ PIECES = [
     Piece(
         "LRScheduler.step",
         lr_step_cases,
-        home="tinytorch.optim.lr_scheduler",
+        home=LR_SCHEDULER_HOME,
         title="advance one epoch",
         todo="advance last_epoch and write the new learning rates (get_lr(), or the given ones at epoch 0) into the "
         "groups",
@@ -637,7 +641,7 @@ PIECES = [
     Piece(
         "StepLR.get_lr",
         step_lr_cases,
-        home="tinytorch.optim.lr_scheduler",
+        home=LR_SCHEDULER_HOME,
         title="step decay",
         todo="return each group's learning rate for epoch self.last_epoch: times gamma every step_size epochs",
         hints=[
@@ -648,7 +652,7 @@ PIECES = [
     Piece(
         "CosineAnnealingLR.get_lr",
         cosine_cases,
-        home="tinytorch.optim.lr_scheduler",
+        home=LR_SCHEDULER_HOME,
         title="cosine annealing",
         todo="return each group's learning rate for epoch self.last_epoch on half a cosine from base_lr to eta_min",
         hints=[

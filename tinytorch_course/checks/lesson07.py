@@ -28,6 +28,7 @@ from tinytorch_course.checks.cases import Case, Piece, Raises
 from tinytorch_course.checks.compare import describe, mismatch
 
 HOME = "tinytorch.training"
+UTILS_HOME = "tinytorch.nn.utils"
 
 W0 = np.array([[0.5, -0.25]])
 B0 = np.array([0.1])
@@ -936,7 +937,7 @@ PIECES = [
     Piece(
         "clip_grad_norm_",
         clip_cases,
-        home="tinytorch.nn.utils",
+        home=UTILS_HOME,
         title="clip the gradients' joint norm",
         todo="scale all gradients in place so that their joint norm is at most max_norm; return the norm before",
         hints=[

@@ -15,13 +15,14 @@ import numpy as np
 
 from tinytorch.nn.conv import Conv2d
 from tinytorch.nn.module import Parameter
-from tinytorch.tensor import Tensor, default_rng, manual_seed
+from tinytorch.tensor import Tensor
 from tinytorch_course.checks.cases import Case, Piece, Raises, construct
 from tinytorch_course.checks.compare import describe
+from tinytorch_course.checks.fixtures import np_randn, op_case, with_seed
 from tinytorch_course.checks.gradients import grad_case
 
 HOME = "tinytorch.nn.functional"
-CONV = "tinytorch.nn.conv"
+CONV_HOME = "tinytorch.nn.conv"
 F32 = np.float32
 
 
@@ -73,14 +74,6 @@ def _grid(*shape, start=0.0, scale=1.0):
     return ((np.arange(np.prod(shape), dtype=np.float64) + start) * scale).astype(F32).reshape(shape)
 
 
-def _rand(seed, *shape):
-    return np.random.default_rng(seed).standard_normal(shape).astype(F32)
-
-
-def _op_case(name, args, expected, **kw):
-    return Case(name, args, np.asarray(expected, F32), returns=Tensor, dtype=F32, **kw)
-
-
 # ---- the output size ---------------------------------------------------------------------------------
 def out_size_cases():
     def case(size, kernel, stride, pad, **kw):
@@ -116,38 +109,38 @@ def out_size_cases():
 # ---- conv2d ------------------------------------------------------------------------------------------
 def conv2d_cases():
     x, w = _grid(1, 1, 3, 3), np.array([[[[1.0, 0.0], [0.0, -1.0]]]], F32)
-    yield _op_case(
+    yield op_case(
         "one channel, one 2x2 filter: (1, 1, 3, 3) -> (1, 1, 2, 2)",
         (Tensor(x), Tensor(w)),
         _loop_conv(x, w),
         hint="output[i, j] is the sum of the window x[i:i+2, j:j+2] times the filter (no flip)",
     )
-    x, w, b = _rand(1, 2, 2, 4, 4), _rand(2, 3, 2, 2, 2), np.array([0.5, -1.0, 2.0], F32)
-    yield _op_case(
+    x, w, b = np_randn(1, 2, 2, 4, 4), np_randn(2, 3, 2, 2, 2), np.array([0.5, -1.0, 2.0], F32)
+    yield op_case(
         "2 images, 2 channels in, 3 filters, bias: (2, 2, 4, 4) -> (2, 3, 3, 3)",
         (Tensor(x), Tensor(w), Tensor(b)),
         _loop_conv(x, w, b),
         hint="im2col: one column of C*kh*kw numbers per (image, output pixel); then weight.reshape(O, -1) "
         "@ columns; the bias adds bias[o] to every pixel of channel o",
     )
-    x, w = _rand(3, 1, 1, 5, 5), _rand(4, 1, 1, 3, 3)
-    yield _op_case(
+    x, w = np_randn(3, 1, 1, 5, 5), np_randn(4, 1, 1, 3, 3)
+    yield op_case(
         "stride 2: (1, 1, 5, 5) with a 3x3 filter -> (1, 1, 2, 2)",
         (Tensor(x), Tensor(w)),
         _loop_conv(x, w, stride=2),
         kwargs={"stride": 2},
         hint="with stride s, output pixel (i, j) reads the window starting at (i*s, j*s)",
     )
-    x, w = _rand(5, 1, 2, 4, 4), _rand(6, 1, 2, 3, 3)
-    yield _op_case(
+    x, w = np_randn(5, 1, 2, 4, 4), np_randn(6, 1, 2, 3, 3)
+    yield op_case(
         "padding 1 keeps a 4x4 image 4x4 with a 3x3 filter",
         (Tensor(x), Tensor(w)),
         _loop_conv(x, w, padding=1),
         kwargs={"padding": 1},
         hint="pad height and width (not batch or channels) with zeros on both sides: np.pad",
     )
-    x, w = _rand(7, 1, 1, 4, 6), _rand(8, 2, 1, 2, 3)
-    yield _op_case(
+    x, w = np_randn(7, 1, 1, 4, 6), np_randn(8, 2, 1, 2, 3)
+    yield op_case(
         "a 2x3 kernel with stride (1, 2): (1, 1, 4, 6) -> (1, 2, 3, 2)",
         (Tensor(x), Tensor(w)),
         _loop_conv(x, w, stride=(1, 2)),
@@ -172,8 +165,8 @@ def conv2d_cases():
     yield grad_case(
         "gradients w.r.t. x, weight and bias (2 channels, padding 1)",
         lambda conv2d, x, w, b: conv2d(x, w, b, padding=1),
-        _rand(9, 1, 2, 3, 3),
-        _rand(10, 2, 2, 2, 2),
+        np_randn(9, 1, 2, 3, 3),
+        np_randn(10, 2, 2, 2, 2),
         np.array([0.1, -0.2]),
         names=["x", "weight", "bias"],
         hint="dweight = dout_matrix @ columns.T; dcolumns = weight_matrix.T @ dout_matrix, then col2im "
@@ -183,8 +176,8 @@ def conv2d_cases():
     yield grad_case(
         "gradients with stride 2 and no bias",
         lambda conv2d, x, w: conv2d(x, w, stride=2),
-        _rand(11, 1, 1, 5, 5),
-        _rand(12, 1, 1, 3, 3),
+        np_randn(11, 1, 1, 5, 5),
+        np_randn(12, 1, 1, 3, 3),
         names=["x", "weight"],
         hint="with stride 2, the window of output (i, j) starts at input (2i, 2j): col2im must use the "
         "same positions as im2col",
@@ -192,16 +185,6 @@ def conv2d_cases():
 
 
 # ---- the Conv2d layer -----------------------------------------------------------------------------------
-def _with_seed(seed, fn):
-    """Run fn under tt.manual_seed(seed), then put tinytorch's global generator back as it was."""
-    state = default_rng().bit_generator.state
-    try:
-        manual_seed(seed)
-        return fn()
-    finally:
-        default_rng().bit_generator.state = state
-
-
 def _within(arr, bound, name):
     big = float(np.abs(arr).max())
     if big > bound * (1 + 1e-6):
@@ -254,7 +237,7 @@ def _conv_layer_check(c_in, c_out, k, stride, padding, has_bias=True):
 
 def conv_init_cases():
     def make(*args, seed=0, **kwargs):
-        return lambda init: _with_seed(seed, lambda: construct(Conv2d, init, *args, **kwargs))
+        return lambda init: with_seed(seed, lambda: construct(Conv2d, init, *args, **kwargs))
 
     yield Case(
         "Conv2d(3, 16, 3): weight (16, 3, 3, 3) in +-1/sqrt(27), bias (16,)",
@@ -280,24 +263,24 @@ def conv_init_cases():
 
 
 def _fixed_conv(c_in, c_out, k, seed, **kw):
-    layer = _with_seed(seed, lambda: Conv2d(c_in, c_out, k, **kw))
-    layer.weight.data = _rand(seed, c_out, c_in, k, k)
-    layer.bias.data = _rand(seed + 1, c_out)
+    layer = with_seed(seed, lambda: Conv2d(c_in, c_out, k, **kw))
+    layer.weight.data = np_randn(seed, c_out, c_in, k, k)
+    layer.bias.data = np_randn(seed + 1, c_out)
     return layer
 
 
 def conv_forward_cases():
     layer = _fixed_conv(2, 3, 3, 20, padding=1)
-    x = _rand(21, 2, 2, 4, 4)
-    yield _op_case(
+    x = np_randn(21, 2, 2, 4, 4)
+    yield op_case(
         "Conv2d(2, 3, 3, padding=1) on (2, 2, 4, 4) -> (2, 3, 4, 4)",
         (layer, Tensor(x)),
         _loop_conv(x, layer.weight.data, layer.bias.data, padding=1),
         hint="the layer hands its weight, bias, stride and padding to F.conv2d",
     )
     layer = _fixed_conv(1, 2, 2, 22, stride=2)
-    x = _rand(23, 1, 1, 4, 4)
-    yield _op_case(
+    x = np_randn(23, 1, 1, 4, 4)
+    yield op_case(
         "Conv2d(1, 2, 2, stride=2) on (1, 1, 4, 4) -> (1, 2, 2, 2)",
         (layer, Tensor(x)),
         _loop_conv(x, layer.weight.data, layer.bias.data, stride=2),
@@ -337,19 +320,19 @@ def _grad_of_ones(x, *args):
 
 
 def max_pool_cases():
-    x = _rand(30, 1, 2, 4, 4)
-    yield _op_case(
+    x = np_randn(30, 1, 2, 4, 4)
+    yield op_case(
         "2x2 windows, stride 2 (the default): (1, 2, 4, 4) -> (1, 2, 2, 2)",
         (Tensor(x), 2),
         _loop_pool(x, 2),
         hint="stride defaults to the kernel size: windows side by side, no overlap",
     )
-    x = _rand(31, 2, 1, 3, 3)
-    yield _op_case(
+    x = np_randn(31, 2, 1, 3, 3)
+    yield op_case(
         "overlapping 2x2 windows with stride 1: (2, 1, 3, 3) -> (2, 1, 2, 2)", (Tensor(x), 2, 1), _loop_pool(x, 2, 1)
     )
-    x = -np.abs(_rand(32, 1, 1, 3, 3)) - 1
-    yield _op_case(
+    x = -np.abs(np_randn(32, 1, 1, 3, 3)) - 1
+    yield op_case(
         "padding 1 with all-negative inputs: padding never wins (pad with -inf, not 0)",
         (Tensor(x), 2),
         _loop_pool(x, 2, 2, 1),
@@ -359,7 +342,7 @@ def max_pool_cases():
     yield grad_case(
         "gradient goes to each window's maximum (2x2, stride 2)",
         lambda pool, x: pool(x, 2),
-        _rand(33, 1, 1, 4, 4),
+        np_randn(33, 1, 1, 4, 4),
         hint="only the element that won a window receives that window's gradient",
     )
     yield grad_case(
@@ -371,7 +354,7 @@ def max_pool_cases():
     yield grad_case(
         "gradient with padding 1 on a non-square (1, 1, 3, 5) input",
         lambda pool, x: pool(x, 2, 2, 1),
-        _rand(34, 1, 1, 3, 5),
+        np_randn(34, 1, 1, 3, 5),
         hint="the padded gradient is cropped back with [ph : ph + H, pw : pw + W]: H for rows, W for columns",
     )
     x = np.ones((1, 1, 2, 4), F32)
@@ -392,20 +375,20 @@ def max_pool_cases():
 
 
 def avg_pool_cases():
-    x = _rand(40, 1, 2, 4, 4)
-    yield _op_case(
+    x = np_randn(40, 1, 2, 4, 4)
+    yield op_case(
         "2x2 windows, stride 2 (the default): (1, 2, 4, 4) -> (1, 2, 2, 2)",
         (Tensor(x), 2),
         _loop_pool(x, 2, reduce=np.mean),
     )
-    x = _rand(41, 1, 1, 3, 3)
-    yield _op_case(
+    x = np_randn(41, 1, 1, 3, 3)
+    yield op_case(
         "overlapping 2x2 windows with stride 1: (1, 1, 3, 3) -> (1, 1, 2, 2)",
         (Tensor(x), 2, 1),
         _loop_pool(x, 2, 1, reduce=np.mean),
     )
     x = _grid(1, 1, 2, 2, start=1)
-    yield _op_case(
+    yield op_case(
         "padding 1: zeros count in the mean (PyTorch's count_include_pad=True)",
         (Tensor(x), 2),
         _loop_pool(x, 2, 2, 1, reduce=np.mean, pad_value=0.0),
@@ -415,14 +398,14 @@ def avg_pool_cases():
     yield grad_case(
         "gradient: each element gets 1/4 of every window it is in (stride 1)",
         lambda pool, x: pool(x, 2, 1),
-        _rand(42, 1, 1, 3, 3),
+        np_randn(42, 1, 1, 3, 3),
         hint="add g / (kh * kw) to every element of each window; a middle element is in four windows",
     )
-    yield grad_case("gradient with 3x3 windows, stride 3", lambda pool, x: pool(x, 3), _rand(43, 1, 2, 3, 6))
+    yield grad_case("gradient with 3x3 windows, stride 3", lambda pool, x: pool(x, 3), np_randn(43, 1, 2, 3, 6))
     yield grad_case(
         "gradient with padding 1 on a non-square (1, 1, 3, 5) input",
         lambda pool, x: pool(x, 2, 2, 1),
-        _rand(44, 1, 1, 3, 5),
+        np_randn(44, 1, 1, 3, 5),
         hint="the padded gradient is cropped back with [ph : ph + H, pw : pw + W]: H for rows, W for columns",
     )
 
@@ -448,18 +431,21 @@ PIECES = [
         hints=[
             "Checks first (4-D input, matching channels), then the pairs (_pair), the output size (_out_size) "
             "and the padded input (np.pad on the two spatial axes).",
-            "im2col: np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(2, 3)) is a view of every "
-            "window; slice it with the stride, reorder so (C, kh, kw) come first, reshape to (C*kh*kw, columns). "
-            "Then out = weight.reshape(O, -1) @ cols (+ bias[:, None]), reshaped back to (N, O, oh, ow).",
-            "backward: reorder g the way you ordered the columns into gmat (O, columns); dweight = gmat @ cols.T; "
-            "dcols = wmat.T @ gmat; col2im loops over the kh*kw kernel offsets and ADDS each slice into a zero "
-            "padded gradient, then crops the padding off.",
+            "im2col with the batch axis last, as the reference does: xp = np.pad(x.transpose(1, 2, 3, 0), ...) is "
+            "(C, H+2p, W+2p, N); np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(1, 2)) is a view "
+            "of every window, (C, oh', ow', N, kh, kw); slice axes 1 and 2 with the stride, transpose to "
+            "(C, kh, kw, oh, ow, N) and reshape to cols (C*kh*kw, oh*ow*N). Then out = weight.reshape(O, -1) @ "
+            "cols (+ bias[:, None]) is (O, oh*ow*N): reshape to (O, oh, ow, N), transpose to (N, O, oh, ow).",
+            "backward: g.transpose(1, 2, 3, 0).reshape(O, oh*ow*N) is gmat, ordered like the columns; dweight = "
+            "gmat @ cols.T; dcols = wmat.T @ gmat reshaped to (C, kh, kw, oh, ow, N); col2im loops over the kh*kw "
+            "kernel offsets and ADDS each (C, oh, ow, N) slice into a zero (C, H+2p, W+2p, N) gradient, then crops "
+            "the padding off and transposes back to (N, C, H, W).",
         ],
     ),
     Piece(
         "Conv2d.__init__",
         conv_init_cases,
-        home=CONV,
+        home=CONV_HOME,
         title="the Conv2d layer's parameters",
         todo="store in/out_channels, kernel_size/stride/padding as pairs, and a Kaiming-uniform weight (O, C, kh, kw) "
         "and bias",
@@ -473,7 +459,7 @@ PIECES = [
     Piece(
         "Conv2d.forward",
         conv_forward_cases,
-        home=CONV,
+        home=CONV_HOME,
         title="the Conv2d layer's forward",
         todo="check x is 4-D with in_channels channels (errors name the numbers and shape), then return F.conv2d(...)",
         hints=[

@@ -1,8 +1,8 @@
 """Checks of lesson 10 (Tokenization): the character tokenizer (vocabulary, encode, decode, errors)
-and byte-level BPE (pair counts, one merge, the training loop, encoding by merges, decoding).
+and byte-level BPE_HOME (pair counts, one merge, the training loop, encoding by merges, decoding).
 
 Tokenizers are plain Python (no Tensor), and so are the expected values: ids are code points and
-UTF-8 bytes (`ord`, `str.encode`), and the BPE merges of the small training texts are worked out by
+UTF-8 bytes (`ord`, `str.encode`), and the BPE_HOME merges of the small training texts are worked out by
 hand in the comments (the classic "aaabdaaabac" example, with tinytorch's tie rule: among equally
 frequent pairs the smaller (first id, second id) wins).
 """
@@ -17,7 +17,7 @@ from tinytorch_course.checks.cases import Case, Piece, Raises
 from tinytorch_course.checks.compare import describe
 
 HOME = "tinytorch.text.char"
-BPE = "tinytorch.text.bpe"
+BPE_HOME = "tinytorch.text.bpe"
 
 HELLO = "hello world"  # sorted vocabulary: ' ', 'd', 'e', 'h', 'l', 'o', 'r', 'w'
 HELLO_VOCAB = [" ", "d", "e", "h", "l", "o", "r", "w"]
@@ -28,7 +28,7 @@ def _hello():
 
 
 def _recount_merges(text, n):
-    """BPE merges by recounting every pair of every chunk at each step (slow, obviously right)."""
+    """BPE_HOME merges by recounting every pair of every chunk at each step (slow, obviously right)."""
     chunks = [tuple(c.encode("utf-8")) for c in BPETokenizer()._split.findall(text)]
     merges = []
     for step in range(n):
@@ -189,7 +189,7 @@ def char_decode_cases():
     )
 
 
-# ---- BPE building blocks ----------------------------------------------------------------------------------
+# ---- BPE_HOME building blocks ----------------------------------------------------------------------------------
 def pairs_cases():
     yield Case(
         "(1, 2, 3, 1, 2): (1, 2) twice, (2, 3) and (3, 1) once",
@@ -463,7 +463,7 @@ PIECES = [
     Piece(
         "_pairs",
         pairs_cases,
-        home=BPE,
+        home=BPE_HOME,
         title="count adjacent pairs",
         todo="return a Counter of the adjacent pairs in `tokens`",
         hints=["zip(tokens, tokens[1:]) yields each adjacent pair.", "Counter(...) counts them."],
@@ -471,7 +471,7 @@ PIECES = [
     Piece(
         "_merge",
         merge_cases,
-        home=BPE,
+        home=BPE_HOME,
         title="one merge",
         todo="return `tokens` with each non-overlapping occurrence of `pair` (left to right) replaced by `new_id`",
         hints=[
@@ -482,7 +482,7 @@ PIECES = [
     Piece(
         "BPETokenizer.train",
         train_cases,
-        home=BPE,
+        home=BPE_HOME,
         title="learn the merges",
         todo="learn vocab_size - 256 merges from `text`, most frequent adjacent pair first; return self",
         hints=[
@@ -497,7 +497,7 @@ PIECES = [
     Piece(
         "BPETokenizer._encode_chunk",
         encode_chunk_cases,
-        home=BPE,
+        home=BPE_HOME,
         title="encode by merges",
         todo="return the token ids of one chunk: its UTF-8 bytes, then the learned merges in the order learned",
         hints=[
@@ -509,7 +509,7 @@ PIECES = [
     Piece(
         "BPETokenizer.decode",
         bpe_decode_cases,
-        home=BPE,
+        home=BPE_HOME,
         title="ids to text",
         todo="return the text of a sequence of ids: join the tokens' bytes and decode them as UTF-8",
         hints=[

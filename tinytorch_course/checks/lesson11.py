@@ -14,29 +14,20 @@ import numpy as np
 
 from tinytorch.nn.embedding import Embedding, PositionalEmbedding, SinusoidalPositionalEncoding
 from tinytorch.nn.module import Parameter
-from tinytorch.tensor import Tensor, default_rng, manual_seed
+from tinytorch.tensor import Tensor
 from tinytorch_course.checks.cases import Case, Piece, Raises, construct
 from tinytorch_course.checks.compare import describe, mismatch
+from tinytorch_course.checks.fixtures import with_seed
 from tinytorch_course.checks.gradients import grad_case
 
 HOME = "tinytorch.nn.functional"
-EMB = "tinytorch.nn.embedding"
+EMBEDDING_HOME = "tinytorch.nn.embedding"
 F32 = np.float32
 
 
 def _table(rows, dim, start=0.0):
     """Row r is [r.0, r.1, r.2, ...] + start: a looked-up row says which row it came from."""
     return (np.arange(rows)[:, None] + np.arange(dim)[None, :] / 10 + start).astype(F32)
-
-
-def _with_seed(seed, fn):
-    """Run fn under tt.manual_seed(seed), then put tinytorch's global generator back as it was."""
-    state = default_rng().bit_generator.state
-    try:
-        manual_seed(seed)
-        return fn()
-    finally:
-        default_rng().bit_generator.state = state
 
 
 # ---- validating ids ----------------------------------------------------------------------------------
@@ -155,7 +146,7 @@ def embedding_init_cases():
 
     yield Case(
         "Embedding(1000, 8): a (1000, 8) float32 Parameter drawn from N(0, 1)",
-        call=lambda init: _with_seed(0, lambda: construct(Embedding, init, 1000, 8)),
+        call=lambda init: with_seed(0, lambda: construct(Embedding, init, 1000, 8)),
         expected=check,
         show="Embedding(1000, 8)",
         hint="default_rng().standard_normal((num_embeddings, embedding_dim)), "
@@ -163,8 +154,8 @@ def embedding_init_cases():
     )
 
     def twice(init):
-        a = _with_seed(5, lambda: construct(Embedding, init, 4, 3)).weight.data
-        b = _with_seed(5, lambda: construct(Embedding, init, 4, 3)).weight.data
+        a = with_seed(5, lambda: construct(Embedding, init, 4, 3)).weight.data
+        b = with_seed(5, lambda: construct(Embedding, init, 4, 3)).weight.data
         return a, b
 
     def same(got):
@@ -368,7 +359,7 @@ PIECES = [
     Piece(
         "Embedding.__init__",
         embedding_init_cases,
-        home=EMB,
+        home=EMBEDDING_HOME,
         title="the embedding table",
         todo="store num_embeddings, embedding_dim and a (num_embeddings, embedding_dim) N(0, 1) float32 weight "
         "Parameter",
@@ -380,7 +371,7 @@ PIECES = [
     Piece(
         "_check_positions",
         check_positions_cases,
-        home=EMB,
+        home=EMBEDDING_HOME,
         title="positions inside the table",
         todo="raise TypeError for non-integer positions, IndexError naming a position outside 0..max_len-1 and max_len",
         hints=[
@@ -391,7 +382,7 @@ PIECES = [
     Piece(
         "PositionalEmbedding.forward",
         positional_forward_cases,
-        home=EMB,
+        home=EMBEDDING_HOME,
         title="learned positions",
         todo="turn `positions` (an int n or an int array) into an array, check it, and look it up in self.weight",
         hints=[
@@ -402,7 +393,7 @@ PIECES = [
     Piece(
         "SinusoidalPositionalEncoding.__init__",
         sinusoidal_init_cases,
-        home=EMB,
+        home=EMBEDDING_HOME,
         title="the sinusoid table",
         todo="build the (max_len, dim) table PE[p, 2i] = sin(p * f_i), PE[p, 2i+1] = cos(p * f_i), f_i = "
         "10000^(-2i/d); register it as buffer 'table'",
@@ -417,7 +408,7 @@ PIECES = [
     Piece(
         "SinusoidalPositionalEncoding.forward",
         sinusoidal_forward_cases,
-        home=EMB,
+        home=EMBEDDING_HOME,
         title="looking up fixed positions",
         todo="turn `positions` into an int array, check it against max_len, and return the table's rows as a Tensor",
         hints=[

@@ -18,15 +18,12 @@ from tinytorch.nn.module import Parameter
 from tinytorch.tensor import Tensor
 from tinytorch_course.checks.cases import Case, Piece, Raises, construct
 from tinytorch_course.checks.compare import describe, mismatch
+from tinytorch_course.checks.fixtures import np_randn, op_case
 from tinytorch_course.checks.gradients import grad_case
 
 HOME = "tinytorch.nn.functional"
-ATT = "tinytorch.nn.attention"
+ATTENTION_HOME = "tinytorch.nn.attention"
 F32 = np.float32
-
-
-def _rand(seed, *shape, scale=1.0):
-    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(F32)
 
 
 # ---- NumPy references --------------------------------------------------------------------------------
@@ -100,36 +97,32 @@ SDPA_OPTIONS_HINT = (
 )
 
 
-def _op_case(name, args, expected, **kw):
-    return Case(name, args, np.asarray(expected, F32), returns=Tensor, dtype=F32, **kw)
-
-
 # ---- scaled dot-product attention ------------------------------------------------------------------------
 def sdpa_cases():
-    q, k, v = _rand(1, 3, 2), _rand(2, 4, 2), _rand(3, 4, 3)
-    yield _op_case(
+    q, k, v = np_randn(1, 3, 2), np_randn(2, 4, 2), np_randn(3, 4, 3)
+    yield op_case(
         "3 queries over 4 keys/values: (3, 2), (4, 2), (4, 3) -> (3, 3)",
         (Tensor(q), Tensor(k), Tensor(v)),
         _np_attention(q, k, v),
         hint="weights = softmax(q @ k^T / sqrt(d)) along the LAST axis (over the keys), then weights @ v",
     )
-    q, k, v = _rand(4, 2, 3, 16, scale=3), _rand(5, 2, 3, 16, scale=3), _rand(6, 2, 3, 2)
-    yield _op_case(
+    q, k, v = np_randn(4, 2, 3, 16, scale=3), np_randn(5, 2, 3, 16, scale=3), np_randn(6, 2, 3, 2)
+    yield op_case(
         "scores are divided by sqrt(d): d = 16, large dot products",
         (Tensor(q), Tensor(k), Tensor(v)),
         _np_attention(q, k, v),
         hint="divide the scores by sqrt(d) = sqrt(q.shape[-1]) = 4 before the softmax",
     )
-    q, k, v = _rand(7, 2, 2, 3, 4), _rand(8, 2, 2, 3, 4), _rand(9, 2, 2, 3, 4)
-    yield _op_case(
+    q, k, v = np_randn(7, 2, 2, 3, 4), np_randn(8, 2, 2, 3, 4), np_randn(9, 2, 2, 3, 4)
+    yield op_case(
         "batch and heads (2, 2, 3, 4): the last two axes are (positions, features)",
         (Tensor(q), Tensor(k), Tensor(v)),
         _np_attention(q, k, v),
         hint="transpose only the last two axes of k: k.transpose(-2, -1)",
     )
-    q, k, v = _rand(10, 3, 2), _rand(11, 4, 2), _rand(12, 4, 2)
+    q, k, v = np_randn(10, 3, 2), np_randn(11, 4, 2), np_randn(12, 4, 2)
     mask = np.array([[True, False, True, False], [True, True, True, True], [False, False, False, True]])
-    yield _op_case(
+    yield op_case(
         "a boolean mask: False (not allowed) gets zero weight",
         (Tensor(q), Tensor(k), Tensor(v)),
         _np_attention(q, k, v, mask),
@@ -137,8 +130,8 @@ def sdpa_cases():
         hint="True means 'may attend' (PyTorch's convention): fill the scores where the mask is False "
         "with a very negative number (masked_fill(~mask, -1e9)) BEFORE the softmax",
     )
-    q, k, v = _rand(13, 2, 4, 3), _rand(14, 2, 4, 3), _rand(15, 2, 4, 3)
-    yield _op_case(
+    q, k, v = np_randn(13, 2, 4, 3), np_randn(14, 2, 4, 3), np_randn(15, 2, 4, 3)
+    yield op_case(
         "a causal (4, 4) mask broadcast over a batch of 2: query 0 sees only key 0",
         (Tensor(q), Tensor(k), Tensor(v)),
         _np_attention(q, k, v, _tril(4)),
@@ -154,29 +147,29 @@ def sdpa_cases():
     )
     yield Case(
         "query dim 4 but key dim 3 (k is (5, 3): 5 keys of 3 features) raises ValueError naming both shapes",
-        (Tensor(_rand(16, 2, 4)), Tensor(_rand(17, 5, 3)), Tensor(_rand(18, 5, 4))),
+        (Tensor(np_randn(16, 2, 4)), Tensor(np_randn(17, 5, 3)), Tensor(np_randn(18, 5, 4))),
         Raises(ValueError, "(2, 4)", "(5, 3)", "dim 4", "dim 3"),
         hint="check q.shape[-1] == k.shape[-1] first; say 'query dim 4 != key dim 3' and name both shapes",
     )
     yield Case(
         "batched: query dim 4 but key dim 3 in (1, 2, 4) and (1, 5, 3): the dims are the LAST axes",
-        (Tensor(_rand(22, 1, 2, 4)), Tensor(_rand(23, 1, 5, 3)), Tensor(_rand(24, 1, 5, 4))),
+        (Tensor(np_randn(22, 1, 2, 4)), Tensor(np_randn(23, 1, 5, 3)), Tensor(np_randn(24, 1, 5, 4))),
         Raises(ValueError, "(1, 2, 4)", "(1, 5, 3)", "dim 4", "dim 3"),
         hint="compare q.shape[-1] with k.shape[-1], whatever the leading (batch, head) axes",
     )
     yield Case(
         "3 keys but 2 values raises ValueError naming both shapes",
-        (Tensor(_rand(19, 2, 4)), Tensor(_rand(20, 3, 4)), Tensor(_rand(21, 2, 4))),
+        (Tensor(np_randn(19, 2, 4)), Tensor(np_randn(20, 3, 4)), Tensor(np_randn(21, 2, 4))),
         Raises(ValueError, "(3, 4)", "(2, 4)", "3 keys", "2 values"),
         hint="every key needs a value: k.shape[-2] == v.shape[-2]; say '3 keys but 2 values'",
     )
     yield Case(
         "batched: 3 keys but 2 values in (1, 3, 4) and (1, 2, 4): the counts are the second-to-last axes",
-        (Tensor(_rand(19, 1, 2, 4)), Tensor(_rand(20, 1, 3, 4)), Tensor(_rand(21, 1, 2, 4))),
+        (Tensor(np_randn(19, 1, 2, 4)), Tensor(np_randn(20, 1, 3, 4)), Tensor(np_randn(21, 1, 2, 4))),
         Raises(ValueError, "(1, 3, 4)", "(1, 2, 4)", "3 keys", "2 values"),
         hint="count keys and values on axis -2 (k.shape[-2], v.shape[-2]), whatever the leading axes",
     )
-    q, k, v = _rand(25, 2, 4), _rand(26, 3, 4), _rand(27, 3, 4)
+    q, k, v = np_randn(25, 2, 4), np_randn(26, 3, 4), np_randn(27, 3, 4)
     nothing = np.array([[True, True, False], [False, False, False]])
     yield Case(
         "float32, a query that may see no key at all: a uniform average of the values, never NaN",
@@ -190,15 +183,15 @@ def sdpa_cases():
         hint="fill masked scores with a large finite negative number that float32 can hold (-1e9), not -1e300 "
         "(-inf in float32) or -inf: a fully masked row then gets equal weights instead of NaN",
     )
-    q, k, v = _rand(28, 2, 4, 3), _rand(29, 2, 4, 3), _rand(30, 2, 4, 2)
-    yield _op_case(
+    q, k, v = np_randn(28, 2, 4, 3), np_randn(29, 2, 4, 3), np_randn(30, 2, 4, 2)
+    yield op_case(
         "is_causal=True (torch's keyword): the same as a causal (4, 4) mask",
         (Tensor(q), Tensor(k), Tensor(v)),
         _np_attention(q, k, v, _tril(4)),
         kwargs={"is_causal": True},
         hint=SDPA_OPTIONS_HINT,
     )
-    yield _op_case(
+    yield op_case(
         "scale=0.5 (torch's keyword): scores are q k^T * 0.5 instead of / sqrt(3)",
         (Tensor(q), Tensor(k), Tensor(v)),
         _np_attention(q * (0.5 * math.sqrt(3)), k, v),
@@ -207,7 +200,7 @@ def sdpa_cases():
     )
     bias = np.where(_tril(4), 0.0, -np.inf).astype(F32)
     bias[:, 0] += 1.0
-    yield _op_case(
+    yield op_case(
         "a float attn_mask (torch's keyword) is ADDED to the scores: -inf blocks, +1 favours key 0",
         (Tensor(q), Tensor(k), Tensor(v)),
         _np_attention_added(q, k, v, bias),
@@ -217,9 +210,9 @@ def sdpa_cases():
     yield grad_case(
         "gradients w.r.t. q, k and v through a causal mask",
         lambda sdpa, q, k, v: sdpa(q, k, v, _tril(3)),
-        _rand(22, 3, 2),
-        _rand(23, 3, 2),
-        _rand(24, 3, 2),
+        np_randn(22, 3, 2),
+        np_randn(23, 3, 2),
+        np_randn(24, 3, 2),
         names=["q", "k", "v"],
         hint="build it from Tensor ops (@, transpose, *, masked_fill, softmax): autograd then gives the backward",
     )
@@ -316,15 +309,15 @@ def mha_init_cases():
 
 
 def split_heads_cases():
-    x = _rand(30, 2, 3, 6)
-    yield _op_case(
+    x = np_randn(30, 2, 3, 6)
+    yield op_case(
         "(2, 3, 6) with 2 heads -> (2, 2, 3, 3): head h holds features 3h..3h+2",
         (_mha(6, 2, 0), Tensor(x)),
         _np_split(x, 2),
         hint="reshape to (batch, seq, heads, head_dim), then swap axes 1 and 2",
     )
-    x = _rand(31, 1, 2, 6)
-    yield _op_case(
+    x = np_randn(31, 1, 2, 6)
+    yield op_case(
         "(1, 2, 6) with 3 heads -> (1, 3, 2, 2)",
         (_mha(6, 3, 1), Tensor(x)),
         _np_split(x, 3),
@@ -334,21 +327,21 @@ def split_heads_cases():
 
 
 def merge_heads_cases():
-    x = _rand(32, 2, 2, 3, 3)
-    yield _op_case(
+    x = np_randn(32, 2, 2, 3, 3)
+    yield op_case(
         "(2, 2, 3, 3) -> (2, 3, 6): the heads side by side",
         (_mha(6, 2, 0), Tensor(x)),
         _np_merge(x),
         hint="swap axes 1 and 2 back, then reshape to (batch, seq, embed_dim)",
     )
-    x = _rand(33, 1, 3, 2, 2)
-    yield _op_case(
+    x = np_randn(33, 1, 3, 2, 2)
+    yield op_case(
         "(1, 3, 2, 2) with 3 heads -> (1, 2, 6), the inverse of split_heads", (_mha(6, 3, 1), Tensor(x)), _np_merge(x)
     )
 
 
 def project_qkv_cases():
-    m, x = _mha(6, 2, 2), _rand(34, 2, 3, 6)
+    m, x = _mha(6, 2, 2), np_randn(34, 2, 3, 6)
     yield Case(
         "q, k, v of x (2, 3, 6) with 2 heads: three (2, 2, 3, 3) tensors",
         (m, Tensor(x)),
@@ -359,9 +352,9 @@ def project_qkv_cases():
 
 def attend_cases():
     m = _mha(6, 2, 3)
-    q, k, v = _rand(35, 1, 2, 3, 3), _rand(36, 1, 2, 4, 3), _rand(37, 1, 2, 4, 3)
+    q, k, v = np_randn(35, 1, 2, 3, 3), np_randn(36, 1, 2, 4, 3), np_randn(37, 1, 2, 4, 3)
     expected = _np_linear(_np_merge(_np_attention(q, k, v)), m.out_proj)
-    yield _op_case(
+    yield op_case(
         "3 queries over 4 keys per head: attention, merge heads, out_proj -> (1, 3, 6)",
         (m, Tensor(q), Tensor(k), Tensor(v)),
         expected,
@@ -369,7 +362,7 @@ def attend_cases():
     )
     mask = _tril(3, 4)
     expected = _np_linear(_np_merge(_np_attention(q, k, v, mask)), m.out_proj)
-    yield _op_case(
+    yield op_case(
         "with a mask (3, 4): the mask is passed to the attention", (m, Tensor(q), Tensor(k), Tensor(v), mask), expected
     )
 
@@ -389,14 +382,14 @@ class _FixedCache:
 
 
 def forward_cases():
-    m, x = _mha(8, 2, 4), _rand(38, 2, 4, 8)
-    yield _op_case(
+    m, x = _mha(8, 2, 4), np_randn(38, 2, 4, 8)
+    yield op_case(
         "self-attention without a mask: (2, 4, 8) -> (2, 4, 8)",
         (m, Tensor(x)),
         _np_mha(m, x),
         hint="q, k, v = self.project_qkv(x); return self.attend(q, k, v, mask)",
     )
-    yield _op_case("with causal_mask(4)", (m, Tensor(x)), _np_mha(m, x, _tril(4)), kwargs={"mask": _tril(4)})
+    yield op_case("with causal_mask(4)", (m, Tensor(x)), _np_mha(m, x, _tril(4)), kwargs={"mask": _tril(4)})
 
     def two_runs(forward):
         x2 = x.copy()
@@ -423,17 +416,17 @@ def forward_cases():
     )
     yield Case(
         "a 2-D input (4, 8) raises ValueError naming its shape",
-        (m, Tensor(_rand(39, 4, 8))),
+        (m, Tensor(np_randn(39, 4, 8))),
         Raises(ValueError, "(4, 8)", "reshape(1, *x.shape)"),
         hint="check x.ndim == 3 and, for a 2-D input, suggest adding a batch axis: x.reshape(1, *x.shape)",
     )
     yield Case(
         "(1, 3, 6) into embed_dim 8 raises ValueError naming 8 and the shape",
-        (m, Tensor(_rand(40, 1, 3, 6))),
+        (m, Tensor(np_randn(40, 1, 3, 6))),
         Raises(ValueError, "8", "(1, 3, 6)"),
         hint="the last axis must be embed_dim: name it and the shape you got",
     )
-    x_new, k_all, v_all = _rand(41, 1, 1, 8), _rand(42, 1, 2, 5, 4), _rand(43, 1, 2, 5, 4)
+    x_new, k_all, v_all = np_randn(41, 1, 1, 8), np_randn(42, 1, 2, 5, 4), np_randn(43, 1, 2, 5, 4)
     q_new = _np_qkv(m, x_new)[0]
     want = _np_linear(_np_merge(_np_attention(q_new, k_all, v_all)), m.out_proj)
 
@@ -478,7 +471,7 @@ PIECES = [
     Piece(
         "causal_mask",
         causal_mask_cases,
-        home=ATT,
+        home=ATTENTION_HOME,
         title="the causal mask",
         todo="return a (seq_len, key_len) boolean Tensor, True where query i may see key j (j <= its position)",
         hints=[
@@ -490,7 +483,7 @@ PIECES = [
     Piece(
         "MultiHeadAttention.__init__",
         mha_init_cases,
-        home=ATT,
+        home=ATTENTION_HOME,
         title="multi-head attention's layers",
         todo="check embed_dim % num_heads == 0 (ValueError naming both), store the sizes, build q/k/v/out Linear(E, "
         "E) projections",
@@ -502,7 +495,7 @@ PIECES = [
     Piece(
         "MultiHeadAttention.split_heads",
         split_heads_cases,
-        home=ATT,
+        home=ATTENTION_HOME,
         title="splitting the heads",
         todo="(batch, seq, embed) -> (batch, heads, seq, head_dim)",
         hints=[
@@ -513,7 +506,7 @@ PIECES = [
     Piece(
         "MultiHeadAttention.merge_heads",
         merge_heads_cases,
-        home=ATT,
+        home=ATTENTION_HOME,
         title="merging the heads",
         todo="(batch, heads, seq, head_dim) -> (batch, seq, embed)",
         hints=["The exact inverse of split_heads, in reverse order: transpose(1, 2), then reshape(b, t, embed_dim)."],
@@ -521,7 +514,7 @@ PIECES = [
     Piece(
         "MultiHeadAttention.project_qkv",
         project_qkv_cases,
-        home=ATT,
+        home=ATTENTION_HOME,
         title="projecting queries, keys, values",
         todo="return (q, k, v): each projection of x split into heads, (batch, heads, seq, head_dim)",
         hints=["Three lines in one: split_heads of q_proj(x), of k_proj(x), of v_proj(x), returned as a tuple."],
@@ -529,7 +522,7 @@ PIECES = [
     Piece(
         "MultiHeadAttention.attend",
         attend_cases,
-        home=ATT,
+        home=ATTENTION_HOME,
         title="attending, merging, projecting out",
         todo="attention of q over k, v (with mask), heads merged, then out_proj: (batch, t_q, embed)",
         hints=[
@@ -540,7 +533,7 @@ PIECES = [
     Piece(
         "MultiHeadAttention.forward",
         forward_cases,
-        home=ATT,
+        home=ATTENTION_HOME,
         title="the forward pass",
         todo="check x is (batch, seq, embed_dim), project to q/k/v, let a cache extend k/v, and attend with the mask",
         hints=[

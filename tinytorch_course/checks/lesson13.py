@@ -18,28 +18,15 @@ from tinytorch.nn.embedding import Embedding, PositionalEmbedding
 from tinytorch.nn.linear import Dropout, Linear
 from tinytorch.nn.module import Module, Parameter, Sequential
 from tinytorch.nn.transformer import GPT, LayerNorm, TransformerBlock
-from tinytorch.tensor import Tensor, default_rng, is_grad_enabled, manual_seed
+from tinytorch.tensor import Tensor, is_grad_enabled
 from tinytorch_course.checks.cases import Case, Piece, Raises, construct
 from tinytorch_course.checks.compare import describe, mismatch
+from tinytorch_course.checks.fixtures import np_randn, np_softmax, op_case, with_seed
 from tinytorch_course.checks.gradients import grad_case
 
 HOME = "tinytorch.nn.functional"
-TRANSFORMER = "tinytorch.nn.transformer"
+TRANSFORMER_HOME = "tinytorch.nn.transformer"
 F32 = np.float32
-
-
-def _rand(seed, *shape, scale=1.0, shift=0.0):
-    return (np.random.default_rng(seed).standard_normal(shape) * scale + shift).astype(F32)
-
-
-def _with_seed(seed, fn):
-    """Run fn under tt.manual_seed(seed), then put tinytorch's global generator back as it was."""
-    state = default_rng().bit_generator.state
-    try:
-        manual_seed(seed)
-        return fn()
-    finally:
-        default_rng().bit_generator.state = state
 
 
 # ---- layer norm ------------------------------------------------------------------------------------------
@@ -55,13 +42,9 @@ def _np_layer_norm(x, axes, weight=None, bias=None, eps=1e-5):
     return out
 
 
-def _op_case(name, args, expected, **kw):
-    return Case(name, args, np.asarray(expected, F32), returns=Tensor, dtype=F32, **kw)
-
-
 def layer_norm_cases():
-    x = _rand(1, 2, 4, scale=3, shift=5)
-    yield _op_case(
+    x = np_randn(1, 2, 4, scale=3, shift=5)
+    yield op_case(
         "(2, 4), normalized_shape 4: each row to mean 0, variance 1",
         (Tensor(x), 4),
         _np_layer_norm(x, -1),
@@ -69,21 +52,21 @@ def layer_norm_cases():
         "and eps goes inside the square root: (x - mean) / sqrt(var + eps)",
     )
     w, b = np.array([1.0, 2.0, 0.5, -1.0], F32), np.array([0.0, 1.0, -1.0, 0.5], F32)
-    yield _op_case(
+    yield op_case(
         "weight and bias scale and shift each feature",
         (Tensor(x), (4,), Tensor(w), Tensor(b)),
         _np_layer_norm(x, -1, w, b),
         hint="after normalising: out * weight + bias (they broadcast over rows)",
     )
-    x3 = _rand(2, 2, 3, 4)
-    yield _op_case(
+    x3 = np_randn(2, 2, 3, 4)
+    yield op_case(
         "normalized_shape (3, 4) normalises over the last two axes of (2, 3, 4)",
         (Tensor(x3), (3, 4)),
         _np_layer_norm(x3, (1, 2)),
         hint="the axes are the last len(normalized_shape) ones: a tuple of axes",
     )
     flat = np.array([[5.0, 5.0, 5.0], [1.0, 2.0, 3.0]], F32)
-    yield _op_case(
+    yield op_case(
         "a constant row gives 0, not NaN (eps keeps the division finite)",
         (Tensor(flat), 3),
         _np_layer_norm(flat, -1),
@@ -99,9 +82,9 @@ def layer_norm_cases():
     yield grad_case(
         "gradients w.r.t. x, weight and bias over the last axis",
         lambda ln, x, w, b: ln(x, 4, w, b),
-        _rand(3, 2, 4),
-        _rand(4, 4, shift=1),
-        _rand(5, 4),
+        np_randn(3, 2, 4),
+        np_randn(4, 4, shift=1),
+        np_randn(5, 4),
         names=["x", "weight", "bias"],
         hint="with xhat = (x - mean) * rstd and gh = g * weight: dx = rstd * (gh - mean(gh) - xhat * "
         "mean(gh * xhat)), means over the normalised axes; dweight = g * xhat, dbias = g "
@@ -110,8 +93,8 @@ def layer_norm_cases():
     yield grad_case(
         "a bias but no weight: the gradients of x and of the bias",
         lambda ln, x, b: ln(x, 4, None, b),
-        _rand(7, 2, 4),
-        _rand(8, 4),
+        np_randn(7, 2, 4),
+        np_randn(8, 4),
         names=["x", "bias"],
         hint="return one gradient per parent, in order: with no weight the parents are (x, bias), so no "
         "weight gradient in between",
@@ -119,7 +102,7 @@ def layer_norm_cases():
     yield grad_case(
         "gradient w.r.t. x over two axes, no weight or bias",
         lambda ln, x: ln(x, (2, 3)),
-        _rand(6, 2, 2, 3),
+        np_randn(6, 2, 2, 3),
         hint="the means in the backward run over the same axes as in the forward",
     )
 
@@ -161,14 +144,14 @@ def block_init_cases():
 
     yield Case(
         "TransformerBlock(8, 2): ln1, attn, ln2, an MLP 8 -> 32 -> 8 with GELU, dropout 0",
-        call=lambda init: _with_seed(0, lambda: construct(TransformerBlock, init, 8, 2)),
+        call=lambda init: with_seed(0, lambda: construct(TransformerBlock, init, 8, 2)),
         expected=check(8, 2, 32, 0.0),
         show="TransformerBlock(8, 2)",
         hint="hidden = mlp_ratio * embed_dim; the MLP is Sequential(Linear(E, hidden), GELU(), Linear(hidden, E))",
     )
     yield Case(
         "mlp_ratio=2 and dropout=0.1: hidden 12, Dropout(0.1)",
-        call=lambda init: _with_seed(1, lambda: construct(TransformerBlock, init, 6, 3, 2, 0.1)),
+        call=lambda init: with_seed(1, lambda: construct(TransformerBlock, init, 6, 3, 2, 0.1)),
         expected=check(6, 3, 12, 0.1),
         show="TransformerBlock(6, 3, mlp_ratio=2, dropout=0.1)",
     )
@@ -275,20 +258,20 @@ def embed_cases():
     tok, pos = _tables()
     model = _gpt_with(Parameter(tok), Parameter(pos))
     ids = np.array([[1, 2, 3], [4, 0, 9]])
-    yield _op_case(
+    yield op_case(
         "ids (2, 3): token rows + position rows 0..2 -> (2, 3, 4)",
         (model, ids),
         tok[ids] + pos[:3],
         hint="self.tok_emb(ids) is (B, T, E); self.pos_emb(positions) is (T, E) and broadcasts over the batch",
     )
-    yield _op_case(
+    yield op_case(
         "start_pos=2: ids (1, 2) get positions 2 and 3",
         (model, np.array([[7, 7]])),
         tok[[[7, 7]]] + pos[2:4],
         kwargs={"start_pos": 2},
         hint="positions are start_pos .. start_pos + T - 1: np.arange(start_pos, start_pos + T)",
     )
-    yield _op_case("a Tensor of ids works", (model, Tensor(np.array([[5]], np.int64))), tok[[[5]]] + pos[:1])
+    yield op_case("a Tensor of ids works", (model, Tensor(np.array([[5]], np.int64))), tok[[[5]]] + pos[:1])
     yield Case(
         "1-D ids (3,) raise ValueError naming the shape",
         (model, np.array([1, 2, 3])),
@@ -414,7 +397,7 @@ def gpt_forward_cases():
     )
 
     def real_model(fwd):
-        model = _with_seed(3, lambda: GPT(7, 5, 8, 2, 1))
+        model = with_seed(3, lambda: GPT(7, 5, 8, 2, 1))
         ids = np.array([[1, 2, 3, 4], [0, 6, 5, 4]])
         changed = ids.copy()
         changed[:, -1] = [6, 0]
@@ -441,11 +424,6 @@ def gpt_forward_cases():
 def _freq(draws, vocab):
     # bincount wants the platform's index type (int32 on wasm32 refuses int64 input)
     return np.bincount(np.asarray(draws).reshape(-1).astype(np.intp), minlength=vocab) / np.size(draws)
-
-
-def _softmax(z):
-    e = np.exp(z - z.max())
-    return e / e.sum()
 
 
 def _freq_check(probs, n, tol=0.06):
@@ -484,16 +462,16 @@ def sample_cases():
     yield Case(
         "temperature 1: 1,000 draws follow softmax(logits)",
         (many, 1.0, None, np.random.default_rng(2)),
-        _freq_check(_softmax(row), 1000),
+        _freq_check(np_softmax(row), 1000),
         hint="probabilities p = softmax(logits / temperature) per row; draw with rng.choice(vocab, p=p_row)",
     )
     yield Case(
         "temperature 0.5 sharpens: draws follow softmax(logits / 0.5)",
         (many, 0.5, None, np.random.default_rng(3)),
-        _freq_check(_softmax(row / 0.5), 1000),
+        _freq_check(np_softmax(row / 0.5), 1000),
         hint="divide the logits by the temperature before the softmax",
     )
-    top2 = _softmax(row[:2])
+    top2 = np_softmax(row[:2])
     yield Case(
         "top_k=2: only tokens 0 and 1, renormalised",
         (many, 1.0, 2, np.random.default_rng(4)),
@@ -505,7 +483,7 @@ def sample_cases():
     yield Case(
         "top_k=6 on 4 tokens keeps them all (k is capped at the vocabulary)",
         (many, 1.0, 6, np.random.default_rng(5)),
-        _freq_check(_softmax(row), 1000),
+        _freq_check(np_softmax(row), 1000),
         hint="k = min(top_k, vocab): a top_k larger than the vocabulary keeps every token",
     )
     one = np.array([[2.0, 1.0, 0.0, -0.5]])
@@ -707,7 +685,7 @@ PIECES = [
     Piece(
         "TransformerBlock.__init__",
         block_init_cases,
-        home=TRANSFORMER,
+        home=TRANSFORMER_HOME,
         title="the block's layers",
         todo="build ln1, attn (MultiHeadAttention), ln2, mlp (Linear -> GELU -> Linear, hidden = mlp_ratio * E) and "
         "dropout",
@@ -720,7 +698,7 @@ PIECES = [
     Piece(
         "TransformerBlock.forward",
         block_forward_cases,
-        home=TRANSFORMER,
+        home=TRANSFORMER_HOME,
         title="the pre-norm block",
         todo="x + dropout(attn(ln1(x), mask, cache)), then that + dropout(mlp(ln2(that)))",
         hints=[
@@ -731,7 +709,7 @@ PIECES = [
     Piece(
         "GPT.embed",
         embed_cases,
-        home=TRANSFORMER,
+        home=TRANSFORMER_HOME,
         title="token + position embeddings",
         todo="check ids are (batch, T) and fit block_size from start_pos; return drop(tok_emb(ids) + "
         "pos_emb(positions))",
@@ -744,7 +722,7 @@ PIECES = [
     Piece(
         "GPT.forward",
         gpt_forward_cases,
-        home=TRANSFORMER,
+        home=TRANSFORMER_HOME,
         title="the GPT forward pass",
         todo="embed, build causal_mask(T, start_pos + T), run every block (with its cache), return the logits",
         hints=[
@@ -756,7 +734,7 @@ PIECES = [
     Piece(
         "_sample",
         sample_cases,
-        home=TRANSFORMER,
+        home=TRANSFORMER_HOME,
         title="sampling with temperature and top-k",
         todo="one token id per row of logits (batch, vocab): argmax at temperature 0, else softmax(logits / T) over "
         "the top_k, drawn with rng",
@@ -770,7 +748,7 @@ PIECES = [
     Piece(
         "GPT.generate",
         generate_cases,
-        home=TRANSFORMER,
+        home=TRANSFORMER_HOME,
         title="generating text",
         todo="append max_new_tokens sampled tokens to the prompt (eval mode, no_grad, last block_size tokens, seeded "
         "rng)",

@@ -45,6 +45,14 @@ class _WithBuffers(Module):
         self.register_buffer("codes", np.zeros(5, dtype=np.int8))
 
 
+class _WithFloatBuffer(Module):
+    """A Linear(3, 2) plus a float32 (3,) running mean: a buffer of 4-byte elements."""
+
+    def __init__(self):
+        self.layer = Linear(3, 2)
+        self.register_buffer("running_mean", np.zeros(3, dtype=np.float32))
+
+
 class _FakeCache:
     """What module_flops reads from a KV-cache: how many positions it holds."""
 
@@ -114,6 +122,12 @@ def parameter_bytes_cases():
         (_WithBuffers(),),
         8 * 4 + 16 + 5,
         hint="every module lists its buffer names in `_buffers` (when it has any); getattr(module, name) is the array",
+    )
+    yield Case(
+        "a float32 (3,) buffer is 12 bytes: Linear(3, 2) 32 + 12 = 44",
+        (_WithFloatBuffer(),),
+        8 * 4 + 3 * 4,
+        hint="a buffer's bytes are its nbytes (elements * bytes per element), not its number of elements",
     )
     yield Case("a shared (4, 4) weight is stored once: 24 * 4 = 96 bytes", (_Tied(),), 96)
 

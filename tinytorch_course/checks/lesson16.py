@@ -19,6 +19,7 @@ from tinytorch.systems.pruning import MaskedOptimizer
 from tinytorch.tensor import Tensor
 from tinytorch_course.checks.cases import Case, Piece, Raises
 from tinytorch_course.checks.compare import describe, mismatch
+from tinytorch_course.checks.fixtures import np_cross_entropy, np_softmax
 from tinytorch_course.checks.gradients import grad_case
 
 HOME = "tinytorch.systems.pruning"
@@ -457,24 +458,14 @@ def masked_step_cases():
 
 
 # ---- distillation -------------------------------------------------------------------------------------
-def _softmax(z):
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
 S = np.array([[1.0, -0.5, 2.0], [0.3, 0.8, -1.2]])
 T_LOGITS = np.array([[2.0, 0.0, 3.0], [-1.0, 2.5, 0.0]])
 Y = np.array([2, 1])
 
 
 def _kl(s, t, temp):
-    p, q = _softmax(t / temp), _softmax(s / temp)
+    p, q = np_softmax(t / temp), np_softmax(s / temp)
     return float((p * (np.log(p) - np.log(q))).sum(axis=1).mean())
-
-
-def _ce(s, y):
-    q = _softmax(s)
-    return float(-np.log(q[np.arange(len(y)), y]).mean())
 
 
 def distillation_loss_cases():
@@ -491,7 +482,7 @@ def distillation_loss_cases():
     yield Case(
         "alpha=0.5, T=4: half the soft term plus half the cross-entropy with the labels",
         (Tensor(s32), T_LOGITS, Tensor(Y)),
-        np.float32(0.5 * 16 * _kl(S, T_LOGITS, 4.0) + 0.5 * _ce(S, Y)),
+        np.float32(0.5 * 16 * _kl(S, T_LOGITS, 4.0) + 0.5 * np_cross_entropy(S, Y)),
         kwargs={"temperature": 4.0, "alpha": 0.5},
         returns=Tensor,
         rtol=1e-4,
@@ -500,7 +491,7 @@ def distillation_loss_cases():
     yield Case(
         "alpha=0: only the cross-entropy with the labels",
         (Tensor(s32), Tensor(T_LOGITS.astype(F32)), Tensor(Y)),
-        np.float32(_ce(S, Y)),
+        np.float32(np_cross_entropy(S, Y)),
         kwargs={"temperature": 3.0, "alpha": 0.0},
         returns=Tensor,
         rtol=1e-4,
@@ -518,7 +509,7 @@ def distillation_loss_cases():
         return run
 
     for temp in (1.0, 5.0):
-        want = temp * (_softmax(S / temp) - _softmax(T_LOGITS / temp)) / len(S)
+        want = temp * (np_softmax(S / temp) - np_softmax(T_LOGITS / temp)) / len(S)
         yield Case(
             f"T={temp:g}: d loss / d student = T * (softmax(s/T) - softmax(t/T)) / N",
             call=soft_gradient(temp),

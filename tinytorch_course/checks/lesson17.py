@@ -15,18 +15,15 @@ import types
 import numpy as np
 
 from tinytorch.nn.attention import MultiHeadAttention, causal_mask
-from tinytorch.nn.transformer import GPT, _sample
-from tinytorch.systems.kvcache import KVCache
+from tinytorch.nn.transformer import GPT
+from tinytorch.systems.kvcache import KVCache, generate_uncached
 from tinytorch.tensor import Tensor, default_rng, no_grad
 from tinytorch_course.checks.cases import Case, Piece, Raises
 from tinytorch_course.checks.compare import describe, mismatch
+from tinytorch_course.checks.fixtures import np_randn
 
 HOME = "tinytorch.systems.kvcache"
 F32 = np.float32
-
-
-def _rand(seed, *shape, scale=1.0):
-    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(F32)
 
 
 def _quietly(build):
@@ -77,7 +74,7 @@ def _kv_check(k_want, v_want, length, max_len=None):
 
 
 def update_cases():
-    k1, v1 = _rand(1, 1, 2, 3, 4), _rand(2, 1, 2, 3, 4)
+    k1, v1 = np_randn(1, 1, 2, 3, 4), np_randn(2, 1, 2, 3, 4)
     yield Case(
         "first update: 3 positions of (1, 2, 3, 4) come back, length 3, storage (1, 2, 8, 4)",
         call=lambda impl: (impl(_c := KVCache(8), Tensor(k1), Tensor(v1)), _c),
@@ -86,7 +83,7 @@ def update_cases():
         hint="on the first call allocate np.zeros((batch, heads, max_len, head_dim)) for k and for v, then "
         "write the new positions at [:, :, length:length + t]",
     )
-    k2, v2 = _rand(3, 1, 2, 1, 4), _rand(4, 1, 2, 1, 4)
+    k2, v2 = np_randn(3, 1, 2, 1, 4), np_randn(4, 1, 2, 1, 4)
 
     def two(impl):
         cache = KVCache(8)
@@ -103,8 +100,8 @@ def update_cases():
 
     def overflow(impl):
         cache = KVCache(4)
-        impl(cache, Tensor(_rand(6, 1, 2, 3, 4)), Tensor(_rand(7, 1, 2, 3, 4)))
-        return impl(cache, Tensor(_rand(8, 1, 2, 2, 4)), Tensor(_rand(9, 1, 2, 2, 4)))
+        impl(cache, Tensor(np_randn(6, 1, 2, 3, 4)), Tensor(np_randn(7, 1, 2, 3, 4)))
+        return impl(cache, Tensor(np_randn(8, 1, 2, 2, 4)), Tensor(np_randn(9, 1, 2, 2, 4)))
 
     yield Case(
         "3 + 2 positions in a cache of max_len 4 raise a ValueError naming 5 and 4",
@@ -116,8 +113,8 @@ def update_cases():
 
     def exactly_full(impl):
         cache = KVCache(4)
-        impl(cache, Tensor(_rand(6, 1, 2, 3, 4)), Tensor(_rand(7, 1, 2, 3, 4)))
-        impl(cache, Tensor(_rand(8, 1, 2, 1, 4)), Tensor(_rand(9, 1, 2, 1, 4)))
+        impl(cache, Tensor(np_randn(6, 1, 2, 3, 4)), Tensor(np_randn(7, 1, 2, 3, 4)))
+        impl(cache, Tensor(np_randn(8, 1, 2, 1, 4)), Tensor(np_randn(9, 1, 2, 1, 4)))
         return cache.length
 
     yield Case(
@@ -130,8 +127,8 @@ def update_cases():
 
     def wrong_heads(impl):
         cache = KVCache(8)
-        impl(cache, Tensor(_rand(6, 1, 2, 3, 4)), Tensor(_rand(7, 1, 2, 3, 4)))
-        return impl(cache, Tensor(_rand(8, 1, 3, 1, 4)), Tensor(_rand(9, 1, 3, 1, 4)))
+        impl(cache, Tensor(np_randn(6, 1, 2, 3, 4)), Tensor(np_randn(7, 1, 2, 3, 4)))
+        return impl(cache, Tensor(np_randn(8, 1, 3, 1, 4)), Tensor(np_randn(9, 1, 3, 1, 4)))
 
     yield Case(
         "keys with 3 heads into a cache holding 2 raise a ValueError naming the new shape",
@@ -141,11 +138,11 @@ def update_cases():
         hint="batch, heads and head_dim must match the stored ones: one cache per layer (and per batch)",
     )
 
-    x = _rand(10, 1, 5, 8)
+    x = np_randn(10, 1, 5, 8)
     mha = _quietly(lambda: MultiHeadAttention(8, 2))
     for i, layer in enumerate((mha.q_proj, mha.k_proj, mha.v_proj, mha.out_proj)):
-        layer.weight.data = _rand(20 + i, 8, 8, scale=0.4)
-        layer.bias.data = _rand(30 + i, 8, scale=0.1)
+        layer.weight.data = np_randn(20 + i, 8, 8, scale=0.4)
+        layer.bias.data = np_randn(30 + i, 8, scale=0.1)
 
     def cached_step(impl):
         cache = _mine(KVCache(8), impl)
@@ -233,20 +230,10 @@ def cache_bytes_cases():
 
 # ---- cached generation -------------------------------------------------------------------------------------
 def _uncached(model, prompt, n, temperature=0.0, seed=None):
-    """Tokens and logits of plain generation: the whole (windowed) sequence through the model every step."""
-    ids = np.asarray(prompt, dtype=np.int64)
-    single = ids.ndim == 1
-    ids = ids.reshape(1, -1) if single else ids
-    rng = np.random.default_rng(seed)
-    steps = []
-    model.eval()
-    with no_grad():
-        for _ in range(n):
-            logits = model(ids[:, -model.block_size :]).data[:, -1, :].astype(np.float64)
-            steps.append(logits)
-            ids = np.concatenate([ids, _sample(logits, temperature, None, rng)[:, None]], axis=1)
-    model.train()
-    return (ids[0] if single else ids), np.stack(steps, axis=1)
+    """Tokens and logits of plain generation (the whole windowed sequence through the model every
+    step): the package's `generate_uncached`, the one reference loop the cached version must match."""
+    tokens, logits = generate_uncached(model, prompt, n, temperature, seed=seed, return_logits=True)
+    return tokens.data, logits
 
 
 def _tokens_check(want):

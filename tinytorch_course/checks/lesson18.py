@@ -15,6 +15,7 @@ import numpy as np
 
 from tinytorch.tensor import Tensor
 from tinytorch_course.checks.cases import Case, Piece, Raises
+from tinytorch_course.checks.fixtures import np_cross_entropy, np_randn
 from tinytorch_course.checks.gradients import grad_case
 
 HOME = "tinytorch.systems.acceleration"
@@ -22,10 +23,6 @@ HOME = "tinytorch.systems.acceleration"
 
 def _grid(*shape, start=0.0, dtype=np.float32) -> np.ndarray:
     return (np.arange(np.prod(shape), dtype=np.float64) + start).reshape(shape).astype(dtype)
-
-
-def _random(*shape, seed=0, scale=1.0, dtype=np.float32) -> np.ndarray:
-    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(dtype)
 
 
 def _exact_matmul(a, b) -> np.ndarray:
@@ -45,7 +42,7 @@ def _matmul_cases(loops: bool):
         if loops
         else "row i of the result is the vector-matrix product a[i] @ b",
     )
-    a, b = _random(4, 3, seed=1, dtype=np.float64), _random(3, 2, seed=2, dtype=np.float64)
+    a, b = np_randn(1, 4, 3, dtype=np.float64), np_randn(2, 3, 2, dtype=np.float64)
     yield Case(
         "a float64 (4, 3) @ (3, 2) stays float64",
         (a, b),
@@ -65,7 +62,7 @@ def _matmul_cases(loops: bool):
         dtype=np.float32,
         hint="the result is 2-D even when it holds one number",
     )
-    a, b = _random(3, 4, seed=3), _random(4, 5, seed=4)
+    a, b = np_randn(3, 3, 4), np_randn(4, 4, 5)
     yield Case(
         "random (3, 4) @ (4, 5) matches to float32 precision",
         (a, b),
@@ -177,7 +174,7 @@ def im2col_cases():
         hint="never convert to float: reshape and copy only",
     )
 
-    x, w = _random(2, 2, 4, 4, seed=5), _random(3, 2, 3, 3, seed=6)
+    x, w = np_randn(5, 2, 2, 4, 4), np_randn(6, 3, 2, 3, 3)
 
     def conv(impl):
         cols, (oh, ow) = impl(x, 3)
@@ -225,16 +222,6 @@ def im2col_cases():
 
 
 # ---- the unfused compositions -------------------------------------------------------------------
-def _log_softmax(x):
-    x = np.asarray(x, np.float64)
-    z = x - x.max(axis=1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-
-
-def _ce(x, y):
-    return -_log_softmax(x)[np.arange(len(y)), y].mean()
-
-
 def _count_ops(out) -> int:
     """How many op nodes the graph behind `out` has (leaves excluded)."""
     seen, stack, count = set(), [out], 0
@@ -286,7 +273,7 @@ def cross_entropy_unfused_cases():
     yield Case(
         "3 rows of 4 logits: the mean of -log softmax at the targets",
         (Tensor(x), y),
-        np.asarray(_ce(x, y), np.float32),
+        np.asarray(np_cross_entropy(x, y), np.float32),
         returns=Tensor,
         dtype=np.float32,
         hint="loss = -mean over rows of log_softmax(logits)[row, target[row]]",
@@ -295,7 +282,7 @@ def cross_entropy_unfused_cases():
     yield Case(
         "logits of +-1000 give a finite loss",
         (Tensor(big), np.array([0, 2])),
-        np.asarray(_ce(big, [0, 2]), np.float32),
+        np.asarray(np_cross_entropy(big, [0, 2]), np.float32),
         returns=Tensor,
         dtype=np.float32,
         hint="subtract each row's maximum before exp (the log-sum-exp trick of lesson 04)",
@@ -303,7 +290,7 @@ def cross_entropy_unfused_cases():
     yield Case(
         "targets may be a Tensor of ints",
         (Tensor(x), Tensor(y)),
-        np.asarray(_ce(x, y), np.float32),
+        np.asarray(np_cross_entropy(x, y), np.float32),
         returns=Tensor,
         dtype=np.float32,
         hint="take targets.data when targets is a Tensor, else np.asarray(targets)",
