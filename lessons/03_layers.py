@@ -277,20 +277,25 @@ print("after eval():", "identity" if (drop(ones).data == 1).all() else "NOT the 
 # ## 7. Saving and loading: `state_dict`
 #
 # A trained model is its architecture (the code) plus its numbers. `model.state_dict()` returns the
-# numbers: an `OrderedDict` from each parameter's dotted name to a **copy** of its array, so it can be
-# saved (`np.savez`) or kept as the best checkpoint while training goes on. A copy, because an
-# optimizer updates `p.data` in place: a state that shares the arrays would silently follow the model.
+# numbers: an `OrderedDict` from each parameter's dotted name to a new `Tensor` (no gradient, not a
+# `Parameter`) holding a **copy** of its array in the array's own dtype
+# (`Tensor(p.data.copy(), dtype=p.data.dtype)`: without `dtype=`, floats become float32). Tensors as
+# in torch, so `state["head.weight"].shape`, `.numpy()` and `torch.save(state, path)` work the same.
+# A copy, because an optimizer updates `p.data` in place: a state that shares the arrays would
+# silently follow the model while you keep it as "the best checkpoint" (torch's state_dict does share
+# them, which is why torch code wraps it in `copy.deepcopy` for that).
 #
 # Some modules also hold arrays that are not learned but belong to the model (a pruning mask, a table
 # of positional encodings): `module.register_buffer(name, array)` (given) stores the array as an
-# attribute and appends `name` to the module's list `module._buffers`. The state dict saves them after
-# the parameters, named like parameters (`head.mask`).
+# attribute and appends `name` to the module's list `module._buffers`. The state dict saves them
+# after the parameters (as Tensors holding copies, too), named like parameters (`head.mask`).
 #
 # `model.load_state_dict(state, strict=True)` puts the numbers back:
 #
 # - with `strict=True`, the names must match exactly: a name the model has but `state` lacks, or the
 #   reverse, is a `KeyError` naming them (usually a checkpoint of another architecture);
 # - a value whose shape differs from the parameter's is a `ValueError` naming the key and both shapes;
+# - values may be Tensors (what `state_dict` returns) or NumPy arrays: take `value.data` of a Tensor;
 # - each parameter keeps its identity: assign a converted **copy** to `p.data` (an optimizer holds the
 #   `Parameter` objects, so replacing them would disconnect it), in the parameter's dtype;
 # - `strict=False` loads the names that match and ignores the rest (fine-tuning part of a model).
@@ -341,7 +346,7 @@ for name, p in mlp.named_parameters():
     print(f"{name:9s} {str(p.shape):11s} {p.data.size:7,d} numbers  {p.data.nbytes / 1024:7.1f} KB")
 state = mlp.state_dict()
 buffer = io.BytesIO()
-np.savez(buffer, **state)
+np.savez(buffer, **{name: t.numpy() for name, t in state.items()})
 print(
     f"total: {total:,d} parameters = {total * 4 / 1024:.0f} KB in float32 "
     f"(float64 would double it); saved with np.savez: {buffer.getbuffer().nbytes / 1024:.0f} KB"

@@ -210,7 +210,7 @@ lesson.check("Trainer.fit")
 #
 # | entry | what |
 # |---|---|
-# | `model/<name>` | each array of `self.model.state_dict()` |
+# | `model/<name>` | each value of `self.model.state_dict()`, as an array (`.numpy()`: its values are Tensors) |
 # | `optimizer/<index>/<name>` | each buffer of `self.optimizer.state_dict()["state"]` (`{index: {name: value}}`) |
 # | `meta` | one string of JSON: `format` (`CHECKPOINT_FORMAT`), `epoch`, `history`, `optimizer` (its class name), `param_groups` (from the optimizer's `state_dict()`), `scheduler` (its `state_dict()`, or None), `rng` (`default_rng().bit_generator.state`) |
 #

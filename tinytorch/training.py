@@ -216,7 +216,7 @@ class Trainer:
         path = os.fspath(path)
         if not path.endswith(".npz"):
             path += ".npz"
-        arrays = {f"model/{k}": v for k, v in self.model.state_dict().items()}
+        arrays = {f"model/{k}": v.numpy() for k, v in self.model.state_dict().items()}
         opt_state = self.optimizer.state_dict()
         for index, buffers in opt_state["state"].items():
             for name, value in buffers.items():

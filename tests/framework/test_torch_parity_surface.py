@@ -400,3 +400,38 @@ def test_clip_grad_norm_is_where_torch_programs_look():
     p.grad = tt.tensor([3.0, 4.0])
     total = tnn.utils.clip_grad_norm_([p], 1.0)
     assert math.isclose(float(total), 5.0) and np.allclose(p.grad.data, [0.6, 0.8], rtol=1e-5)
+
+
+def test_state_dict_values_are_detached_tensors_like_torch(torch):
+    """Same keys, types, shapes, dtypes and values as torch's state_dict, buffers included.
+
+    Order differs on purpose for now: tinytorch lists all parameters, then all buffers (lesson 03's
+    piece); torch goes module by module (each module's parameters, then its buffers)."""
+
+    def build(lib):
+        class Net(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = lib.nn.Linear(3, 2)
+                self.register_buffer("mask", lib.torch.tensor([1.0, 0.0]))
+
+        return Net()
+
+    ours, theirs = build(TT), build(SimpleNamespace(torch=torch, nn=torch.nn))
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})  # arrays are accepted
+    mine, ref = ours.state_dict(), theirs.state_dict()
+    assert type(mine).__name__ == type(ref).__name__ == "OrderedDict" and set(mine) == set(ref)
+    for key, value in ref.items():
+        got = mine[key]
+        assert isinstance(got, tt.Tensor) and not got.requires_grad and not value.requires_grad, key
+        assert tuple(got.shape) == tuple(value.shape) and str(got.dtype) == str(value.dtype).replace("torch.", "")
+        np.testing.assert_array_equal(got.numpy(), value.numpy())
+    ours.load_state_dict(mine)  # tensors are accepted too
+    buf = io.BytesIO()
+    tt.save(mine, buf)
+    buf.seek(0)
+    again = tt.load(buf)
+    assert all(isinstance(v, tt.Tensor) for v in again.values()) and list(again) == list(mine)
+    # torch shares storage with the parameter; ours is a copy (see Module.state_dict's docstring)
+    mine["fc.weight"] += 1.0
+    np.testing.assert_array_equal(ours.fc.weight.data, ref["fc.weight"].numpy())

@@ -191,12 +191,19 @@ class Module:
         return self
 
     # ---- persistence ----------------------------------------------------------------------------
-    def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """Copies of every parameter (and registered buffer) array, by dotted name."""
-        state = OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+    def state_dict(self) -> OrderedDict[str, Tensor]:
+        """Every parameter, then every registered buffer, by dotted name, as a detached Tensor.
+
+        Tensors as in torch (`sd['w'].shape`, `.numpy()`, `torch.save(sd)` work the same), but each
+        holds a **copy** in the array's own dtype, where torch's share storage: our optimizers and
+        `p.data -= ...` update arrays in place, so a shared state kept as "the best checkpoint" would
+        silently follow the model (torch users need `copy.deepcopy` for that; here it is safe).
+        """
+        state = OrderedDict((name, Tensor(p.data.copy(), dtype=p.data.dtype)) for name, p in self.named_parameters())
         for mod_name, mod in self.named_modules():
             for name in getattr(mod, "_buffers", ()):
-                state[f"{mod_name}.{name}" if mod_name else name] = np.array(getattr(mod, name), copy=True)
+                array = np.array(getattr(mod, name), copy=True)
+                state[f"{mod_name}.{name}" if mod_name else name] = Tensor(array, dtype=array.dtype)
         return state
 
     def load_state_dict(self, state, strict: bool = True):

@@ -407,18 +407,27 @@ def linear_cases():
 
 # ---- state dict ----------------------------------------------------------------------------------------
 def _state_check(expected: dict):
-    """A mapping with exactly these keys, in this order, holding NumPy arrays equal to these."""
+    """A mapping with exactly these keys, in this order, holding detached Tensors equal to these
+    arrays in their dtype (torch's state_dict holds tensors too)."""
 
     def check(got):
         if not hasattr(got, "keys"):
-            return f"expected a dict of name -> array, got {describe(got)}"
+            return f"expected a dict of name -> Tensor, got {describe(got)}"
         if list(got.keys()) != list(expected):
             return f"keys {list(got.keys())}, expected {list(expected)}"
         for key, want in expected.items():
             value = got[key]
-            if not isinstance(value, np.ndarray):
-                return f"state[{key!r}] is a {type(value).__name__}; store a NumPy array (p.data), not the Parameter"
-            problem = mismatch(value, want)
+            if isinstance(value, Parameter) or (isinstance(value, Tensor) and value.requires_grad):
+                return (
+                    f"state[{key!r}] is the model's own {type(value).__name__}; store a new Tensor holding a copy: "
+                    "Tensor(p.data.copy(), dtype=p.data.dtype)"
+                )
+            if not isinstance(value, Tensor):
+                return (
+                    f"state[{key!r}] is a {type(value).__name__}; torch's state_dict holds tensors: "
+                    "wrap the copy, Tensor(p.data.copy(), dtype=p.data.dtype)"
+                )
+            problem = mismatch(value, want, dtype=np.asarray(want).dtype)
             if problem:
                 return f"state[{key!r}]: {problem}"
         return None
@@ -433,10 +442,10 @@ def _net_state(net):
 def state_dict_cases():
     net = _Net()
     yield Case(
-        "keys are the dotted parameter names, values their arrays",
+        "keys are the dotted parameter names, values Tensors holding their arrays",
         (net,),
         _state_check(_net_state(net)),
-        hint="named_parameters() gives the names; store each parameter's .data",
+        hint="named_parameters() gives the names; store a new Tensor of each parameter's .data",
     )
 
     def edit_after_saving(state_dict):
@@ -446,11 +455,20 @@ def state_dict_cases():
         return state
 
     yield Case(
-        "the arrays are copies: updating the model afterwards leaves the saved state alone",
+        "the Tensors hold copies: updating the model afterwards leaves the saved state alone",
         call=edit_after_saving,
         expected=_state_check(_net_state(_Net())),
         show="model = _Net(); state = model.state_dict(); model.encoder.weight.data += 1",
-        hint="store p.data.copy(): an optimizer changes p.data in place after you saved it",
+        hint="wrap p.data.copy(), not p.data: an optimizer changes p.data in place after you saved it",
+    )
+    net64 = _Net()
+    for p in _net_params(net64):
+        p.data = p.data.astype(np.float64)
+    yield Case(
+        "each Tensor keeps its array's dtype: a float64 model saves float64",
+        (net64,),
+        _state_check(_net_state(net64)),
+        hint="Tensor(...) turns floats into float32 unless told otherwise: pass dtype=p.data.dtype",
     )
     seq = Sequential(_Affine(3, 2), _AddOne(), _Affine(2, 1, 5))
     yield Case(
@@ -487,7 +505,7 @@ def state_dict_cases():
         call=edit_buffer_after_saving,
         expected=np.array([1.0, 0.0], F32),
         show="model.head.register_buffer('mask', [1, 0]); state = model.state_dict(); model.head.mask[0] = 5",
-        hint="copy buffers as you copy parameters: np.array(buffer, copy=True)",
+        hint="copy buffers as you copy parameters: np.array(buffer, copy=True), wrapped in a Tensor",
     )
 
 
@@ -565,6 +583,13 @@ def load_state_dict_cases():
         expected=_model_check(saved),
         show="load, then state['encoder.weight'] += 100",
         hint="copy the arrays as you load them (e.g. value.astype(p.data.dtype, copy=True))",
+    )
+    yield Case(
+        "a state of Tensors (what state_dict returns) loads like one of arrays",
+        call=_load(0.0, lambda: {k: Tensor(v.copy(), dtype=v.dtype) for k, v in saved.items()}),
+        expected=_model_check(saved),
+        show="model.load_state_dict({name: Tensor(array) ...})",
+        hint="take value.data when the value is a Tensor, then convert and copy as for an array",
     )
     as64 = {k: v.astype(np.float64) for k, v in saved.items()}
     yield Case(
