@@ -68,8 +68,10 @@ ALLOWED |= {
     "tinytorch_course.registry": set(),
     "tinytorch_course.timing": set(),
     "tinytorch_course.milestone_gates": set(),
-    "tinytorch_course.progress": {"tinytorch_course.registry"},
-    "tinytorch_course.checks": COURSE_BASE | {"tinytorch_course.registry", "tinytorch_course.progress"},
+    "tinytorch_course.browser_db": set(),
+    "tinytorch_course.progress": {"tinytorch_course.registry", "tinytorch_course.browser_db"},
+    "tinytorch_course.checks": COURSE_BASE
+    | {"tinytorch_course.registry", "tinytorch_course.progress", "tinytorch_course.browser_db"},
     "tinytorch_course.milestone": COURSE_BASE
     | {"tinytorch_course", "tinytorch_course.registry", "tinytorch_course.progress", "tinytorch_course.checks"},
 }

@@ -34,6 +34,7 @@ import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import browser_db
 from .registry import LESSONS, MILESTONES
 
 DB_NAME = "tinytorch"  # IndexedDB database shared with site/landing/app.js
@@ -177,48 +178,22 @@ class FileBackend:
 # --------------------------------------------------------------------------------------------
 # Evaluates to {put(json) -> Promise<record>, getAll() -> Promise<json>}. put() merges the new fields
 # into the stored record inside one readwrite transaction, so fields the landing page sets survive.
-_JS = f"""
-(() => {{
-  const open = () => new Promise((resolve, reject) => {{
-    const req = indexedDB.open({json.dumps(DB_NAME)}, {DB_VERSION});
-    req.onupgradeneeded = () => {{
-      if (!req.result.objectStoreNames.contains({json.dumps(STORE_NAME)}))
-        req.result.createObjectStore({json.dumps(STORE_NAME)}, {{ keyPath: "id" }});
-    }};
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-    req.onblocked = () => reject(new Error("database blocked by another tab"));
-  }});
-  const inStore = async (mode, work) => {{
-    const db = await open();
-    try {{
-      return await new Promise((resolve, reject) => {{
-        const tx = db.transaction({json.dumps(STORE_NAME)}, mode);
-        let result;
-        work(tx.objectStore({json.dumps(STORE_NAME)}), (r) => {{ result = r; }});
-        tx.oncomplete = () => resolve(result);
-        tx.onerror = () => reject(tx.error);
-        tx.onabort = () => reject(tx.error);
-      }});
-    }} finally {{ db.close(); }}
-  }};
-  return {{
-    put: (text) => inStore("readwrite", (store, done) => {{
+_JS = browser_db.store_js(
+    DB_NAME,
+    DB_VERSION,
+    STORE_NAME,
+    """
+    put: (text) => inStore("readwrite", (store, done) => {
       const patch = JSON.parse(text);
       const get = store.get(patch.id);
-      get.onsuccess = () => {{
-        const merged = Object.assign({{}}, get.result || {{}}, patch);
+      get.onsuccess = () => {
+        const merged = Object.assign({}, get.result || {}, patch);
         store.put(merged);
         done(JSON.stringify(merged));
-      }};
-    }}),
-    getAll: () => inStore("readonly", (store, done) => {{
-      const all = store.getAll();
-      all.onsuccess = () => done(JSON.stringify(all.result));
-    }}),
-  }};
-}})()
-"""
+      };
+    }),
+""",
+)
 
 
 class IndexedDBBackend:

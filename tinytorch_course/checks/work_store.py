@@ -21,6 +21,8 @@ import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .. import browser_db
+
 DB_NAME = "tinytorch-work"  # shared with site/landing/app.js
 DB_VERSION = 1
 STORE_NAME = "pieces"  # keyPath "id" (lesson id); {"id", "text", "updated"}
@@ -30,41 +32,15 @@ class WorkStorageWarning(UserWarning):
     """The browser's storage could not be used; the file in the work folder is still written."""
 
 
-_JS = f"""
-(() => {{
-  const open = () => new Promise((resolve, reject) => {{
-    const req = indexedDB.open({json.dumps(DB_NAME)}, {DB_VERSION});
-    req.onupgradeneeded = () => {{
-      if (!req.result.objectStoreNames.contains({json.dumps(STORE_NAME)}))
-        req.result.createObjectStore({json.dumps(STORE_NAME)}, {{ keyPath: "id" }});
-    }};
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-    req.onblocked = () => reject(new Error("database blocked by another tab"));
-  }});
-  const run = async (mode, work) => {{
-    const db = await open();
-    try {{
-      return await new Promise((resolve, reject) => {{
-        const tx = db.transaction({json.dumps(STORE_NAME)}, mode);
-        let result = null;
-        work(tx.objectStore({json.dumps(STORE_NAME)}), (r) => {{ result = r; }});
-        tx.oncomplete = () => resolve(result);
-        tx.onerror = () => reject(tx.error);
-        tx.onabort = () => reject(tx.error);
-      }});
-    }} finally {{ db.close(); }}
-  }};
-  return {{
-    put: (text) => run("readwrite", (store) => store.put(JSON.parse(text))),
-    remove: (id) => run("readwrite", (store) => store.delete(id)),
-    getAll: () => run("readonly", (store, done) => {{
-      const all = store.getAll();
-      all.onsuccess = () => done(JSON.stringify(all.result));
-    }}),
-  }};
-}})()
-"""
+_JS = browser_db.store_js(
+    DB_NAME,
+    DB_VERSION,
+    STORE_NAME,
+    """
+    put: (text) => inStore("readwrite", (store) => store.put(JSON.parse(text))),
+    remove: (id) => inStore("readwrite", (store) => store.delete(id)),
+""",
+)
 
 _DB = None  # the JavaScript object above, once made
 
