@@ -54,9 +54,10 @@ def test_gelu_tanh_is_the_tanh_approximation_and_gelu_is_exact_as_torch():
     a = np.linspace(-4, 4, 17)
     expected = 0.5 * a * (1 + np.tanh(np.sqrt(2 / np.pi) * (a + 0.044715 * a**3)))
     x = tt.Tensor(a, dtype=np.float64)
-    np.testing.assert_allclose(F.gelu_tanh(x).data, expected, rtol=1e-12)
-    np.testing.assert_allclose(F.gelu(x, approximate="tanh").data, expected, rtol=1e-12)
-    np.testing.assert_allclose(nn.GELU(approximate="tanh")(x).data, expected, rtol=1e-12)
+    # computed as x * sigmoid(2u): the same function, rounded differently in the far negative tail
+    np.testing.assert_allclose(F.gelu_tanh(x).data, expected, rtol=1e-10)
+    np.testing.assert_allclose(F.gelu(x, approximate="tanh").data, expected, rtol=1e-10)
+    np.testing.assert_allclose(nn.GELU(approximate="tanh")(x).data, expected, rtol=1e-10)
     exact = np.array([v * 0.5 * (1 + math.erf(v / math.sqrt(2))) for v in a])
     np.testing.assert_allclose(F.gelu(x).data, exact, rtol=1e-15, atol=1e-300)
     np.testing.assert_allclose(nn.GELU()(x).data, exact, rtol=1e-15, atol=1e-300)

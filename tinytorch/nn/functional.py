@@ -46,18 +46,38 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
 
 
 def gelu_tanh(x: Tensor) -> Tensor:
-    """GELU, tanh approximation (as in GPT-2 and torch's approximate='tanh'), fused into one op."""
+    """GELU, tanh approximation (as in GPT-2 and torch's approximate='tanh'), fused into one op.
+
+    0.5 x (1 + tanh(u)) with u = sqrt(2/pi) (x + 0.044715 x^3) is exactly x * sigmoid(2u), since
+    1 + tanh(u) = 2 sigmoid(2u). The sigmoid needs one np.exp, which NumPy vectorises, where its float32
+    np.tanh is scalar code (measured 5-7x slower on a GPT's (32, 64, 256) activation). The steps run in
+    place on one array s, so the op allocates two arrays, not seven. Backward reuses s:
+    d/dx = s (1 + 2 x (1 - s) du/dx), du/dx = sqrt(2/pi) (1 + 3 * 0.044715 x^2).
+    """
     x = _t(x)
-    a = x.data
-    inner = _SQRT_2_OVER_PI * (a + 0.044715 * (a * a * a))  # a**3 is ~100x slower in NumPy float32
-    th = np.tanh(inner)
-    data = 0.5 * a * (1 + th)
+    a = x.data if x.data.dtype.kind == "f" else x.data.astype(np.float64)
+    s = a * a  # becomes s = sigmoid(2u) = 1 / (1 + exp(-2u)), step by step
+    s *= -2 * _SQRT_2_OVER_PI * 0.044715
+    s -= 2 * _SQRT_2_OVER_PI
+    s *= a  # -2u
+    with np.errstate(over="ignore"):  # exp(-2u) = inf for very negative x: s = 0, the right limit
+        np.exp(s, out=s)
+    s += 1
+    np.reciprocal(s, out=s)
 
     def backward(g):
-        d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * a * a)
-        return (g * (0.5 * (1 + th) + 0.5 * a * (1 - th * th) * d_inner),)
+        d = a * a
+        d *= 3 * 0.044715 * _SQRT_2_OVER_PI
+        d += _SQRT_2_OVER_PI  # du/dx
+        d *= a
+        d *= 2
+        d *= 1 - s
+        d += 1
+        d *= s
+        d *= g
+        return (d,)
 
-    return Tensor._op(data, (x,), backward, "gelu")
+    return Tensor._op(a * s, (x,), backward, "gelu")
 
 
 def softmax(x: Tensor, axis: int | None = None, *, dim=None) -> Tensor:
@@ -65,14 +85,26 @@ def softmax(x: Tensor, axis: int | None = None, *, dim=None) -> Tensor:
     x = _t(x)
     axis = _axis(axis, dim, default=-1)
     _dim_check(x.shape, axis, "softmax")
-    z = x.data - x.data.max(axis=axis, keepdims=True)
-    e = np.exp(z)
-    s = e / e.sum(axis=axis, keepdims=True)
+    s = _softmax_array(x.data, axis)
 
     def backward(g):
-        return (s * (g - (g * s).sum(axis=axis, keepdims=True)),)
+        return (_softmax_backward(s, g, axis),)
 
     return Tensor._op(s, (x,), backward, "softmax")
+
+
+def _softmax_array(a: np.ndarray, axis: int) -> np.ndarray:
+    s = a - a.max(axis=axis, keepdims=True)  # the one new array: exp and the division happen in place
+    np.exp(s, out=s)
+    s /= s.sum(axis=axis, keepdims=True)
+    return s
+
+
+def _softmax_backward(s: np.ndarray, g: np.ndarray, axis: int) -> np.ndarray:
+    """s * (g - sum(g * s)), written as g*s - s * sum(g*s) so that it needs one new array."""
+    gs = g * s
+    gs -= s * gs.sum(axis=axis, keepdims=True)
+    return gs
 
 
 def log_softmax(x: Tensor, axis: int | None = None, *, dim=None) -> Tensor:
@@ -188,6 +220,11 @@ def binary_cross_entropy_with_logits(logits: Tensor, target, **options) -> Tenso
 def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask=None, **options) -> Tensor:
     """softmax(q k^T / sqrt(d) , masked) v for q (..., Lq, d), k (..., Lk, d), v (..., Lk, dv).
 
+    One op with its own backward (as torch's fused kernels): composed of Tensor ops it would keep four
+    (..., Lq, Lk) arrays alive for the backward (scores, scaled, masked, softmax); fused, only the
+    attention weights p. Backward: dv = p^T g, dp = g v^T, ds = softmax'(dp) / sqrt(d), dq = ds k,
+    dk = ds^T q.
+
     `mask`: boolean, broadcastable to (..., Lq, Lk), True = may attend (PyTorch's convention).
     torch's attn_mask=, is_causal=, dropout_p=, scale= are handled in attention_options.
     """
@@ -198,13 +235,26 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask=None, **o
         raise ValueError(f"attention: query dim {q.shape[-1]} != key dim {k.shape[-1]} (q {q.shape}, k {k.shape})")
     if k.shape[-2] != v.shape[-2]:
         raise ValueError(f"attention: {k.shape[-2]} keys but {v.shape[-2]} values (k {k.shape}, v {v.shape})")
-    scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1]))
+    qa, ka, va = q.data, k.data, v.data
+    scale = 1.0 / math.sqrt(q.shape[-1])
+    scores = backend.matmul(qa, np.swapaxes(ka, -1, -2))
+    scores *= scale
     if mask is not None:
         m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
         if m.dtype != np.bool_:
             raise TypeError(f"attention mask must be boolean (True = attend), got dtype {m.dtype}")
-        scores = scores.masked_fill(~m, -1e9 if scores.dtype == np.float32 else -1e300)
-    return softmax(scores, axis=-1) @ v
+        np.copyto(scores, -1e9 if scores.dtype == np.float32 else -1e300, where=~m)
+    p = _softmax_array(scores, -1)  # masked entries are exactly 0, so no gradient reaches them
+    out = backend.matmul(p, va)
+
+    def backward(g):
+        # the graph keeps p only, not the scores, their scaled and masked copies (one op, not four)
+        gv = backend.matmul(np.swapaxes(p, -1, -2), g)
+        gs = _softmax_backward(p, backend.matmul(g, np.swapaxes(va, -1, -2)), -1)
+        gs *= scale
+        return backend.matmul(gs, ka), backend.matmul(np.swapaxes(gs, -1, -2), qa), gv
+
+    return Tensor._op(out, (q, k, v), backward, "attention")
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng=None) -> Tensor:
@@ -244,8 +294,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             gw = backend.matmul(g.reshape(-1, g.shape[-1]).T, a.reshape(-1, a.shape[-1]))
         if bias is None:
             return gx, gw
-        gb = g.sum(axis=tuple(range(g.ndim - 1)))
-        return gx, gw, gb
+        return gx, gw, g.reshape(-1, g.shape[-1]).sum(axis=0)
 
     return Tensor._op(out, parents, backward, "linear")
 
@@ -464,30 +513,40 @@ def layer_norm(
             f"must equal normalized_shape {normalized_shape}"
         )
     axes = tuple(range(a.ndim - k, a.ndim))
-    mu = a.mean(axis=axes, keepdims=True)
-    d = a - mu
-    rstd = 1.0 / np.sqrt((d * d).mean(axis=axes, keepdims=True) + eps)
-    xhat = d * rstd
+    xhat = a - a.mean(axis=axes, keepdims=True)  # becomes x̂ in place: one new array, kept for backward
+    rstd = 1.0 / np.sqrt(np.mean(np.square(xhat), axis=axes, keepdims=True) + eps)
+    xhat *= rstd
     data = xhat
     parents = [x]
     if weight is not None:
         data = data * weight.data
         parents.append(weight)
     if bias is not None:
-        data = data + bias.data
+        data = data + bias.data if data is xhat else np.add(data, bias.data, out=data)
         parents.append(bias)
 
     def backward(g):
-        gh = g * weight.data if weight is not None else g
-        gx = rstd * (gh - gh.mean(axis=axes, keepdims=True) - xhat * (gh * xhat).mean(axis=axes, keepdims=True))
-        grads = [gx]
+        gh = g * weight.data if weight is not None else g.copy()
+        gx = gh * xhat  # ĝ x̂ first (for the mean), then dx in place
+        mean_ghx = gx.mean(axis=axes, keepdims=True)
+        np.multiply(xhat, mean_ghx, out=gx)
+        gh -= gh.mean(axis=axes, keepdims=True)
+        gh -= gx
+        gh *= rstd
+        grads = [gh]
         if weight is not None:
-            grads.append(g * xhat)  # broadcast shape: the engine sums it down to weight's shape
+            grads.append(_sum_to(g * xhat, weight.shape))
         if bias is not None:
-            grads.append(g)
+            grads.append(_sum_to(g, bias.shape))
         return tuple(grads)
 
     return Tensor._op(data.astype(a.dtype, copy=False), tuple(parents), backward, "layer_norm")
+
+
+def _sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum a (..., *shape) gradient over its leading axes: one reduction over a 2-D view."""
+    n = int(np.prod(shape))
+    return g.reshape(-1, n).sum(axis=0).reshape(shape)
 
 
 # ---- more of torch.nn.functional ---------------------------------------------------------------

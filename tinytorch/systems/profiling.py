@@ -156,7 +156,7 @@ def count_flops(fn, *args, **kwargs) -> tuple[object, dict]:
     """Run `fn(*args)` and count the FLOPs of the matrix products it actually executes.
 
     Returns (fn's result, {op name: FLOPs}). Counted ops: `matmul` (2*M*N*K per product, batched),
-    `linear` (matmul + bias adds) and `conv2d` if the conv layer names its op so. This is measured
+    `attention` (its two products), `linear` (matmul + bias adds) and `conv2d` if the conv layer names its op so. This is measured
     from the executed ops' shapes, so it checks the formulae above independently.
     """
     counts: dict[str, int] = {}
@@ -176,6 +176,10 @@ def _op_flops(name, out, parents) -> int:
         a = parents[0].data
         k = a.shape[-1]
         return 2 * k * int(np.prod(out.shape))
+    if name == "attention":  # the fused op: q k^T (Lq x Lk x d) and p v (Lq x Lk x dv), per batch and head
+        q, k = parents[0].data, parents[1].data
+        lq_lk = q.shape[-2] * k.shape[-2]
+        return 2 * lq_lk * (q.shape[-1] + out.shape[-1]) * int(np.prod(out.shape[:-2]))
     if name == "linear":
         k = parents[0].data.shape[-1]
         return int(np.prod(out.shape)) * (2 * k + (1 if len(parents) > 2 else 0))
