@@ -8,7 +8,7 @@ x = tt.Tensor([1.0, 2.0, 3.0], requires_grad=True)
 import importlib
 import sys as _sys
 
-from . import _moved
+from . import _moved, memory
 from .device import accelerator, backends, cuda, device
 from .functions import *  # noqa: F403  torch's function forms and dtype names (torch.exp, torch.float32, ...)
 from .serialization import load, save
@@ -41,6 +41,7 @@ from .tensor import (
 
 __version__ = "0.1.0"
 
+memory.keep_freed_memory()  # glibc: reuse freed arrays' pages instead of re-faulting them every step
 _moved.install(_sys.meta_path)  # `tinytorch.checks` & co. moved to tinytorch_course: say so on import
 
 _LAZY = (

@@ -96,15 +96,24 @@ def softmax(x: Tensor, axis: int | None = None, *, dim=None) -> Tensor:
 def _softmax_array(a: np.ndarray, axis: int) -> np.ndarray:
     s = a - a.max(axis=axis, keepdims=True)  # the one new array: exp and the division happen in place
     np.exp(s, out=s)
-    s /= s.sum(axis=axis, keepdims=True)
+    s /= _sum_along(s, axis)
     return s
 
 
 def _softmax_backward(s: np.ndarray, g: np.ndarray, axis: int) -> np.ndarray:
     """s * (g - sum(g * s)), written as g*s - s * sum(g*s) so that it needs one new array."""
     gs = g * s
-    gs -= s * gs.sum(axis=axis, keepdims=True)
+    gs -= s * _sum_along(gs, axis)
     return gs
+
+
+def _sum_along(a: np.ndarray, axis: int) -> np.ndarray:
+    """a.sum(axis, keepdims=True); over the last axis as a matrix-vector product with ones, because
+    BLAS sums short rows ~6x faster than NumPy's reduction (a GPT's (32, 4, 64, 64) attention: 0.04 ms
+    vs 0.27 ms)."""
+    if axis not in (-1, a.ndim - 1) or a.dtype.kind != "f":
+        return a.sum(axis=axis, keepdims=True)
+    return (a @ np.ones(a.shape[-1], dtype=a.dtype))[..., None]
 
 
 def log_softmax(x: Tensor, axis: int | None = None, *, dim=None) -> Tensor:
@@ -294,7 +303,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             gw = backend.matmul(g.reshape(-1, g.shape[-1]).T, a.reshape(-1, a.shape[-1]))
         if bias is None:
             return gx, gw
-        return gx, gw, g.reshape(-1, g.shape[-1]).sum(axis=0)
+        return gx, gw, _column_sum(g.reshape(-1, g.shape[-1]))
 
     return Tensor._op(out, parents, backward, "linear")
 
@@ -479,14 +488,21 @@ def embedding(ids, weight: Tensor) -> Tensor:
     """Look up rows of `weight` (num_embeddings, dim): ids (...) int -> (..., dim).
 
     A lookup is a one-hot matrix product done cheaply: the backward adds each output row's gradient
-    into the row it came from (np.add.at), so a token used twice receives both gradients.
+    into the row it came from, so a token used twice receives both gradients. It sorts the rows by
+    id and sums each run of equal ids with one np.add.reduceat: 6x faster than np.add.at(gw, ids, g)
+    on a GPT batch (2048 ids), same sums.
     """
     idx = _index_array(ids, weight.shape[0], "Embedding")
     w = weight.data
 
     def backward(g):
         gw = np.zeros_like(w)
-        np.add.at(gw, idx.reshape(-1), g.reshape(-1, w.shape[1]))
+        flat = idx.reshape(-1)
+        if flat.size:
+            order = np.argsort(flat, kind="stable")
+            sorted_ids = flat[order]
+            starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])  # first row of each id
+            gw[sorted_ids[starts]] = np.add.reduceat(g.reshape(-1, w.shape[1])[order], starts, axis=0)
         return (gw,)
 
     return Tensor._op(w[idx], (weight,), backward, "embedding")
@@ -512,41 +528,47 @@ def layer_norm(
             f"layer_norm: the input's trailing shape {a.shape[a.ndim - k :]} (input shape {a.shape}) "
             f"must equal normalized_shape {normalized_shape}"
         )
-    axes = tuple(range(a.ndim - k, a.ndim))
-    xhat = a - a.mean(axis=axes, keepdims=True)  # becomes x̂ in place: one new array, kept for backward
-    rstd = 1.0 / np.sqrt(np.mean(np.square(xhat), axis=axes, keepdims=True) + eps)
+    n = int(np.prod(normalized_shape))
+    rows = a.reshape(-1, n) if a.dtype.kind == "f" else a.reshape(-1, n).astype(np.float64)  # one row per normalised group: the means below are row means
+    xhat = rows - _row_mean(rows)  # becomes x̂ in place: the one array the backward keeps
+    rstd = 1.0 / np.sqrt(_row_mean(np.square(xhat)) + eps)
     xhat *= rstd
     data = xhat
     parents = [x]
     if weight is not None:
-        data = data * weight.data
+        data = data * weight.data.reshape(n)
         parents.append(weight)
     if bias is not None:
-        data = data + bias.data if data is xhat else np.add(data, bias.data, out=data)
+        data = data + bias.data.reshape(n) if data is xhat else np.add(data, bias.data.reshape(n), out=data)
         parents.append(bias)
 
     def backward(g):
-        gh = g * weight.data if weight is not None else g.copy()
-        gx = gh * xhat  # ĝ x̂ first (for the mean), then dx in place
-        mean_ghx = gx.mean(axis=axes, keepdims=True)
-        np.multiply(xhat, mean_ghx, out=gx)
-        gh -= gh.mean(axis=axes, keepdims=True)
+        g = g.reshape(-1, n)
+        gh = g * weight.data.reshape(n) if weight is not None else g.copy()
+        gx = gh * xhat  # ĝ x̂ for its mean, then reused for x̂ mean(ĝ x̂)
+        np.multiply(xhat, _row_mean(gx), out=gx)
+        gh -= _row_mean(gh)
         gh -= gx
         gh *= rstd
-        grads = [gh]
+        grads = [gh.reshape(a.shape)]
         if weight is not None:
-            grads.append(_sum_to(g * xhat, weight.shape))
+            grads.append(_column_sum(g * xhat).reshape(weight.shape))
         if bias is not None:
-            grads.append(_sum_to(g, bias.shape))
+            grads.append(_column_sum(g).reshape(bias.shape))
         return tuple(grads)
 
+    data = data.reshape(a.shape)
     return Tensor._op(data.astype(a.dtype, copy=False), tuple(parents), backward, "layer_norm")
 
 
-def _sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
-    """Sum a (..., *shape) gradient over its leading axes: one reduction over a 2-D view."""
-    n = int(np.prod(shape))
-    return g.reshape(-1, n).sum(axis=0).reshape(shape)
+def _row_mean(rows: np.ndarray) -> np.ndarray:
+    """Mean of each row of a 2-D array, (r, n) -> (r, 1), through BLAS (see _sum_along)."""
+    return (rows @ np.full(rows.shape[1], 1.0 / rows.shape[1], dtype=rows.dtype))[:, None]
+
+
+def _column_sum(rows: np.ndarray) -> np.ndarray:
+    """Sum over the rows of a 2-D array, (r, n) -> (n,): a bias's or a scale's gradient, through BLAS."""
+    return np.ones(rows.shape[0], dtype=rows.dtype) @ rows
 
 
 # ---- more of torch.nn.functional ---------------------------------------------------------------
