@@ -558,7 +558,7 @@ def layer_norm(
         return tuple(grads)
 
     data = data.reshape(a.shape)
-    return Tensor._op(data.astype(a.dtype, copy=False), tuple(parents), backward, "layer_norm")
+    return Tensor._op(data.astype(rows.dtype, copy=False), tuple(parents), backward, "layer_norm")
 
 
 def _row_mean(rows: np.ndarray) -> np.ndarray:
