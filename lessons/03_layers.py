@@ -41,7 +41,7 @@ import tinytorch as tt
 import tinytorch.backend as backend
 import tinytorch.nn.init as init
 from tinytorch import nn
-from tinytorch.nn.functional import Tensor, _t
+from tinytorch.nn.functional import Tensor, _column_sum, _t
 from tinytorch.nn.init import _fans, uniform
 from tinytorch.nn.linear import Linear, Parameter
 from tinytorch.nn.module import Module, OrderedDict, Sequential

@@ -29,11 +29,12 @@ import math
 import numpy as np
 
 import tinytorch as tt
+import tinytorch.backend as backend
 import tinytorch.nn.attention_options as attention_options
 import tinytorch.nn.functional as F
 from tinytorch import nn
 from tinytorch.nn.attention import Linear, MultiHeadAttention, Tensor
-from tinytorch.nn.functional import _t, softmax
+from tinytorch.nn.functional import _sum_along, _t, softmax
 from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("12_attention")

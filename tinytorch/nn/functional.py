@@ -85,26 +85,16 @@ def softmax(x: Tensor, axis: int | None = None, *, dim=None) -> Tensor:
     x = _t(x)
     axis = _axis(axis, dim, default=-1)
     _dim_check(x.shape, axis, "softmax")
-    s = _softmax_array(x.data, axis)
-
-    def backward(g):
-        return (_softmax_backward(s, g, axis),)
-
-    return Tensor._op(s, (x,), backward, "softmax")
-
-
-def _softmax_array(a: np.ndarray, axis: int) -> np.ndarray:
-    s = a - a.max(axis=axis, keepdims=True)  # the one new array: exp and the division happen in place
+    s = x.data - x.data.max(axis=axis, keepdims=True)  # the one new array: exp and division in place
     np.exp(s, out=s)
     s /= _sum_along(s, axis)
-    return s
 
+    def backward(g):
+        gs = g * s  # s * (g - sum(g * s)) as g*s - s * sum(g*s): one new array
+        gs -= s * _sum_along(gs, axis)
+        return (gs,)
 
-def _softmax_backward(s: np.ndarray, g: np.ndarray, axis: int) -> np.ndarray:
-    """s * (g - sum(g * s)), written as g*s - s * sum(g*s) so that it needs one new array."""
-    gs = g * s
-    gs -= s * _sum_along(gs, axis)
-    return gs
+    return Tensor._op(s, (x,), backward, "softmax")
 
 
 def _sum_along(a: np.ndarray, axis: int) -> np.ndarray:
@@ -253,13 +243,18 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask=None, **o
         if m.dtype != np.bool_:
             raise TypeError(f"attention mask must be boolean (True = attend), got dtype {m.dtype}")
         np.copyto(scores, -1e9 if scores.dtype == np.float32 else -1e300, where=~m)
-    p = _softmax_array(scores, -1)  # masked entries are exactly 0, so no gradient reaches them
+    p = scores  # softmax in place: the scores are not needed again
+    p -= p.max(axis=-1, keepdims=True)
+    np.exp(p, out=p)
+    p /= _sum_along(p, -1)  # masked entries are exactly 0, so no gradient reaches them
     out = backend.matmul(p, va)
 
     def backward(g):
         # the graph keeps p only, not the scores, their scaled and masked copies (one op, not four)
         gv = backend.matmul(np.swapaxes(p, -1, -2), g)
-        gs = _softmax_backward(p, backend.matmul(g, np.swapaxes(va, -1, -2)), -1)
+        gs = backend.matmul(g, np.swapaxes(va, -1, -2))  # d loss / d p, then through softmax in place
+        gs *= p
+        gs -= p * _sum_along(gs, -1)
         gs *= scale
         return backend.matmul(gs, ka), backend.matmul(np.swapaxes(gs, -1, -2), qa), gv
 
