@@ -50,7 +50,7 @@ def test_freed_arrays_are_reused_without_page_faults():
 def test_the_environment_variable_leaves_malloc_alone():
     faults, kept = faults_per_step("0")
     assert kept == "False"
-    assert faults > 5000, f"only {faults} page faults per step with glibc's defaults: the test no longer shows the effect"
+    assert faults > 5000, f"only {faults} page faults per step with glibc's defaults: the test shows nothing now"
 
 
 def test_release_hands_memory_back():

@@ -524,7 +524,8 @@ def layer_norm(
             f"must equal normalized_shape {normalized_shape}"
         )
     n = int(np.prod(normalized_shape))
-    rows = a.reshape(-1, n) if a.dtype.kind == "f" else a.reshape(-1, n).astype(np.float64)  # one row per normalised group: the means below are row means
+    # one row per normalised group, so that every mean below is a row mean
+    rows = a.reshape(-1, n) if a.dtype.kind == "f" else a.reshape(-1, n).astype(np.float64)
     xhat = rows - _row_mean(rows)  # becomes x̂ in place: the one array the backward keeps
     rstd = 1.0 / np.sqrt(_row_mean(np.square(xhat)) + eps)
     xhat *= rstd

@@ -156,8 +156,8 @@ def count_flops(fn, *args, **kwargs) -> tuple[object, dict]:
     """Run `fn(*args)` and count the FLOPs of the matrix products it actually executes.
 
     Returns (fn's result, {op name: FLOPs}). Counted ops: `matmul` (2*M*N*K per product, batched),
-    `attention` (its two products), `linear` (matmul + bias adds) and `conv2d` if the conv layer names its op so. This is measured
-    from the executed ops' shapes, so it checks the formulae above independently.
+    `attention` (its two products), `linear` (matmul + bias adds) and `conv2d` if the conv layer names its
+    op so. This is measured from the executed ops' shapes, so it checks the formulae above independently.
     """
     counts: dict[str, int] = {}
 

@@ -455,6 +455,65 @@ def backward_cases():
         hint="skip parents whose requires_grad is False",
     )
 
+    def none_for_a_constant():
+        g = _Graph()
+        x = g.leaf("x", X)
+        c = g.leaf("c", X * 2, requires_grad=False)
+        y = g.op("y", x.data * c.data, (x, c), lambda grad: (grad * c.data, None))
+        return g, g.total("loss", y), [("x", x, 2 * X), ("c", c, None)]
+
+    yield _backward_case(
+        "an op's backward may return None for a parent that needs no gradient: it is skipped",
+        none_for_a_constant,
+        "c constant; y = x * c whose backward returns (g * c, None); loss = sum(y)",
+        hint="ops return None where no gradient is needed (linear does for an input without requires_grad): "
+        "skip a part that is None, as well as parents whose requires_grad is False",
+    )
+
+    def wrong_shape(backward):
+        g = _Graph()
+        return backward(g.scale("y", g.leaf("x", X), 3.0), np.ones(3))
+
+    yield Case(
+        "backward(grad) with a grad of shape (3,) for a (2, 3) output raises ValueError naming both shapes",
+        call=wrong_shape,
+        expected=Raises(ValueError, "(3,)", "(2, 3)"),
+        show="y = 3x (shape (2, 3)); y.backward(np.ones(3))",
+        hint="compare grad's shape with self.shape before anything flows (torch raises too): a wrong-shaped "
+        "grad would otherwise broadcast silently into wrong gradients",
+    )
+
+    def twice(backward):
+        g = _Graph()
+        loss = g.total("loss", g.square("a", g.leaf("x", X)))
+        backward(loss)
+        return backward(loss)
+
+    yield Case(
+        "a second backward() through the same graph raises RuntimeError (its saved values are freed)",
+        call=twice,
+        expected=Raises(RuntimeError, "retain_graph"),
+        show="loss = sum(x^2); loss.backward(); loss.backward()",
+        hint="after the sweep, unless retain_graph=True, free the graph: _release_graph(order) makes a second "
+        "backward raise instead of silently adding the gradients again",
+    )
+
+    def twice_retained(backward):
+        g = _Graph()
+        x = g.leaf("x", X)
+        loss = g.total("loss", g.square("a", x))
+        backward(loss, retain_graph=True)
+        backward(loss)
+        return x
+
+    yield Case(
+        "backward(retain_graph=True) keeps the graph: a second backward adds 2x again (4x in all)",
+        call=twice_retained,
+        expected=lambda x: _grad_problem("x", x, 4 * X),
+        show="loss = sum(x^2); loss.backward(retain_graph=True); loss.backward()",
+        hint="release the graph only when retain_graph is False",
+    )
+
     def deep():
         graph, loss = _deep()
         x = next(t for t in _reachable(loss).values() if graph.name(t) == "x")
@@ -538,6 +597,15 @@ def matmul_cases():
         names=["a", "b"],
         hint="transpose the last two axes (np.swapaxes(b, -1, -2)); the engine sums b's "
         "(2, 3, 4) gradient over the batch",
+    )
+    yield _grad(
+        "batches of matrices: (2, 2, 3) @ (2, 3, 4)",
+        mm,
+        np_uniform(0, 2, 2, 3),
+        np_uniform(1, 2, 3, 4),
+        names=["a", "b"],
+        hint="with batches, transpose only the last two axes: np.swapaxes(b, -1, -2), never b.T (which "
+        "reverses every axis)",
     )
     yield _grad(
         "matrix @ vector: (2, 3) @ (3,)",

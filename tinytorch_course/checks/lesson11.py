@@ -118,6 +118,14 @@ def embedding_cases():
         hint="gw[idx] += g keeps only ONE of the repeated rows (NumPy buffers fancy-index writes): "
         "np.add.at(gw, idx, g) adds every one",
     )
+    yield Case(
+        "no ids at all (an empty batch): the table's gradient is all zeros",
+        call=_grad_of(np.zeros((0,), np.int64), w, np.ones((0, 4), F32)),
+        expected=np.zeros((5, 4), F32),
+        show="ids [] (shape (0,)), weight (5, 4), out.backward(ones of shape (0, 4))",
+        hint="nothing was looked up, so nothing flows back: the backward must still return zeros like the "
+        "table (np.add.at handles an empty index; a sort-based scatter needs a guard for it)",
+    )
     yield grad_case(
         "gradient w.r.t. the table, ids with repeats",
         lambda emb, w: emb(rep, w),
