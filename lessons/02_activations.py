@@ -37,7 +37,7 @@ import numpy as np
 
 import tinytorch as tt
 import tinytorch.nn.functional as F
-from tinytorch.nn.functional import _SQRT_2_OVER_PI, Tensor, _axis, _dim_check, _sum_along, _t
+from tinytorch.nn.functional import _SQRT_2_OVER_PI, Tensor, _axis, _dim_check, _float_array, _sum_along, _t
 from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("02_activations")

@@ -51,7 +51,15 @@ import tinytorch.backend as backend
 import tinytorch.nn.functional as F
 import tinytorch.nn.loss_options as loss_options
 from tinytorch import nn
-from tinytorch.nn.functional import _SQRT_2_OVER_PI, Tensor, _check_same_shape, _column_sum, _sum_along, _t
+from tinytorch.nn.functional import (
+    _SQRT_2_OVER_PI,
+    Tensor,
+    _check_same_shape,
+    _column_sum,
+    _float_array,
+    _sum_along,
+    _t,
+)
 from tinytorch.tensor import (
     _DEFAULT_FLOAT,
     _axis,

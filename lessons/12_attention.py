@@ -34,7 +34,7 @@ import tinytorch.nn.attention_options as attention_options
 import tinytorch.nn.functional as F
 from tinytorch import nn
 from tinytorch.nn.attention import Linear, MultiHeadAttention, Tensor
-from tinytorch.nn.functional import _sum_along, _t, softmax
+from tinytorch.nn.functional import _float_array, _sum_along, _t, softmax
 from tinytorch_course.checks import Lesson, implement, use_my_work
 
 lesson = Lesson("12_attention")

@@ -32,7 +32,7 @@ import numpy as np
 import tinytorch as tt
 import tinytorch.nn.functional as F
 from tinytorch import nn
-from tinytorch.nn.functional import Tensor, _column_sum, _row_mean, _t
+from tinytorch.nn.functional import Tensor, _column_sum, _float_array, _row_mean, _t
 from tinytorch.nn.transformer import (
     GELU,
     GPT,

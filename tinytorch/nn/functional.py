@@ -55,7 +55,7 @@ def gelu_tanh(x: Tensor) -> Tensor:
     d/dx = s (1 + 2 x (1 - s) du/dx), du/dx = sqrt(2/pi) (1 + 3 * 0.044715 x^2).
     """
     x = _t(x)
-    a = x.data if x.data.dtype.kind == "f" else x.data.astype(np.float64)
+    a = _float_array(x.data)
     s = a * a  # becomes s = sigmoid(2u) = 1 / (1 + exp(-2u)), step by step
     s *= -2 * _SQRT_2_OVER_PI * 0.044715
     s -= 2 * _SQRT_2_OVER_PI
@@ -85,7 +85,8 @@ def softmax(x: Tensor, axis: int | None = None, *, dim=None) -> Tensor:
     x = _t(x)
     axis = _axis(axis, dim, default=-1)
     _dim_check(x.shape, axis, "softmax")
-    s = x.data - x.data.max(axis=axis, keepdims=True)  # the one new array: exp and division in place
+    a = _float_array(x.data)
+    s = a - a.max(axis=axis, keepdims=True)  # the one new array: exp and division in place
     np.exp(s, out=s)
     s /= _sum_along(s, axis)
 
@@ -95,6 +96,11 @@ def softmax(x: Tensor, axis: int | None = None, *, dim=None) -> Tensor:
         return (gs,)
 
     return Tensor._op(s, (x,), backward, "softmax")
+
+
+def _float_array(a: np.ndarray) -> np.ndarray:
+    """`a` itself if it holds floats, else a float64 copy (the fused ops below compute in place)."""
+    return a if a.dtype.kind == "f" else a.astype(np.float64)
 
 
 def _sum_along(a: np.ndarray, axis: int) -> np.ndarray:
@@ -234,7 +240,7 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask=None, **o
         raise ValueError(f"attention: query dim {q.shape[-1]} != key dim {k.shape[-1]} (q {q.shape}, k {k.shape})")
     if k.shape[-2] != v.shape[-2]:
         raise ValueError(f"attention: {k.shape[-2]} keys but {v.shape[-2]} values (k {k.shape}, v {v.shape})")
-    qa, ka, va = q.data, k.data, v.data
+    qa, ka, va = _float_array(q.data), _float_array(k.data), _float_array(v.data)
     scale = 1.0 / math.sqrt(q.shape[-1])
     scores = backend.matmul(qa, np.swapaxes(ka, -1, -2))
     scores *= scale
@@ -525,7 +531,7 @@ def layer_norm(
         )
     n = int(np.prod(normalized_shape))
     # one row per normalised group, so that every mean below is a row mean
-    rows = a.reshape(-1, n) if a.dtype.kind == "f" else a.reshape(-1, n).astype(np.float64)
+    rows = _float_array(a.reshape(-1, n))
     xhat = rows - _row_mean(rows)  # becomes x̂ in place: the one array the backward keeps
     rstd = 1.0 / np.sqrt(_row_mean(np.square(xhat)) + eps)
     xhat *= rstd
