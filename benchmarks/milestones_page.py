@@ -45,7 +45,7 @@ def run(name: str, backend: str) -> tuple[float | None, str]:
     node = ["node", "--experimental-wasm-stack-switching", str(REPO / "site" / "run_in_pyodide.mjs"), str(job)]
     proc = subprocess.run(node, cwd=REPO, capture_output=True, text=True)
     match = re.search(r"MILESTONE_SECONDS ([0-9.]+)", proc.stdout)
-    targets = [ln for ln in proc.stdout.splitlines() if ln.startswith(("✅", "❌"))]
+    targets = [ln for ln in proc.stdout.splitlines() if ln.startswith(("✓", "✗"))]  # the milestones' target marks
     if match is None:
         return None, f"failed (exit {proc.returncode}): {proc.stderr[-500:]}"
     return float(match.group(1)), "; ".join(targets)

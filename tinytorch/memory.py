@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import sys
 
 KEEP_MB = 256
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameter numbers from glibc's malloc.h
@@ -26,7 +27,12 @@ _kept = False
 
 
 def uses_glibc() -> bool:
-    return "CS_GNU_LIBC_VERSION" in getattr(os, "confstr_names", {}) and bool(os.confstr("CS_GNU_LIBC_VERSION"))
+    """Linux with the GNU C library (not musl, not the browser's Emscripten libc)."""
+    return (
+        sys.platform == "linux"
+        and "CS_GNU_LIBC_VERSION" in getattr(os, "confstr_names", {})
+        and bool(os.confstr("CS_GNU_LIBC_VERSION"))
+    )
 
 
 def keep_freed_memory() -> bool:
