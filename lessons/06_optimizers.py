@@ -148,6 +148,12 @@ lesson.check("SGD.step")
 # That is what transformers are trained with. In tinytorch, `AdamW` is `Adam` with the class attribute
 # `_decoupled = True`, so one `step` serves both: check `self._decoupled`.
 #
+# **AMSGrad** (Reddi et al., 2018), `Adam(..., amsgrad=True)`: when gradients shrink, `v` shrinks too
+# and the steps grow again. AMSGrad divides by the largest `v` seen so far instead: keep it in
+# `state["max_exp_avg_sq"]` (zeros at first), update it with `np.maximum(v_max, v, out=v_max)` and take
+# `sqrt(v_max / (1 - beta2^t))` in place of `sqrt(v_hat)`. The flag is in the group:
+# `group.get("amsgrad")` (a plain Adam's group has no "amsgrad" key at all, hence `.get`).
+#
 # Keep the state as `self.state[p] = {"step": 0, "exp_avg": zeros, "exp_avg_sq": zeros}` (PyTorch's
 # names), created on the parameter's first step with `np.zeros_like(p.data)`.
 

@@ -60,3 +60,21 @@ def test_mutator_swaps_a_comparison_and_the_sandbox_catches_a_hang():
 
     verdicts = dict(run_all([("hang", hang), ("ok", lambda: "survived")], workers=2, seconds=0.5, memory_mb=512))
     assert verdicts["hang"].startswith("caught") and verdicts["ok"] == "survived"
+
+
+def test_recorded_equivalents_pass_every_case_of_their_piece():
+    """An equivalent that some case catches was recorded under the wrong id (ids name a line and an
+    operator, so an edit can shift them onto another mutant) or for a mutant that is not equivalent:
+    either way it hides a mutant from the score."""
+    jobs = []
+    for lesson_id, by_piece in run.load_equivalents().items():
+        pieces = {p.key: p for p in run.load_pieces(lesson_id)}
+        for key, entries in by_piece.items():
+            found = {m.ident: m for m in mutants(run.piece_source(pieces[key])) if m.ident in entries}
+            jobs += [
+                ((lesson_id, key, ident), lambda p=pieces[key], m=m: run.verdict(p, m.source))
+                for ident, m in found.items()
+            ]
+    caught = [f"{lesson_id} {key}  {ident}: {text}" for (lesson_id, key, ident), text in run_all(jobs, 2, 20.0, 2048)]
+    caught = [line for line in caught if not line.endswith(": survived")]
+    assert not caught, "recorded as equivalent, yet a case fails (fix the id or drop the entry):\n" + "\n".join(caught)

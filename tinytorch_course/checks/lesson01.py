@@ -223,6 +223,16 @@ def matmul_cases():
         a @ b,
         hint="`other` may be a NumPy array: wrap it in a Tensor first (if not isinstance(other, Tensor))",
     )
+    # 1e8 + 1 is exact in float64 but rounds to 1e8 in float32: the result tells which one was multiplied.
+    row, col = np.array([[1.0, -1.0]]), np.array([[1e8 + 1], [1e8]])
+    yield op_case(
+        "float64 @ float64 keeps float64: [[1, -1]] @ [[1e8 + 1], [1e8]] is [[1]] (float32 would give [[0]])",
+        (Tensor(row, dtype=np.float64), Tensor(col, dtype=np.float64)),
+        row @ col,
+        dtype=np.float64,
+        hint="wrap `other` only when it is not a Tensor already: Tensor(other) turns a float64 Tensor into "
+        "float32 (the default float) and loses its precision",
+    )
     yield Case(
         "a 0-d operand raises a ValueError suggesting * for scalars",
         (_t(a), _t(np.float32(2.0))),

@@ -275,7 +275,7 @@ def sgd_cases():
 
 
 # ---- Adam / AdamW ----------------------------------------------------------------------------------
-def _adam_rule(lr=0.1, b1=0.9, b2=0.999, eps=1e-8, wd=0.0, decoupled=False):
+def _adam_rule(lr=0.1, b1=0.9, b2=0.999, eps=1e-8, wd=0.0, decoupled=False, amsgrad=False):
     def rule(p, g, s):
         if wd and decoupled:
             p = p * (1 - lr * wd)
@@ -283,8 +283,9 @@ def _adam_rule(lr=0.1, b1=0.9, b2=0.999, eps=1e-8, wd=0.0, decoupled=False):
             g = g + wd * p
         s["m"] = b1 * s.get("m", 0.0) + (1 - b1) * g
         s["v"] = b2 * s.get("v", 0.0) + (1 - b2) * g * g
+        s["v_max"] = np.maximum(s.get("v_max", 0.0), s["v"])  # AMSGrad's: the largest v so far
         m_hat = s["m"] / (1 - b1 ** s["t"])
-        v_hat = s["v"] / (1 - b2 ** s["t"])
+        v_hat = (s["v_max"] if amsgrad else s["v"]) / (1 - b2 ** s["t"])
         return p - lr * m_hat / (np.sqrt(v_hat) + eps)
 
     return rule
@@ -334,6 +335,16 @@ def adam_cases():
         "AdamW(lr=0.1, weight_decay=0.5)",
         hint="AdamW sets self._decoupled = True: then multiply p by (1 - lr * weight_decay) and "
         "leave the gradient alone",
+    )
+    # With beta2 = 0.5, v follows the shrinking gradients down from step 2 on: AMSGrad keeps the largest v.
+    # The expected values agree with torch.optim.Adam(amsgrad=True) to 1.2e-7 on these steps.
+    yield _rule_case(
+        "Adam amsgrad=True, betas (0.9, 0.5): the step divides by the largest v so far, not the current one",
+        lambda ps: Adam(ps, lr=0.1, betas=(0.9, 0.5), amsgrad=True),
+        _adam_rule(b2=0.5, amsgrad=True),
+        "Adam(lr=0.1, betas=(0.9, 0.5), amsgrad=True)",
+        hint="if group.get('amsgrad'): keep state['max_exp_avg_sq'] (zeros at first) = np.maximum of itself and v, "
+        "and take the square root of that instead of v",
     )
     yield _skips_none("a parameter whose grad is None is left alone", lambda ps: Adam(ps, lr=0.1), "Adam(lr=0.1)")
     yield _state_case(
@@ -570,6 +581,19 @@ def cosine_cases():
         hint="the closed form keeps following the cosine after T_max; a recursive form must not divide by "
         "1 + cos(pi) = 0 at t = T_max + 1",
     )
+    # T_max 3 (cos(pi / 3) = 0.5, not 0 as for T_max 2) over two periods: the recursive form's special
+    # epochs are 4 = T_max + 1 and 10 = 3 T_max + 1.
+    call, exp = run(3, 0.01, 10)
+    yield Case(
+        "T_max 3, eta_min 0.01, 10 epochs: down, up, down and up again (epochs 4 and 10 start a climb)",
+        call=call,
+        expected=exp,
+        rtol=1e-6,
+        atol=1e-12,
+        show="CosineAnnealingLR(T_max=3, eta_min=0.01), rates 0.1 and 0.2; epochs 1..10",
+        hint="the climbs start at every epoch with (t - 1 - T_max) % (2 * T_max) == 0 (T_max + 1, 3 T_max + 1, ...); "
+        "there add (base_lr - eta_min) * (1 - cos(pi / T_max)) / 2, a product",
+    )
 
 
 PIECES = [
@@ -610,6 +634,8 @@ PIECES = [
             "v_hat = v / (1 - beta2**t); p.data -= lr * m_hat / (sqrt(v_hat) + eps).",
             "Weight decay before the moments: AdamW (self._decoupled) does p.data *= 1 - lr * weight_decay; "
             "Adam does g = g + weight_decay * p.data.",
+            "AMSGrad (group.get('amsgrad')): v_max = state.setdefault('max_exp_avg_sq', zeros); "
+            "np.maximum(v_max, v, out=v_max); then use v_max in place of v below the square root.",
         ],
     ),
     Piece(

@@ -68,6 +68,33 @@ def _printed_training(text, vocab_size):
     return call
 
 
+def _timed_training(text, vocab_size):
+    """(what train printed, the seconds the call took, measured around it)."""
+
+    def call(impl):
+        import time
+
+        started = time.perf_counter()
+        printed = _printed_training(text, vocab_size)(impl)
+        return printed, time.perf_counter() - started
+
+    return call
+
+
+def _seconds_check(got):
+    """Every '(x s)' that train printed lies between 0 and the time the whole call took (x has 1 decimal)."""
+    import re
+
+    printed, took = got
+    seconds = [float(s) for s in re.findall(r"\(\s*([-+0-9.eE]+) s\)", printed)]
+    if not seconds:
+        return f"printed {printed!r}: no '(... s)' time on any line"
+    wrong = [s for s in seconds if not 0 <= s <= took + 0.05]
+    if wrong:
+        return f"printed times {seconds} s, but the whole training took {took:.3f} s"
+    return None
+
+
 def _lines_check(count, last):
     def check(printed):
         lines = [line for line in printed.splitlines() if line.strip()]
@@ -309,6 +336,20 @@ def train_cases():
         expected=_lines_check(4, "4/4"),
         show="train(text, vocab_size=260, verbose=True)",
         hint="with fewer than 8 merges, n_merges // 8 is 0: report every max(1, ...) = 1 merge",
+    )
+    yield Case(
+        "verbose with 15 merges: 15 // 8 = 1, so a line after every merge, 15 lines",
+        call=_printed_training(text, 256 + 15),
+        expected=_lines_check(15, "15/15"),
+        show="train(text, vocab_size=271, verbose=True)",
+        hint="report_every = max(1, n_merges // 8), rounded down: 15 // 8 is 1, not 2",
+    )
+    yield Case(
+        "verbose: the time in brackets is the seconds since training started",
+        call=_timed_training(text, 256 + 4),
+        expected=_seconds_check,
+        show="train(text, vocab_size=260, verbose=True), timed from outside",
+        hint="start = time.perf_counter() before training; print time.perf_counter() - start (elapsed seconds)",
     )
     yield Case(
         "vocab_size 256 learns no merge",
