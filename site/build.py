@@ -3,14 +3,16 @@
 Steps (each prints its time):
 1. the `tinytorch` wheel (pure py3-none-any, from the repo as it is now);
 2. the offline Pyodide 0.27.7 dist: npm runtime + official wheels verified against the official
-   lock + tinytorch and the kernel's wheels added to the lock (see pyodide_dist.py);
+   lock + tinytorch and the kernel's wheels added to the lock (see pyodide_dist.py); the kernel's piplite
+   patched so imports look in /drive last (see kernel_path.py);
    matplotlib's wheel gets a font cache its FontManager accepts, built in Pyodide under Node (see
    fontcache.py: the first figure of a page does not scan every font);
 3. bytecode added to those wheels, compiled in Pyodide under Node (see bytecode.py: the kernel
    starts faster);
 4. the notebooks: every .ipynb in _build/notebooks/{lessons,milestones}/ (never reference/);
 5. `jupyter lite build` with no network (inside `unshare -n` when the system allows it);
-6. the landing page (site/landing/ over the output root) and course.json from tinytorch_course.registry.
+6. the landing page (site/landing/ over the output root) and course.json from tinytorch_course.registry;
+   JupyterLite's service worker patched to leave static files alone (see service_worker.py).
 
 jupyter-lite.json at the top level (runtime settings: kernel preloads, no PyPI) and site/jupyter_lite_config.json
 (build settings; its paths are relative to the staging lite dir .cache/site-<hash>/lite/, where this script
@@ -38,9 +40,11 @@ from pathlib import Path
 
 import bytecode  # only its constants run here; its functions run inside Pyodide
 import fontcache
+import kernel_path
 import precompress
 import pure_wheel
 import pyodide_dist
+import service_worker
 
 REPO = Path(__file__).resolve().parents[1]
 SITE = REPO / "site"
@@ -333,6 +337,9 @@ def main():
         folder = paths.work / "pyodide"
         lock = pyodide_dist.assemble(REPO / "node_modules/pyodide", wheel_source(), extra_wheels(wheel), folder)
         preload = check_preloads(lock)
+        piplite = folder / lock["packages"]["piplite"]["file_name"]
+        piplite.write_bytes(kernel_path.patch_wheel(piplite.read_bytes()))  # imports look in /drive last
+        pyodide_dist.write_lock(folder, lock)
         print(f"[site]   {len(lock['packages'])} lock entries; kernel preloads {', '.join(preload)}")
         print(f"[site]   matplotlib font cache: {add_font_cache(folder, lock, paths.work)}")
     with step("3/6 bytecode for the shipped wheels (compiled inside Pyodide)"):
@@ -346,6 +353,7 @@ def main():
     with step("6/6 landing page + course.json"):
         add_landing_and_course(paths.staged_output)
         add_page_scripts(paths.staged_output)
+        service_worker.patch(paths.staged_output)  # static files bypass the service worker
         check_output(paths.staged_output)
     with step("pre-compressed copies (.br, .gz) + one modification time (see precompress.py)"):
         totals = precompress.write_copies(paths.staged_output, PRECOMPRESSED_CACHE)
