@@ -14,7 +14,10 @@ a first visit) then warm (the same context opening the page again):
 - floor+kernel: the same bare page loading every package the kernel preloads (jupyter-lite.json) and
   importing what the kernel imports at start (piplite.piplite, pyodide_kernel): the kernel's own Python
   cost without JupyterLite, so lesson - floor+kernel is JupyterLite's own share (app, worker, service
-  worker, storage, messages).
+  worker, storage, messages);
+- runtime only: the bare page loading Pyodide and printing sys.version (wasm fetch + compile, stdlib,
+  Python init): the part of the floor no packaging choice changes;
+- with --before DIR: the lesson from another build (e.g. main before a change), for before/after ratios.
 
 Every figure is the page's own clock (performance.now(), Resource Timing in the page and in the kernel's
 worker, performance.mark in the floor page), in seconds from navigation start. Prints medians with
@@ -54,6 +57,7 @@ FIRST_CELL = (
     "import numpy, tinytorch\n"
     "print(f'numpy {numpy.__version__}, tinytorch {tinytorch.__version__}, ' + str(tinytorch.tensor([1.0, 2.0]) * 2))"
 )
+APP_PHASE = "before Pyodide: JupyterLite app, contents, session, kernel worker"
 KERNEL_IMPORTS = ["piplite.piplite", "pyodide_kernel"]  # what the kernel's worker imports at start
 TIMEOUT_MS = 300_000
 
@@ -113,6 +117,8 @@ def kind_of(url: str) -> str:
         return "wheels"
     if name.startswith("pyodide") and name.endswith(("js", "json")):
         return "pyodide js+lock"
+    if "/api/drive" in url:
+        return "drive look-ups"
     if "/api/" in url or "/files/" in url:
         return "contents+settings"
     return "app"
@@ -157,7 +163,7 @@ def lesson_start(page, base: str) -> dict:
         "idle": s["idle"],
         # where the seconds go, in order; they add up to the total
         "phases": {
-            "before Pyodide: JupyterLite app, contents, session, kernel worker": worker_at,
+            APP_PHASE: worker_at,
             "Pyodide's files: wasm fetch+compile, stdlib, wheels (overlapped)": files_at - worker_at,
             "after the last file: unpack, Python init, kernel imports": s["idle"] - files_at,
             "first cell: import numpy, tinytorch, print": s["output"] - s["idle"],
@@ -184,7 +190,7 @@ def floor_start(page, base: str, packages: list[str], imports: list[str]) -> dic
     for module in imports:
         phases[f"import {module}"] = marks[f"import {module}"] - previous
         previous = marks[f"import {module}"]
-    phases["import numpy, tinytorch, print"] = marks["output"] - previous
+    phases["import numpy, tinytorch, print" if packages else "print"] = marks["output"] - previous
     return {"total": marks["output"], "phases": phases, "resources": res}
 
 
@@ -214,13 +220,28 @@ def report(results: dict, runs: int):
         ratios = [r["total"] / f["total"] for r, f in zip(rows, floor[temp], strict=True)]
         extra = f"   kernel idle {fmt_range([r['idle'] for r in rows])}" if "idle" in rows[0] else ""
         print(f"  {name:28s} {fmt_range([r['total'] for r in rows])}  {statistics.median(ratios):5.2f}x floor{extra}")
+    med = {name: statistics.median([r["total"] for r in rows]) for name, rows in results.items()}
+    print("\n  what the lesson adds to the floor (medians; the kernel's share = floor+kernel - floor):")
+    for temp in ("cold", "warm"):
+        lesson = results.get(f"lesson @127.0.0.1 {temp}")
+        if not lesson or f"floor+kernel {temp}" not in med:
+            continue
+        app = statistics.median([r["phases"][APP_PHASE] for r in lesson])
+        kernel = med[f"floor+kernel {temp}"] - med[f"floor {temp}"]
+        rest = med[f"lesson @127.0.0.1 {temp}"] - med[f"floor {temp}"] - app - kernel
+        floor, runtime = med[f"floor {temp}"], med.get(f"runtime only {temp}", float("nan"))
+        print(
+            f"    {temp}: floor {floor:.2f} s (of which the Pyodide runtime alone {runtime:.2f} s)"
+            f" + JupyterLite before the kernel worker {app:.2f} s + the kernel's packages and imports {kernel:.2f} s"
+            f" + the rest {rest:.2f} s = lesson {med[f'lesson @127.0.0.1 {temp}']:.2f} s"
+        )
     for name, rows in results.items():
         print(f"\n  {name}: where the seconds go (medians)")
         for phase in rows[0]["phases"]:
             print(f"    {phase:66s} {statistics.median([r['phases'][phase] for r in rows]):6.2f} s")
         kinds = rows[0]["resources"]["kinds"]
         sw = statistics.median([r["resources"]["sw_requests"] for r in rows])
-        print(f"    files (run 1): {'kind':18s} requests  transferred  decoded   from-to (s)")
+        print(f"    files (run 1): {'kind':18s} requests  transferred  decoded   from-to (s from open)")
         for kind, k in sorted(kinds.items(), key=lambda kv: kv[1]["start"]):
             print(
                 f"    {'':15s}{kind:20s} {k['n']:6d} {k['transfer'] / 1e6:9.2f} MB {k['decoded'] / 1e6:7.2f} MB"
@@ -257,6 +278,7 @@ def main(argv=None):
                 ("lesson @127.0.0.1", local, lambda p: lesson_start(p, base)),
                 ("floor", local, lambda p: floor_start(p, base, ["numpy", "tinytorch"], [])),
                 ("floor+kernel", local, lambda p: floor_start(p, base, packages, KERNEL_IMPORTS)),
+                ("runtime only", local, lambda p: floor_start(p, base, [], [])),
             ]
             if args.before:
                 before = stack.enter_context(serve(args.before.resolve()))
