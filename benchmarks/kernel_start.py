@@ -65,6 +65,9 @@ TIMEOUT_MS = 300_000
 # FIRST_CELL at once and wait for its output. Times are performance.now() in ms from navigation start.
 LESSON_TIMELINE = """async (code) => {
   const t = {};
+  const busy = [];  // the page's main thread: long tasks (> 50 ms), [start, end] in ms
+  new PerformanceObserver((l) => l.getEntries().forEach((e) => busy.push([e.startTime, e.startTime + e.duration])))
+    .observe({ type: "longtask", buffered: true });
   const panel = () => window.jupyterapp?.shell?.currentWidget;
   const until = (cond) => new Promise((ok, no) => {
     const deadline = performance.now() + TIMEOUT_MS;
@@ -88,6 +91,7 @@ LESSON_TIMELINE = """async (code) => {
   window.jupyterapp.commands.execute("notebook:run-cell");
   await stamp("output", () => nb.widgets[index]?.model?.outputs?.length > 0);
   const out = nb.widgets[index].model.outputs.toJSON();
+  t.busy = busy;
   t.text = out.map((o) => [].concat(o.text ?? o.evalue ?? "").join("")).join("");
   return t;
 }""".replace("TIMEOUT_MS", str(TIMEOUT_MS))
@@ -156,8 +160,12 @@ def lesson_start(page, base: str) -> dict:
     worker_res = page.workerEvaluate(fn=RESOURCES)
     res = summarize_resources([page_res, worker_res], page_res["origin"])
     worker_at = (worker_res["origin"] - page_res["origin"]) / 1000
-    s = {k: v / 1000 for k, v in t.items() if k != "text"}
+    s = {k: v / 1000 for k, v in t.items() if k not in ("text", "busy")}
     files_at = last_file(res["kinds"])
+
+    def busy(start: float, end: float) -> float:  # seconds of main-thread long tasks within [start, end]
+        return sum(max(0.0, min(b, end * 1000) - max(a, start * 1000)) for a, b in t["busy"]) / 1000
+
     return {
         "total": s["output"],
         "idle": s["idle"],
@@ -169,6 +177,11 @@ def lesson_start(page, base: str) -> dict:
             "first cell: import numpy, tinytorch, print": s["output"] - s["idle"],
         },
         "resources": res,
+        # JupyterLite's main thread working while the kernel starts competes with it for the cores
+        "main thread busy": {
+            "before the worker": busy(0, worker_at),
+            "while the kernel starts": busy(worker_at, s["idle"]),
+        },
     }
 
 
@@ -239,6 +252,10 @@ def report(results: dict, runs: int):
         print(f"\n  {name}: where the seconds go (medians)")
         for phase in rows[0]["phases"]:
             print(f"    {phase:66s} {statistics.median([r['phases'][phase] for r in rows]):6.2f} s")
+        if "main thread busy" in rows[0]:
+            for span in rows[0]["main thread busy"]:
+                busy = statistics.median([r["main thread busy"][span] for r in rows])
+                print(f"    {'(the page main thread busy in long tasks ' + span + ')':66s} {busy:6.2f} s")
         kinds = rows[0]["resources"]["kinds"]
         sw = statistics.median([r["resources"]["sw_requests"] for r in rows])
         print(f"    files (run 1): {'kind':18s} requests  transferred  decoded   from-to (s from open)")
