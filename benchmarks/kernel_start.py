@@ -35,6 +35,7 @@ import statistics
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -226,15 +227,18 @@ def fmt_range(values: list[float]) -> str:
 
 
 def report(results: dict, runs: int):
-    floor = {temp: results[f"floor {temp}"] for temp in ("cold", "warm")}
-    print(f"\nopen -> first cell output (median of {runs}, min-max; ratio = median of per-run ratios to the floor)")
+    first = next(iter(results))
+    reference = "floor" if "floor cold" in results else first.rsplit(" ", 1)[0]
+    floor = {temp: results[f"{reference} {temp}"] for temp in ("cold", "warm")}
+    print(f"\nopen -> first cell output (median of {runs}, min-max; ratio = median of per-run ratios to {reference})")
     for name, rows in results.items():
         temp = name.rsplit(" ", 1)[1]
         ratios = [r["total"] / f["total"] for r, f in zip(rows, floor[temp], strict=True)]
         extra = f"   kernel idle {fmt_range([r['idle'] for r in rows])}" if "idle" in rows[0] else ""
-        print(f"  {name:28s} {fmt_range([r['total'] for r in rows])}  {statistics.median(ratios):5.2f}x floor{extra}")
+        print(f"  {name:28s} {fmt_range([r['total'] for r in rows])}  {statistics.median(ratios):5.2f}x{extra}")
     med = {name: statistics.median([r["total"] for r in rows]) for name, rows in results.items()}
-    print("\n  what the lesson adds to the floor (medians; the kernel's share = floor+kernel - floor):")
+    if "floor+kernel cold" in med:
+        print("\n  what the lesson adds to the floor (medians; the kernel's share = floor+kernel - floor):")
     for temp in ("cold", "warm"):
         lesson = results.get(f"lesson @127.0.0.1 {temp}")
         if not lesson or f"floor+kernel {temp}" not in med:
@@ -273,8 +277,13 @@ def main(argv=None):
     parser.add_argument("--no-classroom", action="store_true", help="skip the plain-HTTP classroom host")
     parser.add_argument("--json", type=Path, help="also write every measurement here")
     parser.add_argument(
-        "--before", type=Path, help="another built site (e.g. before a change): its lesson is one more contender"
+        "--before",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="other built sites (e.g. before a change): the lesson from each is one more contender",
     )
+    parser.add_argument("--lessons-only", action="store_true", help="no floor pages (for a before/after run)")
     args = parser.parse_args(argv)
     reasons = missing_prerequisites()
     if reasons:
@@ -291,15 +300,16 @@ def main(argv=None):
             tmp = stack.enter_context(tempfile.TemporaryDirectory())
             local = Browser(Path(tmp) / "n1.json", Path(tmp) / "d1.log")
             browsers = [local]
-            contenders = [
-                ("lesson @127.0.0.1", local, lambda p: lesson_start(p, base)),
-                ("floor", local, lambda p: floor_start(p, base, ["numpy", "tinytorch"], [])),
-                ("floor+kernel", local, lambda p: floor_start(p, base, packages, KERNEL_IMPORTS)),
-                ("runtime only", local, lambda p: floor_start(p, base, [], [])),
-            ]
-            if args.before:
-                before = stack.enter_context(serve(args.before.resolve()))
-                contenders.insert(1, ("before: lesson @127.0.0.1", local, lambda p: lesson_start(p, before)))
+            contenders = [("lesson @127.0.0.1", local, lambda p: lesson_start(p, base))]
+            for other in args.before:
+                url = stack.enter_context(serve(other.resolve()))
+                contenders.append((f"{other.name}: lesson @127.0.0.1", local, partial(lesson_start, base=url)))
+            if not args.lessons_only:
+                contenders += [
+                    ("floor", local, lambda p: floor_start(p, base, ["numpy", "tinytorch"], [])),
+                    ("floor+kernel", local, lambda p: floor_start(p, base, packages, KERNEL_IMPORTS)),
+                    ("runtime only", local, lambda p: floor_start(p, base, [], [])),
+                ]
             if not args.no_classroom:
                 room = classroom_browser(Path(tmp) / "n2.json", Path(tmp) / "d2.log")
                 browsers.append(room)
@@ -307,7 +317,8 @@ def main(argv=None):
             try:
                 for run in range(args.runs):
                     t0 = time.perf_counter()
-                    for name, browser, start in contenders:
+                    # every other run in reverse order: no contender always follows the same one
+                    for name, browser, start in contenders if run % 2 == 0 else contenders[::-1]:
                         page = browser.new_page()
                         try:
                             for temp in ("cold", "warm"):

@@ -11,8 +11,7 @@ Steps (each prints its time):
    starts faster);
 4. the notebooks: every .ipynb in _build/notebooks/{lessons,milestones}/ (never reference/);
 5. `jupyter lite build` with no network (inside `unshare -n` when the system allows it);
-6. the landing page (site/landing/ over the output root) and course.json from tinytorch_course.registry;
-   JupyterLite's service worker patched to leave static files alone (see service_worker.py).
+6. the landing page (site/landing/ over the output root) and course.json from tinytorch_course.registry.
 
 jupyter-lite.json at the top level (runtime settings: kernel preloads, no PyPI) and site/jupyter_lite_config.json
 (build settings; its paths are relative to the staging lite dir .cache/site-<hash>/lite/, where this script
@@ -44,7 +43,6 @@ import kernel_path
 import precompress
 import pure_wheel
 import pyodide_dist
-import service_worker
 
 REPO = Path(__file__).resolve().parents[1]
 SITE = REPO / "site"
@@ -353,7 +351,6 @@ def main():
     with step("6/6 landing page + course.json"):
         add_landing_and_course(paths.staged_output)
         add_page_scripts(paths.staged_output)
-        service_worker.patch(paths.staged_output)  # static files bypass the service worker
         check_output(paths.staged_output)
     with step("pre-compressed copies (.br, .gz) + one modification time (see precompress.py)"):
         totals = precompress.write_copies(paths.staged_output, PRECOMPRESSED_CACHE)
