@@ -17,7 +17,8 @@ a first visit) then warm (the same context opening the page again):
   worker, storage, messages);
 - runtime only: the bare page loading Pyodide and printing sys.version (wasm fetch + compile, stdlib,
   Python init): the part of the floor no packaging choice changes;
-- with --before DIR: the lesson from another build (e.g. main before a change), for before/after ratios.
+- with --before DIR [DIR ...]: the lesson from other builds (e.g. main before a change), for before/after
+  ratios (--lessons-only skips the floors; every other run goes in reverse order).
 
 Every figure is the page's own clock (performance.now(), Resource Timing in the page and in the kernel's
 worker, performance.mark in the floor page), in seconds from navigation start. Prints medians with
