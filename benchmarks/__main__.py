@@ -2,7 +2,8 @@
 
 Names: mlp_epoch (tinytorch vs NumPy vs PyTorch training epoch), conv (im2col vs naive vs PyTorch),
 systems (INT8, pruning, KV-cache, acceleration), site (the browser course; needs `make site`),
-kernel_start (open a lesson -> Python ready, cold and warm, localhost and a classroom host),
+kernel_start (open a lesson -> first output, cold and warm, localhost and a classroom host, against
+a bare Pyodide page's floor, with the breakdown of where the seconds go),
 case_budget (the check cases' time budget overhead),
 classroom (30 and 100 simulated learners on loopback: classroom nginx and serve.py vs plain nginx),
 cnn_epoch and gpt_step (tinytorch vs PyTorch), backend_bench (NumPy vs SciPy BLAS, native and in
@@ -21,10 +22,6 @@ ALL = (
     "case_budget",
     "site_bench",
     "kernel_start",
-    "classroom_load",
-    "site",
-    "site_bench",
-    "classroom",
     "classroom_load",
     "cnn_epoch",
     "gpt_step",

@@ -3,7 +3,8 @@
 Steps (each prints its time):
 1. the `tinytorch` wheel (pure py3-none-any, from the repo as it is now);
 2. the offline Pyodide 0.27.7 dist: npm runtime + official wheels verified against the official
-   lock + tinytorch and the kernel's wheels added to the lock (see pyodide_dist.py);
+   lock + tinytorch and the kernel's wheels added to the lock (see pyodide_dist.py); the kernel's piplite
+   patched so imports look in /drive last (see kernel_path.py);
    matplotlib's wheel gets a font cache its FontManager accepts, built in Pyodide under Node (see
    fontcache.py: the first figure of a page does not scan every font);
 3. bytecode added to those wheels, compiled in Pyodide under Node (see bytecode.py: the kernel
@@ -38,6 +39,7 @@ from pathlib import Path
 
 import bytecode  # only its constants run here; its functions run inside Pyodide
 import fontcache
+import kernel_path
 import precompress
 import pure_wheel
 import pyodide_dist
@@ -333,6 +335,9 @@ def main():
         folder = paths.work / "pyodide"
         lock = pyodide_dist.assemble(REPO / "node_modules/pyodide", wheel_source(), extra_wheels(wheel), folder)
         preload = check_preloads(lock)
+        piplite = folder / lock["packages"]["piplite"]["file_name"]
+        piplite.write_bytes(kernel_path.patch_wheel(piplite.read_bytes()))  # imports look in /drive last
+        pyodide_dist.write_lock(folder, lock)
         print(f"[site]   {len(lock['packages'])} lock entries; kernel preloads {', '.join(preload)}")
         print(f"[site]   matplotlib font cache: {add_font_cache(folder, lock, paths.work)}")
     with step("3/6 bytecode for the shipped wheels (compiled inside Pyodide)"):

@@ -132,6 +132,16 @@ const COMMANDS = {
   async screenshot({ page: id, path, fullPage = false }) {
     await page(id).screenshot({ path, fullPage });
   },
+  // the page's dedicated workers (the kernel's Web Worker), by URL; evaluate in the last one whose URL
+  // contains `urlPart` (a page reloaded keeps no old workers, so the last is the live one)
+  async workers({ page: id }) {
+    return page(id).workers().map((w) => w.url());
+  },
+  async workerEvaluate({ page: id, urlPart = "", fn, arg }) {
+    const found = page(id).workers().filter((w) => w.url().includes(urlPart));
+    if (!found.length) fail(`no worker with ${urlPart} in its URL: ${page(id).workers().map((w) => w.url())}`);
+    return found[found.length - 1].evaluate(call(fn, arg));
+  },
   async console({ page: id }) {
     return page(id).consoleLines;
   },

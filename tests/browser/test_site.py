@@ -132,6 +132,33 @@ def test_matplotlib_figure_appears_as_an_image(kernel_page):
     assert out["images"] >= 1, "the figure was not rendered as an <img>"
 
 
+OWN_MODULE = """
+import importlib, os, sys
+assert "tabnanny" not in sys.modules
+open("tt_own_module.py", "w").write("VALUE = 42\\n")
+open("tabnanny.py", "w").write("raise RuntimeError('the notebook folder shadowed the standard library')\\n")
+importlib.invalidate_caches()
+try:
+    import tt_own_module, tabnanny
+    print("RESULT", os.getcwd(), tt_own_module.VALUE, tabnanny.__file__, sys.path.index(""), len(sys.path))
+finally:
+    os.remove("tt_own_module.py")
+    os.remove("tabnanny.py")
+"""
+
+
+def test_imports_look_in_the_notebooks_folder_last(kernel_page):
+    # the kernel's working directory is the notebook's folder in /drive, where every look-up is a
+    # synchronous request to the page (site/kernel_path.py): it is searched after the installed modules,
+    # so a learner's own module still imports and a file named like a standard module does not shadow it
+    out = run_code(kernel_page, OWN_MODULE)
+    assert not out["error"], out["error"]
+    cwd, value, stdlib_file, index, length = out["text"].split("RESULT ")[1].split()
+    assert cwd.startswith("/drive") and value == "42", out["text"]
+    assert stdlib_file.startswith("/lib/python3"), out["text"]
+    assert int(index) == int(length) - 1, out["text"]
+
+
 def test_progress_recorded_in_the_kernel_shows_on_the_landing_page_and_survives_reload(
     kernel_page, base_url, browser, tmp_path
 ):
