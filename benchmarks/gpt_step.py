@@ -1,7 +1,11 @@
-"""One GPT training step (2 blocks, embed 64, 4 heads, context 64, batch 32, vocab 65, AdamW) in
-tinytorch and in PyTorch CPU, the same model shape and batches, timed interleaved (medians).
+"""One GPT training step (2 blocks, embed 64, 4 heads, context 64, batch 32, vocab 65, AdamW) three
+ways, the same model shape and batches, timed interleaved (medians):
 
-    python -m benchmarks gpt_step          python benchmarks/gpt_step.py [--steps 15] [--profile]
+  tinytorch   the framework (nn.GPT, optim.AdamW)
+  numpy       hand-written forward, backward and AdamW (benchmarks/numpy_gpt.py, numpy_adam.py)
+  torch       PyTorch CPU (nn.MultiheadAttention, the same pre-norm blocks, tied head)
+
+    python -m benchmarks gpt_step          python -m benchmarks.gpt_step [--steps 15] [--profile]
 
 `--profile` prints tinytorch's top cProfile entries instead (what to fuse next). One BLAS thread.
 """
@@ -22,6 +26,9 @@ import numpy as np  # noqa: E402
 import tinytorch as tt  # noqa: E402
 from tinytorch import nn, optim  # noqa: E402
 from tinytorch.nn import functional as F  # noqa: E402
+
+from . import numpy_gpt  # noqa: E402
+from .numpy_adam import adamw  # noqa: E402
 
 CONFIG = dict(vocab_size=65, block_size=64, embed_dim=64, num_heads=4, num_layers=2)
 BATCH = 32
@@ -51,11 +58,24 @@ def tinytorch_step(data):
     return step
 
 
-def torch_step(data):
+def numpy_step(data):
+    params = numpy_gpt.init_params(CONFIG, seed=0)
+    opt = adamw(params, lr=3e-4)
+    it = iter(range(10**9))
+
+    def step():
+        x, y = data[next(it) % len(data)]
+        loss, grads = numpy_gpt.loss_and_grads(params, x, y, CONFIG["num_heads"])
+        opt.step(grads)
+        return loss
+
+    return step
+
+
+def torch_model():
+    """The same GPT in PyTorch (its fused-qkv MultiheadAttention; True in the mask = blocked)."""
     import torch  # noqa: PLC0415
 
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
     e, h, t, v = CONFIG["embed_dim"], CONFIG["num_heads"], CONFIG["block_size"], CONFIG["vocab_size"]
 
     class Block(torch.nn.Module):
@@ -88,7 +108,16 @@ def torch_step(data):
                 x = block(x, mask)
             return self.head(self.ln_f(x))
 
-    model = GPT()
+    return GPT()
+
+
+def torch_step(data):
+    import torch  # noqa: PLC0415
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    v = CONFIG["vocab_size"]
+    model = torch_model()
     opt = torch.optim.AdamW(model.parameters(), lr=3e-4)
     tensors = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in data]
     it = iter(range(10**9))
@@ -116,7 +145,17 @@ def median_steps(runners: dict, steps: int) -> dict:
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
-def main(argv=None) -> None:
+def print_ratios(med: dict) -> None:
+    """The medians (ms) and tinytorch's time over each other contender's (< 1: tinytorch faster)."""
+    for name, seconds in med.items():
+        print(f"  {name:10s} {seconds * 1e3:8.1f} ms")
+    for other in ("numpy", "torch"):
+        if other in med:
+            print(f"  tinytorch / {other:5s} = {med['tinytorch'] / med[other]:.2f}  (< 1: tinytorch faster)")
+
+
+def main(argv=None) -> dict | None:
+    """Prints the medians and ratios; returns the medians (seconds) by contender."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=15)
     parser.add_argument("--profile", action="store_true")
@@ -132,18 +171,16 @@ def main(argv=None) -> None:
             for _ in range(args.steps):
                 step()
         pstats.Stats(prof).sort_stats("tottime").print_stats(18)
-        return
-    runners = {"tinytorch": tinytorch_step(data)}
+        return None
+    runners = {"tinytorch": tinytorch_step(data), "numpy": numpy_step(data)}
     try:
         runners["torch"] = torch_step(data)
     except ImportError:
-        print("PyTorch is not installed: tinytorch only")
+        print("PyTorch is not installed: tinytorch and NumPy only")
     med = median_steps(runners, args.steps)
     print(f"GPT training step {CONFIG}, batch {BATCH}, AdamW; median of {args.steps}, interleaved, 1 BLAS thread")
-    for name, seconds in med.items():
-        print(f"  {name:10s} {seconds * 1e3:8.1f} ms")
-    if "torch" in med:
-        print(f"  tinytorch / torch = {med['tinytorch'] / med['torch']:.2f}  (< 1: tinytorch faster)")
+    print_ratios(med)
+    return med
 
 
 if __name__ == "__main__":
