@@ -9,6 +9,9 @@ PyTorch is optional (absent under Pyodide): its half of each test skips when it 
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -19,6 +22,20 @@ from tinytorch import nn, optim
 from tinytorch.nn import functional as F
 
 STEPS = 3  # optimizer steps whose losses are compared
+CONTENDERS = ("numpy_adam", "numpy_mlp", "numpy_cnn", "numpy_gpt")
+
+
+@pytest.mark.parametrize("module", CONTENDERS)
+def test_numpy_contender_imports_only_numpy(module):
+    """A contender that borrowed tinytorch's code would measure tinytorch against itself."""
+    tree = ast.parse((Path(__file__).parents[2] / "benchmarks" / f"{module}.py").read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):  # a relative import (level > 0) counts as "."
+            imported.add("." if node.level else node.module.split(".")[0])
+    assert imported <= {"__future__", "math", "numpy"}, f"benchmarks/{module}.py imports {sorted(imported)}"
 
 
 def assert_grads_close(ours: dict, ref: dict, what: str) -> None:
