@@ -4,7 +4,7 @@ hand-written NumPy contender (benchmarks/numpy_*.py, plain `@`), natively and in
 browser's Python, run under Node from the built site's dist: needs `make site`). Medians; contenders
 interleaved; one BLAS thread. `main` returns {"native": ..., "page": ...} for the summary.
 
-    python -m benchmarks backend_bench [--repeats 3]
+    python -m benchmarks backend_bench [--repeats 5]
 
 Natively the BLAS backend is forced (`use("blas")`, SciPy from the dev requirements) for comparison
 only: tinytorch keeps NumPy there. In Pyodide `use("blas")` loads SciPy's wheel lazily, and its one-time
@@ -159,7 +159,7 @@ def report(native: dict, page: dict | None) -> None:
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
     native = measure(args.repeats)
     page = run_in_pyodide(args.repeats)
