@@ -6,7 +6,7 @@ flatten (channel, row, column order, as torch), linear 64->10, mean cross-entrop
 
 Parameters keep torch's names and layouts ("0.weight" is (8, 1, 3, 3), "7.weight" is (10, 64)), so
 the test loads tinytorch's or torch's weights unchanged. Inside, activations are NHWC (batch, row,
-column, channel): im2col is then one reshape of a sliding-window view, the convolution one matrix
+column, channel): im2col is then one copy of a sliding-window view, the convolution one matrix
 product whose output is already NHWC, and the channel axis never needs moving between layers.
 Max pooling reshapes each 2x2 window onto a last axis of 4 and keeps its argmax for the backward
 pass (ties go to the first element in row-major window order, as torch and tinytorch).
@@ -40,11 +40,17 @@ def init_params(seed: int = 0) -> dict[str, np.ndarray]:
 
 
 def _conv3x3(x: np.ndarray, w: np.ndarray, b: np.ndarray):
-    """3x3 convolution, padding 1, stride 1: x (N, H, W, C) -> (N, H, W, O); also the im2col matrix."""
+    """3x3 convolution, padding 1, stride 1: x (N, H, W, C) -> (N, H, W, O); also the im2col matrix.
+
+    Columns are in (kh, kw, C) order: the copy then moves contiguous runs of C channels (measured 2x
+    faster than (C, kh, kw) order for C = 8); with one channel both orders are the same numbers.
+    """
     n, h, wd, c = x.shape
-    xp = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
-    cols = sliding_window_view(xp, (3, 3), axis=(1, 2)).reshape(n * h * wd, c * 9)  # (C, kh, kw) order
-    out = cols @ w.reshape(w.shape[0], c * 9).T
+    xp = np.zeros((n, h + 2, wd + 2, c), dtype=x.dtype)
+    xp[:, 1:-1, 1:-1] = x
+    win = sliding_window_view(xp, (3, 3), axis=(1, 2))  # (N, H, W, C, 3, 3) view
+    cols = (win.transpose(0, 1, 2, 4, 5, 3) if c > 1 else win).reshape(n * h * wd, 9 * c)
+    out = cols @ w.transpose(0, 2, 3, 1).reshape(w.shape[0], 9 * c).T
     out += b
     return out.reshape(n, h, wd, -1), cols
 
@@ -54,15 +60,15 @@ def _conv3x3_backward(g: np.ndarray, w: np.ndarray, cols: np.ndarray, need_input
     n, h, wd, o = g.shape
     c = w.shape[1]
     g2 = g.reshape(n * h * wd, o)
-    dw = (g2.T @ cols).reshape(w.shape)
+    dw = (g2.T @ cols).reshape(o, 3, 3, c).transpose(0, 3, 1, 2)
     db = g2.sum(axis=0)
     if not need_input_grad:
         return None, dw, db
-    dcols = (g2 @ w.reshape(o, c * 9)).reshape(n, h, wd, c, 3, 3)
+    dcols = (g2 @ w.transpose(0, 2, 3, 1).reshape(o, 9 * c)).reshape(n, h, wd, 3, 3, c)
     dxp = np.zeros((n, h + 2, wd + 2, c), dtype=g.dtype)
     for i in range(3):  # col2im: one slice-add per kernel offset
         for j in range(3):
-            dxp[:, i : i + h, j : j + wd] += dcols[..., i, j]
+            dxp[:, i : i + h, j : j + wd] += dcols[:, :, :, i, j]
     return dxp[:, 1:-1, 1:-1], dw, db
 
 
