@@ -124,7 +124,12 @@ def _attention_backward(g, p, prefix, saved, grads):
 def _mlp(a, p, prefix):
     h = a @ p[prefix + "0.weight"].T
     h += p[prefix + "0.bias"]
-    th = np.tanh(GELU_C * (h + 0.044715 * (h * h * h)))
+    th = h * h  # tanh(c (h + 0.044715 h^3)), in place: one temporary instead of five
+    th *= 0.044715
+    th += 1
+    th *= h
+    th *= GELU_C
+    np.tanh(th, out=th)
     gelu = 0.5 * h * (1 + th)
     out = gelu @ p[prefix + "2.weight"].T
     out += p[prefix + "2.bias"]
@@ -136,7 +141,18 @@ def _mlp_backward(g, p, prefix, saved, grads):
     grads[prefix + "2.weight"] = g.T @ gelu
     grads[prefix + "2.bias"] = g.sum(axis=0)
     dgelu = g @ p[prefix + "2.weight"]
-    dh = dgelu * (0.5 * (1 + th) + 0.5 * h * (1 - th * th) * (GELU_C * (1 + 3 * 0.044715 * (h * h))))
+    # d gelu / dh = 0.5 (1 + th) + 0.5 h (1 - th^2) c (1 + 3 * 0.044715 h^2), in place
+    d_inner = h * h
+    d_inner *= 3 * 0.044715 * GELU_C
+    d_inner += GELU_C
+    dh = th * th
+    np.subtract(1, dh, out=dh)
+    dh *= h
+    dh *= d_inner
+    dh += 1
+    dh += th
+    dh *= 0.5
+    dh *= dgelu
     grads[prefix + "0.weight"] = dh.T @ a
     grads[prefix + "0.bias"] = dh.sum(axis=0)
     return dh @ p[prefix + "0.weight"]
