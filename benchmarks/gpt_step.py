@@ -128,7 +128,7 @@ def torch_step(data):
         opt.zero_grad()
         loss.backward()
         opt.step()
-        return float(loss)
+        return loss.item()  # (float(loss) warns: a scalar of a tensor that requires grad)
 
     return step
 
