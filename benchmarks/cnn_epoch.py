@@ -6,7 +6,7 @@ interleaved epochs, medians, one BLAS thread:
   numpy       hand-written forward, backward and Adam (benchmarks/numpy_cnn.py, numpy_adam.py)
   torch       PyTorch CPU
 
-    python -m benchmarks cnn_epoch        python -m benchmarks.cnn_epoch [--epochs 7]
+    python -m benchmarks cnn_epoch        python -m benchmarks.cnn_epoch [--epochs 15]
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import tinytorch as tt  # noqa: E402
 from tinytorch import datasets, nn, optim  # noqa: E402
 
 from . import numpy_cnn  # noqa: E402
-from .gpt_step import median_steps, print_ratios  # noqa: E402
+from .gpt_step import interleaved_times, print_ratios  # noqa: E402
 from .numpy_adam import Adam  # noqa: E402
 
 BATCH = 32
@@ -104,7 +104,7 @@ def torch_epoch(X, y):
 def main(argv=None) -> dict:
     """Prints the medians and ratios; returns the medians (seconds) by contender."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=7)
+    parser.add_argument("--epochs", type=int, default=15)
     args = parser.parse_args(argv)
     X, y = images()
     runners = {"tinytorch": tinytorch_epoch(X, y), "numpy": numpy_epoch(X, y)}
@@ -112,10 +112,9 @@ def main(argv=None) -> dict:
         runners["torch"] = torch_epoch(X, y)
     except ImportError:
         print("PyTorch is not installed: tinytorch and NumPy only")
-    med = median_steps(runners, args.epochs)
+    times = interleaved_times(runners, args.epochs)
     print(f"LeNet-style CNN epoch over {len(X)} 8x8 digits, batch {BATCH}, Adam; median of {args.epochs}, interleaved")
-    print_ratios(med)
-    return med
+    return print_ratios(times)
 
 
 if __name__ == "__main__":

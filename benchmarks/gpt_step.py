@@ -5,7 +5,7 @@ ways, the same model shape and batches, timed interleaved (medians):
   numpy       hand-written forward, backward and AdamW (benchmarks/numpy_gpt.py, numpy_adam.py)
   torch       PyTorch CPU (nn.MultiheadAttention, the same pre-norm blocks, tied head)
 
-    python -m benchmarks gpt_step          python -m benchmarks.gpt_step [--steps 15] [--profile]
+    python -m benchmarks gpt_step          python -m benchmarks.gpt_step [--steps 25] [--profile]
 
 `--profile` prints tinytorch's top cProfile entries instead (what to fuse next). One BLAS thread.
 """
@@ -133,31 +133,46 @@ def torch_step(data):
     return step
 
 
-def median_steps(runners: dict, steps: int) -> dict:
+def interleaved_times(runners: dict, rounds: int) -> dict[str, list[float]]:
+    """Seconds of each runner per round, after one warm-up call each. Every round runs each contender
+    once, back to back, so a burst of load on the shared machine hits them alike."""
     for run in runners.values():
         run()
     times = {name: [] for name in runners}
-    for _ in range(steps):
+    for _ in range(rounds):
         for name, run in runners.items():
             start = time.perf_counter()
             run()
             times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(ts) for name, ts in times.items()}
+    return times
 
 
-def print_ratios(med: dict) -> None:
-    """The medians (ms) and tinytorch's time over each other contender's (< 1: tinytorch faster)."""
+def median_steps(runners: dict, steps: int) -> dict:
+    return {name: statistics.median(ts) for name, ts in interleaved_times(runners, steps).items()}
+
+
+def print_ratios(times: dict[str, list[float]]) -> dict:
+    """The medians (ms), tinytorch's median over each other contender's (< 1: tinytorch faster) and the
+    quartiles of the same ratio taken round by round (how far the machine's load moved it).
+    Returns the medians (seconds) by contender."""
+    med = {name: statistics.median(ts) for name, ts in times.items()}
     for name, seconds in med.items():
         print(f"  {name:10s} {seconds * 1e3:8.1f} ms")
     for other in ("numpy", "torch"):
         if other in med:
-            print(f"  tinytorch / {other:5s} = {med['tinytorch'] / med[other]:.2f}  (< 1: tinytorch faster)")
+            per_round = [a / b for a, b in zip(times["tinytorch"], times[other], strict=True)]
+            q1, _, q3 = statistics.quantiles(per_round, n=4)
+            print(
+                f"  tinytorch / {other:5s} = {med['tinytorch'] / med[other]:.2f}  (< 1: tinytorch faster; "
+                f"round by round: quartiles {q1:.2f}-{q3:.2f})"
+            )
+    return med
 
 
 def main(argv=None) -> dict | None:
     """Prints the medians and ratios; returns the medians (seconds) by contender."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=15)
+    parser.add_argument("--steps", type=int, default=25)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args(argv)
     data = batches(8)
@@ -177,10 +192,9 @@ def main(argv=None) -> dict | None:
         runners["torch"] = torch_step(data)
     except ImportError:
         print("PyTorch is not installed: tinytorch and NumPy only")
-    med = median_steps(runners, args.steps)
+    times = interleaved_times(runners, args.steps)
     print(f"GPT training step {CONFIG}, batch {BATCH}, AdamW; median of {args.steps}, interleaved, 1 BLAS thread")
-    print_ratios(med)
-    return med
+    return print_ratios(times)
 
 
 if __name__ == "__main__":

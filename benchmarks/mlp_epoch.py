@@ -8,7 +8,7 @@ Prints the median epoch time of each (several epochs after a warm-up, interleave
 tinytorch/numpy (the bar: <= 2) and tinytorch/torch (< 1: tinytorch faster). `main` returns the
 first batch size's medians for `python -m benchmarks`' summary.
 
-    python -m benchmarks mlp_epoch        python -m benchmarks.mlp_epoch [--batch-size 32 64] [--epochs 9]
+    python -m benchmarks mlp_epoch        python -m benchmarks.mlp_epoch [--batch-size 32 64] [--epochs 15]
 
 BLAS and torch run single-threaded unless OPENBLAS_NUM_THREADS / OMP_NUM_THREADS say otherwise: the
 browser's NumPy has one thread, and on a busy 2-core machine spinning BLAS threads make the timings
@@ -24,7 +24,6 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import statistics  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -34,21 +33,8 @@ from tinytorch.data import DataLoader, TensorDataset  # noqa: E402
 from tinytorch.training import Trainer  # noqa: E402
 
 from . import numpy_mlp  # noqa: E402
+from .gpt_step import interleaved_times  # noqa: E402
 from .numpy_adam import Adam  # noqa: E402
-
-
-def median_epochs(runners: dict, epochs: int) -> dict:
-    """Median seconds per epoch of each runner; epochs are interleaved round-robin, so a burst of load
-    on the (shared, 2-core) machine hits every implementation alike instead of skewing one."""
-    for run_epoch in runners.values():
-        run_epoch()  # warm-up: caches, lazy imports, allocator
-    times = {name: [] for name in runners}
-    for _ in range(epochs):
-        for name, run_epoch in runners.items():
-            start = time.perf_counter()
-            run_epoch()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 # ---- tinytorch -----------------------------------------------------------------------------------
@@ -121,10 +107,16 @@ def torch_epoch(X, y, batch_size):
     return epoch
 
 
+def round_quartiles(times: dict, a: str, b: str) -> str:
+    """The quartiles of a's time over b's, round by round: how far the machine's load moved the ratio."""
+    q1, _, q3 = statistics.quantiles([x / y for x, y in zip(times[a], times[b], strict=True)], n=4)
+    return f"round by round: quartiles {q1:.2f}-{q3:.2f}"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch-size", type=int, nargs="+", default=[32, 64])
-    parser.add_argument("--epochs", type=int, default=9, help="timed epochs per implementation (median)")
+    parser.add_argument("--epochs", type=int, default=15, help="timed epochs per implementation (median)")
     args = parser.parse_args(argv)
 
     X, y, _, _ = datasets.digits()
@@ -145,7 +137,8 @@ def main(argv=None):
         runners = {"tt": tinytorch_epoch(X, y, bs), "trainer": trainer_epoch(X, y, bs), "np": numpy_epoch(X, y, bs)}
         if torch is not None:
             runners["torch"] = torch_epoch(X, y, bs)
-        med = median_epochs(runners, args.epochs)
+        times = interleaved_times(runners, args.epochs)
+        med = {name: statistics.median(ts) for name, ts in times.items()}
         t_tt, t_tr, t_np, t_torch = med["tt"], med["trainer"], med["np"], med.get("torch")
         print(f"\nbatch {bs} ({steps} steps/epoch)")
         print(f"  tinytorch loop   {t_tt * 1e3:8.2f} ms   ({t_tt / steps * 1e6:6.0f} us/step)")
@@ -153,9 +146,10 @@ def main(argv=None):
         print(f"  numpy by hand    {t_np * 1e3:8.2f} ms   ({t_np / steps * 1e6:6.0f} us/step)")
         if t_torch is not None:
             print(f"  torch CPU        {t_torch * 1e3:8.2f} ms   ({t_torch / steps * 1e6:6.0f} us/step)")
-        print(f"  tinytorch/numpy  {t_tt / t_np:6.2f}x  (bar: <= 2)")
+        print(f"  tinytorch/numpy  {t_tt / t_np:6.2f}x  (bar: <= 2; {round_quartiles(times, 'tt', 'np')})")
         if t_torch is not None:
-            print(f"  tinytorch/torch  {t_tt / t_torch:6.2f}x  (< 1: tinytorch faster)")
+            spread = round_quartiles(times, "tt", "torch")
+            print(f"  tinytorch/torch  {t_tt / t_torch:6.2f}x  (< 1: tinytorch faster; {spread})")
         if summary is None:
             summary = {"tinytorch": t_tt, "numpy": t_np} | ({"torch": t_torch} if t_torch is not None else {})
     return summary
