@@ -122,36 +122,39 @@ def _attention_backward(g, p, prefix, saved, grads):
 
 
 def _mlp(a, p, prefix):
+    """Linear -> tanh-GELU -> Linear on a (B*T, E). GELU as h * sigmoid(2u), u = c (h + 0.044715 h^3):
+    the same function (1 + tanh(u) = 2 sigmoid(2u)) with one np.exp, which NumPy vectorises, instead
+    of np.tanh, which it does not for float32 (2-5x slower here); in place, one temporary."""
     h = a @ p[prefix + "0.weight"].T
     h += p[prefix + "0.bias"]
-    th = h * h  # tanh(c (h + 0.044715 h^3)), in place: one temporary instead of five
-    th *= 0.044715
-    th += 1
-    th *= h
-    th *= GELU_C
-    np.tanh(th, out=th)
-    gelu = 0.5 * h * (1 + th)
+    sig = h * h
+    sig *= -2 * GELU_C * 0.044715
+    sig -= 2 * GELU_C
+    sig *= h  # -2u
+    with np.errstate(over="ignore"):  # exp(-2u) = inf for very negative h: sigmoid 0, the right limit
+        np.exp(sig, out=sig)
+    sig += 1
+    np.reciprocal(sig, out=sig)
+    gelu = h * sig
     out = gelu @ p[prefix + "2.weight"].T
     out += p[prefix + "2.bias"]
-    return out, (a, h, th, gelu)
+    return out, (a, h, sig, gelu)
 
 
 def _mlp_backward(g, p, prefix, saved, grads):
-    a, h, th, gelu = saved
+    a, h, sig, gelu = saved
     grads[prefix + "2.weight"] = g.T @ gelu
     grads[prefix + "2.bias"] = g.sum(axis=0)
     dgelu = g @ p[prefix + "2.weight"]
-    # d gelu / dh = 0.5 (1 + th) + 0.5 h (1 - th^2) c (1 + 3 * 0.044715 h^2), in place
-    d_inner = h * h
-    d_inner *= 3 * 0.044715 * GELU_C
-    d_inner += GELU_C
-    dh = th * th
-    np.subtract(1, dh, out=dh)
+    # d(h sigmoid(2u))/dh = sig (1 + 2 h (1 - sig) du/dh), du/dh = c (1 + 3 * 0.044715 h^2); in place
+    dh = h * h
+    dh *= 3 * 0.044715 * GELU_C
+    dh += GELU_C
     dh *= h
-    dh *= d_inner
+    dh *= 2
+    dh *= 1 - sig
     dh += 1
-    dh += th
-    dh *= 0.5
+    dh *= sig
     dh *= dgelu
     grads[prefix + "0.weight"] = dh.T @ a
     grads[prefix + "0.bias"] = dh.sum(axis=0)
