@@ -52,7 +52,7 @@ def print_summary(results: dict) -> None:
             row += f" {tt_s / np_s:9.2f}" + (f" {tt_s / torch_s:9.2f}" if torch_s else f" {'-':>9s}")
             print(row)
     if page and page.get("page"):
-        print("in Pyodide (Node), tinytorch on each matmul backend / hand-written NumPy:")
+        print("in Pyodide (Node), tinytorch on each matmul backend / hand-written NumPy (its products: NumPy's @):")
         print("  {:18s} {:>14s} {:>14s}".format("workload", "tt(numpy)/np", "tt(blas)/np"))
         for what, t in page["page"]["workloads"].items():
             print(f"  {what:18s} {t['numpy'] / t['hand numpy']:14.2f} {t['blas'] / t['hand numpy']:14.2f}")
