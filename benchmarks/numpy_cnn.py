@@ -105,7 +105,7 @@ def loss_and_grads(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray):
     e = np.exp(z)
     s = e.sum(axis=1, keepdims=True)
     rows = np.arange(n)
-    loss = float(np.mean(np.log(s[:, 0]) - z[rows, y]))
+    loss = np.mean(np.log(s[:, 0]) - z[rows, y])  # a 0-d array: no Python float per step
     dlogits = e / s
     dlogits[rows, y] -= 1
     dlogits /= n

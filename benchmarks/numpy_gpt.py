@@ -188,7 +188,7 @@ def loss_and_grads(params: dict[str, np.ndarray], ids: np.ndarray, targets: np.n
     e = np.exp(z)
     s = e.sum(axis=1, keepdims=True)
     rows, y = np.arange(n), targets.reshape(n)
-    loss = float(np.mean(np.log(s[:, 0]) - z[rows, y]))
+    loss = np.mean(np.log(s[:, 0]) - z[rows, y])  # a 0-d array: no Python float per step
     dlogits = e
     dlogits /= s
     dlogits[rows, y] -= 1
