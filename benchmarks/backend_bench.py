@@ -1,8 +1,10 @@
 """tinytorch.backend measured: matmul GFLOP/s by backend on the course's shapes, and the course's three
-workloads with each backend, natively and in Pyodide (the browser's Python, run under Node from the
-built site's dist: needs `make site`). Medians; contenders interleaved; one BLAS thread.
+workloads (digits MLP epoch, LeNet CNN epoch, GPT step) with tinytorch on each backend and the
+hand-written NumPy contender (benchmarks/numpy_*.py, plain `@`), natively and in Pyodide (the
+browser's Python, run under Node from the built site's dist: needs `make site`). Medians; contenders
+interleaved; one BLAS thread. `main` returns {"native": ..., "page": ...} for the summary.
 
-    python -m benchmarks backend_bench [--repeats 3]
+    python -m benchmarks backend_bench [--repeats 5]
 
 Natively the BLAS backend is forced (`use("blas")`, SciPy from the dev requirements) for comparison
 only: tinytorch keeps NumPy there. In Pyodide `use("blas")` loads SciPy's wheel lazily, and its one-time
@@ -84,17 +86,18 @@ def measure(repeats: int) -> dict:
     X, y, _, _ = tt.datasets.digits()
     Xi, yi = cnn_epoch.images()
     data = gpt_step.batches(4)
-    makers = {
-        "MLP epoch": lambda: mlp_epoch.tinytorch_epoch(X, y, 32),
-        "CNN epoch": lambda: cnn_epoch.tinytorch_epoch(Xi, yi),
-        "GPT step": lambda: gpt_step.tinytorch_step(data),
+    makers = {  # (tinytorch, the hand-written NumPy contender)
+        "MLP epoch": (lambda: mlp_epoch.tinytorch_epoch(X, y, 32), lambda: mlp_epoch.numpy_epoch(X, y, 32)),
+        "CNN epoch": (lambda: cnn_epoch.tinytorch_epoch(Xi, yi), lambda: cnn_epoch.numpy_epoch(Xi, yi)),
+        "GPT step": (lambda: gpt_step.tinytorch_step(data), lambda: gpt_step.numpy_step(data)),
     }
     workloads = {}
-    for what, make in makers.items():
+    for what, (make_tinytorch, make_numpy) in makers.items():
         runners = {}
         for name in ("numpy", "blas"):
-            fn = make()
+            fn = make_tinytorch()
             runners[name] = lambda name=name, fn=fn: (backend.use(name), fn())
+        runners["hand numpy"] = make_numpy()
         workloads[what] = _median_interleaved(runners, repeats)
     result["workloads"] = workloads
     return result
@@ -137,27 +140,31 @@ def report(native: dict, page: dict | None) -> None:
             p = page["gflops"][what]
             row += f" {p['numpy']:9.2f} {p['blas']:10.2f} {p['blas'] / p['numpy']:12.2f}x"
         print(row)
-    print("\nworkloads (tinytorch), median seconds by backend")
-    head = ("workload", "native np", "page np", "page blas", "blas speed-up", "page/native")
-    print("  {:12s} {:>10s} {:>9s} {:>10s} {:>14s} {:>12s}".format(*head))
+    print("\nworkloads, median seconds: tinytorch on each backend (tt np, tt blas) and hand-written NumPy (hand)")
+    head = ("workload", "native tt", "hand", "tt/hand", "page tt np", "tt blas", "hand", "np/hand", "blas/hand")
+    print("  {:10s} {:>9s} {:>7s} {:>7s} {:>10s} {:>7s} {:>7s} {:>7s} {:>9s}".format(*head), end="")
+    print("  {:>8s} {:>11s}".format("blas gain", "page/native") if page else "")
     for what, native_t in native["workloads"].items():
-        row = f"  {what:12s} {native_t['numpy']:10.3f}"
+        hand = native_t["hand numpy"]
+        row = f"  {what:10s} {native_t['numpy']:9.3f} {hand:7.3f} {native_t['numpy'] / hand:7.2f}"
         if page:
             p = page["workloads"][what]
-            speedup, vs_native = p["numpy"] / p["blas"], p["blas"] / native_t["numpy"]
-            row += f" {p['numpy']:9.3f} {p['blas']:10.3f} {speedup:13.2f}x {vs_native:11.1f}x"
+            row += f" {p['numpy']:10.3f} {p['blas']:7.3f} {p['hand numpy']:7.3f}"
+            row += f" {p['numpy'] / p['hand numpy']:7.2f} {p['blas'] / p['hand numpy']:9.2f}"
+            row += f" {p['numpy'] / p['blas']:9.2f}x {p['blas'] / native_t['numpy']:10.1f}x"
         print(row)
     if page:
         print(f"\nSciPy's BLAS, first use in the page (wheel load + _fblas import): {page['blas load s']:.2f} s")
 
 
-def main(argv=None) -> None:
+def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
     native = measure(args.repeats)
     page = run_in_pyodide(args.repeats)
     report(native, page)
+    return {"native": native, "page": page}
 
 
 if __name__ == "__main__":

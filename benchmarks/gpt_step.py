@@ -1,7 +1,11 @@
-"""One GPT training step (2 blocks, embed 64, 4 heads, context 64, batch 32, vocab 65, AdamW) in
-tinytorch and in PyTorch CPU, the same model shape and batches, timed interleaved (medians).
+"""One GPT training step (2 blocks, embed 64, 4 heads, context 64, batch 32, vocab 65, AdamW) three
+ways, the same model shape and batches, timed interleaved (medians):
 
-    python -m benchmarks gpt_step          python benchmarks/gpt_step.py [--steps 15] [--profile]
+  tinytorch   the framework (nn.GPT, optim.AdamW)
+  numpy       hand-written forward, backward and AdamW (benchmarks/numpy_gpt.py, numpy_adam.py)
+  torch       PyTorch CPU (nn.MultiheadAttention, the same pre-norm blocks, tied head)
+
+    python -m benchmarks gpt_step          python -m benchmarks.gpt_step [--steps 25] [--profile]
 
 `--profile` prints tinytorch's top cProfile entries instead (what to fuse next). One BLAS thread.
 """
@@ -22,6 +26,9 @@ import numpy as np  # noqa: E402
 import tinytorch as tt  # noqa: E402
 from tinytorch import nn, optim  # noqa: E402
 from tinytorch.nn import functional as F  # noqa: E402
+
+from . import numpy_gpt  # noqa: E402
+from .numpy_adam import adamw  # noqa: E402
 
 CONFIG = dict(vocab_size=65, block_size=64, embed_dim=64, num_heads=4, num_layers=2)
 BATCH = 32
@@ -51,11 +58,24 @@ def tinytorch_step(data):
     return step
 
 
-def torch_step(data):
+def numpy_step(data):
+    params = numpy_gpt.init_params(CONFIG, seed=0)
+    opt = adamw(params, lr=3e-4)
+    it = iter(range(10**9))
+
+    def step():
+        x, y = data[next(it) % len(data)]
+        loss, grads = numpy_gpt.loss_and_grads(params, x, y, CONFIG["num_heads"])
+        opt.step(grads)
+        return loss
+
+    return step
+
+
+def torch_model():
+    """The same GPT in PyTorch (its fused-qkv MultiheadAttention; True in the mask = blocked)."""
     import torch  # noqa: PLC0415
 
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
     e, h, t, v = CONFIG["embed_dim"], CONFIG["num_heads"], CONFIG["block_size"], CONFIG["vocab_size"]
 
     class Block(torch.nn.Module):
@@ -88,7 +108,16 @@ def torch_step(data):
                 x = block(x, mask)
             return self.head(self.ln_f(x))
 
-    model = GPT()
+    return GPT()
+
+
+def torch_step(data):
+    import torch  # noqa: PLC0415
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    v = CONFIG["vocab_size"]
+    model = torch_model()
     opt = torch.optim.AdamW(model.parameters(), lr=3e-4)
     tensors = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in data]
     it = iter(range(10**9))
@@ -99,26 +128,51 @@ def torch_step(data):
         opt.zero_grad()
         loss.backward()
         opt.step()
-        return float(loss)
+        return loss.item()  # (float(loss) warns: a scalar of a tensor that requires grad)
 
     return step
 
 
-def median_steps(runners: dict, steps: int) -> dict:
+def interleaved_times(runners: dict, rounds: int) -> dict[str, list[float]]:
+    """Seconds of each runner per round, after one warm-up call each. Every round runs each contender
+    once, back to back, so a burst of load on the shared machine hits them alike."""
     for run in runners.values():
         run()
     times = {name: [] for name in runners}
-    for _ in range(steps):
+    for _ in range(rounds):
         for name, run in runners.items():
             start = time.perf_counter()
             run()
             times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(ts) for name, ts in times.items()}
+    return times
 
 
-def main(argv=None) -> None:
+def median_steps(runners: dict, steps: int) -> dict:
+    return {name: statistics.median(ts) for name, ts in interleaved_times(runners, steps).items()}
+
+
+def print_ratios(times: dict[str, list[float]]) -> dict:
+    """The medians (ms), tinytorch's median over each other contender's (< 1: tinytorch faster) and the
+    quartiles of the same ratio taken round by round (how far the machine's load moved it).
+    Returns the medians (seconds) by contender."""
+    med = {name: statistics.median(ts) for name, ts in times.items()}
+    for name, seconds in med.items():
+        print(f"  {name:10s} {seconds * 1e3:8.1f} ms")
+    for other in ("numpy", "torch"):
+        if other in med:
+            per_round = [a / b for a, b in zip(times["tinytorch"], times[other], strict=True)]
+            q1, _, q3 = statistics.quantiles(per_round, n=4)
+            print(
+                f"  tinytorch / {other:5s} = {med['tinytorch'] / med[other]:.2f}  (< 1: tinytorch faster; "
+                f"round by round: quartiles {q1:.2f}-{q3:.2f})"
+            )
+    return med
+
+
+def main(argv=None) -> dict | None:
+    """Prints the medians and ratios; returns the medians (seconds) by contender."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=15)
+    parser.add_argument("--steps", type=int, default=25)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args(argv)
     data = batches(8)
@@ -132,18 +186,15 @@ def main(argv=None) -> None:
             for _ in range(args.steps):
                 step()
         pstats.Stats(prof).sort_stats("tottime").print_stats(18)
-        return
-    runners = {"tinytorch": tinytorch_step(data)}
+        return None
+    runners = {"tinytorch": tinytorch_step(data), "numpy": numpy_step(data)}
     try:
         runners["torch"] = torch_step(data)
     except ImportError:
-        print("PyTorch is not installed: tinytorch only")
-    med = median_steps(runners, args.steps)
+        print("PyTorch is not installed: tinytorch and NumPy only")
+    times = interleaved_times(runners, args.steps)
     print(f"GPT training step {CONFIG}, batch {BATCH}, AdamW; median of {args.steps}, interleaved, 1 BLAS thread")
-    for name, seconds in med.items():
-        print(f"  {name:10s} {seconds * 1e3:8.1f} ms")
-    if "torch" in med:
-        print(f"  tinytorch / torch = {med['tinytorch'] / med['torch']:.2f}  (< 1: tinytorch faster)")
+    return print_ratios(times)
 
 
 if __name__ == "__main__":

@@ -5,9 +5,10 @@
   torch       PyTorch CPU, same model, same batches (indexing tensors, no torch DataLoader)
 
 Prints the median epoch time of each (several epochs after a warm-up, interleaved) and the ratios
-tinytorch/numpy (the bar: <= 2) and torch/tinytorch (the bar: > 1, tinytorch faster).
+tinytorch/numpy (the bar: <= 2) and tinytorch/torch (< 1: tinytorch faster). `main` returns the
+first batch size's medians for `python -m benchmarks`' summary.
 
-    python benchmarks/mlp_epoch.py [--batch-size 32 64] [--epochs 9]
+    python -m benchmarks mlp_epoch        python -m benchmarks.mlp_epoch [--batch-size 32 64] [--epochs 15]
 
 BLAS and torch run single-threaded unless OPENBLAS_NUM_THREADS / OMP_NUM_THREADS say otherwise: the
 browser's NumPy has one thread, and on a busy 2-core machine spinning BLAS threads make the timings
@@ -23,7 +24,6 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import statistics  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -32,19 +32,9 @@ from tinytorch import datasets, nn, optim  # noqa: E402
 from tinytorch.data import DataLoader, TensorDataset  # noqa: E402
 from tinytorch.training import Trainer  # noqa: E402
 
-
-def median_epochs(runners: dict, epochs: int) -> dict:
-    """Median seconds per epoch of each runner; epochs are interleaved round-robin, so a burst of load
-    on the (shared, 2-core) machine hits every implementation alike instead of skewing one."""
-    for run_epoch in runners.values():
-        run_epoch()  # warm-up: caches, lazy imports, allocator
-    times = {name: [] for name in runners}
-    for _ in range(epochs):
-        for name, run_epoch in runners.items():
-            start = time.perf_counter()
-            run_epoch()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(ts) for name, ts in times.items()}
+from . import numpy_mlp  # noqa: E402
+from .gpt_step import interleaved_times  # noqa: E402
+from .numpy_adam import Adam  # noqa: E402
 
 
 # ---- tinytorch -----------------------------------------------------------------------------------
@@ -75,53 +65,19 @@ def trainer_epoch(X, y, batch_size):
 
 # ---- hand-written NumPy --------------------------------------------------------------------------
 def numpy_epoch(X, y, batch_size):
-    rng = np.random.default_rng(0)
-    b1_, b2_ = 1 / np.sqrt(64), 1 / np.sqrt(128)
-    params = [
-        rng.uniform(-b1_, b1_, (128, 64)).astype(np.float32),
-        rng.uniform(-b1_, b1_, 128).astype(np.float32),
-        rng.uniform(-b2_, b2_, (10, 128)).astype(np.float32),
-        rng.uniform(-b2_, b2_, 10).astype(np.float32),
-    ]
-    m = [np.zeros_like(p) for p in params]
-    v = [np.zeros_like(p) for p in params]
-    state = {"t": 0, "epoch": 0}
-    lr, beta1, beta2, eps = 1e-3, 0.9, 0.999, 1e-8
+    """benchmarks/numpy_mlp.py + numpy_adam.py, shuffled like the torch contender."""
+    params = numpy_mlp.init_params(0)
+    opt = Adam(params, lr=1e-3)
+    state = {"epoch": 0}
     n = len(X)
 
     def epoch():
         order = np.random.default_rng((0, state["epoch"])).permutation(n)
         state["epoch"] += 1
-        W1, c1, W2, c2 = params
         for start in range(0, n, batch_size):
             idx = order[start : start + batch_size]
-            xb, yb = X[idx], y[idx]
-            k = len(idx)
-            h = xb @ W1.T + c1  # forward
-            a = np.maximum(h, 0)
-            z = a @ W2.T + c2
-            z = z - z.max(axis=1, keepdims=True)
-            p = np.exp(z)
-            p /= p.sum(axis=1, keepdims=True)
-            g = p  # backward of mean cross-entropy
-            g[np.arange(k), yb] -= 1
-            g /= k
-            grads = [None, None, g.T @ a, g.sum(axis=0)]
-            ga = g @ W2
-            ga *= h > 0
-            grads[0], grads[1] = ga.T @ xb, ga.sum(axis=0)
-            state["t"] += 1  # Adam
-            t = state["t"]
-            step_size = lr / (1 - beta1**t)
-            bc2 = (1 - beta2**t) ** 0.5
-            for P, G, M, V in zip(params, grads, m, v, strict=True):
-                M += (1 - beta1) * (G - M)
-                V *= beta2
-                V += (1 - beta2) * (G * G)
-                denom = np.sqrt(V)
-                denom /= bc2
-                denom += eps
-                P -= step_size * (M / denom)
+            _, grads = numpy_mlp.loss_and_grads(params, X[idx], y[idx])
+            opt.step(grads)
 
     return epoch
 
@@ -151,10 +107,16 @@ def torch_epoch(X, y, batch_size):
     return epoch
 
 
+def round_quartiles(times: dict, a: str, b: str) -> str:
+    """The quartiles of a's time over b's, round by round: how far the machine's load moved the ratio."""
+    q1, _, q3 = statistics.quantiles([x / y for x, y in zip(times[a], times[b], strict=True)], n=4)
+    return f"round by round: quartiles {q1:.2f}-{q3:.2f}"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch-size", type=int, nargs="+", default=[32, 64])
-    parser.add_argument("--epochs", type=int, default=9, help="timed epochs per implementation (median)")
+    parser.add_argument("--epochs", type=int, default=15, help="timed epochs per implementation (median)")
     args = parser.parse_args(argv)
 
     X, y, _, _ = datasets.digits()
@@ -169,12 +131,14 @@ def main(argv=None):
         f"MLP 64-128-10 + Adam, one epoch over {len(X)} digits; median of {args.epochs} epochs "
         f"(numpy {np.__version__}, {torch_info}; BLAS/OMP threads {os.environ['OMP_NUM_THREADS']})"
     )
+    summary = None
     for bs in args.batch_size:
         steps = -(-len(X) // bs)
         runners = {"tt": tinytorch_epoch(X, y, bs), "trainer": trainer_epoch(X, y, bs), "np": numpy_epoch(X, y, bs)}
         if torch is not None:
             runners["torch"] = torch_epoch(X, y, bs)
-        med = median_epochs(runners, args.epochs)
+        times = interleaved_times(runners, args.epochs)
+        med = {name: statistics.median(ts) for name, ts in times.items()}
         t_tt, t_tr, t_np, t_torch = med["tt"], med["trainer"], med["np"], med.get("torch")
         print(f"\nbatch {bs} ({steps} steps/epoch)")
         print(f"  tinytorch loop   {t_tt * 1e3:8.2f} ms   ({t_tt / steps * 1e6:6.0f} us/step)")
@@ -182,9 +146,13 @@ def main(argv=None):
         print(f"  numpy by hand    {t_np * 1e3:8.2f} ms   ({t_np / steps * 1e6:6.0f} us/step)")
         if t_torch is not None:
             print(f"  torch CPU        {t_torch * 1e3:8.2f} ms   ({t_torch / steps * 1e6:6.0f} us/step)")
-        print(f"  tinytorch/numpy  {t_tt / t_np:6.2f}x  (bar: <= 2)")
+        print(f"  tinytorch/numpy  {t_tt / t_np:6.2f}x  (bar: <= 2; {round_quartiles(times, 'tt', 'np')})")
         if t_torch is not None:
-            print(f"  torch/tinytorch  {t_torch / t_tt:6.2f}x  (bar: > 1)")
+            spread = round_quartiles(times, "tt", "torch")
+            print(f"  tinytorch/torch  {t_tt / t_torch:6.2f}x  (< 1: tinytorch faster; {spread})")
+        if summary is None:
+            summary = {"tinytorch": t_tt, "numpy": t_np} | ({"torch": t_torch} if t_torch is not None else {})
+    return summary
 
 
 if __name__ == "__main__":
