@@ -7,11 +7,14 @@ results, so the same run shows what the BLAS backend buys (finish sooner, same r
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
+import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from .backend_bench import DIST, REPO
 
@@ -36,11 +39,19 @@ print(f"MILESTONE_SECONDS {{time.perf_counter() - start:.1f}} {{backend.which()}
 """
 
 
-def run(name: str, backend: str) -> tuple[float | None, str]:
+# the page as a learner gets it: tinytorch imported inside the timed run, the backend left to decide
+AUTOMATIC = CODE.replace('from tinytorch import backend\nbackend.use("{backend}")\n', "").replace(
+    "{{backend.which()}}", '{{sys.modules["tinytorch.backend"].which()}}'
+)
+# a tree from before tinytorch.backend existed
+EARLIER = AUTOMATIC.replace(' {{sys.modules["tinytorch.backend"].which()}}', "")
+
+
+def run(name: str, backend: str, code: str = CODE, repo: Path = REPO) -> tuple[float | None, str]:
     job = REPO / ".cache" / f"milestone-{name}-{backend}.json"
     job.parent.mkdir(parents=True, exist_ok=True)
-    code = CODE.format(name=name, backend=backend)
-    spec = {"dist": str(DIST), "packages": ["numpy", "matplotlib"], "mounts": {"/repo": str(REPO)}, "code": code}
+    code = code.format(name=name, backend=backend)
+    spec = {"dist": str(DIST), "packages": ["numpy", "matplotlib"], "mounts": {"/repo": str(repo)}, "code": code}
     job.write_text(json.dumps(spec))
     node = ["node", "--experimental-wasm-stack-switching", str(REPO / "site" / "run_in_pyodide.mjs"), str(job)]
     proc = subprocess.run(node, cwd=REPO, capture_output=True, text=True)
@@ -51,10 +62,42 @@ def run(name: str, backend: str) -> tuple[float | None, str]:
     return float(match.group(1)), "; ".join(targets)
 
 
+def checkout(rev: str) -> Path:
+    """An earlier commit's tree in .cache/against-REV (made once; the dist stays this tree's)."""
+    tree = REPO / ".cache" / f"against-{rev}"
+    if not tree.is_dir():
+        subprocess.run(["git", "worktree", "add", "--detach", str(tree), rev], cwd=REPO, check=True)
+    return tree
+
+
+def against(rev: str, names: list[str], rounds: int) -> None:
+    tree = checkout(rev)
+    print(f"browser-mode milestones in Pyodide under Node, seconds of the whole script: {rev} vs this tree")
+    for name in names:
+        times = {rev: [], "now": []}
+        for _ in range(rounds):
+            for label, code, repo in ((rev, EARLIER, tree), ("now", AUTOMATIC, REPO)):
+                seconds, targets = run(name, label, code, repo)
+                if seconds is None:
+                    sys.exit(f"{name} on {label}: {targets}")
+                times[label].append(seconds)
+                print(f"  {name:18s} {label:8s} {seconds:7.1f} s   {targets}", flush=True)
+        before, now = statistics.median(times[rev]), statistics.median(times["now"])
+        print(f"  {name:18s} medians {rev} {before:.1f} s, now {now:.1f} s: {before / now:.2f}x faster")
+
+
 def main(argv=None) -> None:
-    names = [a for a in (argv if argv is not None else sys.argv[1:]) if not a.startswith("-")] or list(MILESTONES)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", default=list(MILESTONES))
+    parser.add_argument("--against", metavar="REV", help="an earlier commit to time against this tree")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    names = args.names
     if not (DIST / "pyodide-lock.json").is_file():
         print(f"(skipped: {DIST} is missing, run `make site`)")
+        return
+    if args.against:
+        against(args.against, names, args.rounds)
         return
     print("browser-mode milestones in Pyodide under Node, seconds of the whole script, by matmul backend")
     for name in names:
