@@ -37,6 +37,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import blas_wheel
 import bytecode  # only its constants run here; its functions run inside Pyodide
 import fontcache
 import kernel_path
@@ -173,6 +174,15 @@ def run_in_pyodide(job: dict, work: Path, name: str) -> subprocess.CompletedProc
         capture_output=True,
         text=True,
     )
+
+
+def add_blas_wheel(folder: Path, lock: dict) -> str:
+    """tinytorch-blas: SciPy's _fblas alone, from the verified SciPy wheel (see blas_wheel.py)."""
+    scipy = lock["packages"]["scipy"]
+    name, data = blas_wheel.build((folder / scipy["file_name"]).read_bytes(), scipy["file_name"])
+    (folder / name).write_bytes(data)
+    lock["packages"]["tinytorch-blas"] = blas_wheel.lock_entry(name, data)
+    return f"{name}: {len(data) / 1e6:.2f} MB (the SciPy wheel it comes from: {scipy['file_name']})"
 
 
 def add_font_cache(folder: Path, lock: dict, work: Path) -> str:
@@ -337,6 +347,7 @@ def main():
         preload = check_preloads(lock)
         piplite = folder / lock["packages"]["piplite"]["file_name"]
         piplite.write_bytes(kernel_path.patch_wheel(piplite.read_bytes()))  # imports look in /drive last
+        print(f"[site]   {add_blas_wheel(folder, lock)}")
         pyodide_dist.write_lock(folder, lock)
         print(f"[site]   {len(lock['packages'])} lock entries; kernel preloads {', '.join(preload)}")
         print(f"[site]   matplotlib font cache: {add_font_cache(folder, lock, paths.work)}")

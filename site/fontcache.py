@@ -13,14 +13,11 @@ sha256 of its input and of this file, and refreshes the lock's sha256.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
 import json
-import zipfile
+
+import wheel_files
 
 FONTLIST = "matplotlib/fontlist.json"
-FIXED_TIME = (2020, 1, 1, 0, 0, 0)
 
 # runs inside Pyodide with /out mounted on a host folder; prints one FONTCACHE line
 GENERATE = """
@@ -35,31 +32,12 @@ sys.stdout.flush()
 
 def shipped_version(wheel_bytes: bytes) -> int | None:
     """The `_version` of the fontlist.json inside a matplotlib wheel (None if it has none)."""
-    with zipfile.ZipFile(io.BytesIO(wheel_bytes)) as zf:
-        if FONTLIST not in zf.namelist():
-            return None
-        return json.loads(zf.read(FONTLIST)).get("_version")
-
-
-def _record_line(arcname: str, data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return f"{arcname},sha256={digest},{len(data)}"
+    files = wheel_files.read(wheel_bytes)
+    return json.loads(files[FONTLIST]).get("_version") if FONTLIST in files else None
 
 
 def patch_wheel(wheel_bytes: bytes, fontlist: bytes) -> bytes:
     """The wheel with `matplotlib/fontlist.json` replaced by `fontlist` and its RECORD rewritten."""
-    with zipfile.ZipFile(io.BytesIO(wheel_bytes)) as zf:
-        names = [n for n in zf.namelist() if not n.endswith("/")]
-        files = {n: zf.read(n) for n in names}
-    record = next(n for n in names if n.endswith(".dist-info/RECORD"))
+    files = wheel_files.read(wheel_bytes)
     files[FONTLIST] = fontlist
-    del files[record]
-    files[record] = ("\n".join([_record_line(n, d) for n, d in files.items()] + [f"{record},,"]) + "\n").encode()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as out:
-        for arcname, data in files.items():
-            info = zipfile.ZipInfo(arcname, date_time=FIXED_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            out.writestr(info, data)
-    return buffer.getvalue()
+    return wheel_files.write(files)

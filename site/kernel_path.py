@@ -16,13 +16,9 @@ IPython adds "" only when it is missing, so it stays at the end.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
-import zipfile
+import wheel_files
 
 TARGET = "piplite/__init__.py"
-FIXED_TIME = (2020, 1, 1, 0, 0, 0)
 PROLOGUE = b"""
 import sys as _sys
 
@@ -36,11 +32,6 @@ del _sys
 MARKER = b"site/kernel_path.py"
 
 
-def _record_line(arcname: str, data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return f"{arcname},sha256={digest},{len(data)}"
-
-
 def patched_init(source: bytes) -> bytes:
     """piplite/__init__.py with PROLOGUE after its docstring (once)."""
     if MARKER in source:
@@ -51,20 +42,8 @@ def patched_init(source: bytes) -> bytes:
 
 def patch_wheel(wheel_bytes: bytes) -> bytes:
     """The piplite wheel with its __init__.py patched and its RECORD rewritten."""
-    with zipfile.ZipFile(io.BytesIO(wheel_bytes)) as zf:
-        names = [n for n in zf.namelist() if not n.endswith("/")]
-        files = {n: zf.read(n) for n in names}
+    files = wheel_files.read(wheel_bytes)
     if TARGET not in files:
         raise SystemExit(f"the piplite wheel has no {TARGET}: has jupyterlite-pyodide-kernel changed?")
     files[TARGET] = patched_init(files[TARGET])
-    record = next(n for n in names if n.endswith(".dist-info/RECORD"))
-    del files[record]
-    files[record] = ("\n".join([_record_line(n, d) for n, d in files.items()] + [f"{record},,"]) + "\n").encode()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as out:
-        for arcname, data in files.items():
-            info = zipfile.ZipInfo(arcname, date_time=FIXED_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            out.writestr(info, data)
-    return buffer.getvalue()
+    return wheel_files.write(files)

@@ -6,7 +6,8 @@ there, while the same distribution's SciPy carries OpenBLAS and runs it 2.5-6x f
 (`sys.platform == "emscripten"`) large float products go through SciPy's `_fblas` extension; natively
 nothing changes. The decision is taken once per process, lazily, on the first product big enough to
 benefit (or when a notebook calls `use("blas")`), so lessons that never multiply large matrices never
-pay for loading SciPy (a 13.5 MB wheel plus 6.1 MB OpenBLAS).
+pay for loading it (the site's tinytorch-blas wheel, SciPy's _fblas alone, plus 6.1 MB OpenBLAS;
+the whole 13.5 MB SciPy wheel where a site lacks it).
 
     import tinytorch as tt
     tt.backend()            # 'numpy: ...why...' or 'blas: ...why...'
@@ -74,35 +75,47 @@ def _decide() -> None:
 
 
 def _load_blas() -> None:
-    """Fill _gemm from scipy.linalg._fblas, loading the SciPy wheel first in the page if needed."""
+    """Fill _gemm from scipy.linalg._fblas, loading its wheel first in the page if needed."""
     if _gemm:
         return
-    if importlib.util.find_spec("scipy") is None and IN_BROWSER:
-        _load_scipy_package_in_pyodide()
-    spec = importlib.util.find_spec("scipy")
-    if spec is None or not spec.submodule_search_locations:
-        raise BackendUnavailableError("SciPy is not installed; NumPy's @ is used instead")
-    fblas = _load_extension("scipy.linalg._fblas", Path(spec.submodule_search_locations[0]) / "linalg")
+    fblas = _load_extension("scipy.linalg._fblas", _fblas_folder())
     _gemm[np.dtype(np.float32)] = fblas.sgemm
     _gemm[np.dtype(np.float64)] = fblas.dgemm
 
 
-def _load_scipy_package_in_pyodide() -> None:
-    """Pyodide installs a lock package only when asked; loadPackage is async, so wait with run_sync
-    (needs JS stack switching: on in Chromium, `--experimental-wasm-stack-switching` in Node 20)."""
+def _fblas_folder() -> Path:
+    """The folder holding _fblas: the site's `tinytorch_blas` wheel (SciPy's _fblas alone, 63 kB; with
+    OpenBLAS it loads in 0.4 s in Pyodide under Node, see site/blas_wheel.py), else SciPy's own
+    `scipy/linalg` (in the page the whole SciPy wheel: 3.0 s, unpacking and compiling all of SciPy)."""
+    for package, inner in (("tinytorch_blas", "."), ("scipy", "linalg")):
+        if importlib.util.find_spec(package) is None and IN_BROWSER:
+            _load_pyodide_package(package.replace("_", "-"))
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.submodule_search_locations:
+            return Path(spec.submodule_search_locations[0]) / inner
+    raise BackendUnavailableError("SciPy is not installed; NumPy's @ is used instead")
+
+
+def _load_pyodide_package(name: str) -> None:
+    """Install a package of the site's lock now. Pyodide installs one only when asked; loadPackage is
+    async, so wait with run_sync (needs JS stack switching: on in Chromium,
+    `--experimental-wasm-stack-switching` in Node 20). A name the lock does not have is left alone
+    (an older site has no tinytorch-blas; a trimmed one no SciPy): the caller looks for the next."""
     import pyodide_js  # exists only in Pyodide
     from pyodide.ffi import can_run_sync, run_sync
 
     if not can_run_sync():
         raise BackendUnavailableError(
-            "this browser cannot wait for the SciPy download inside a computation; "
-            "run `await pyodide_js.loadPackage('scipy')` in a cell first, then tt.backend.use('blas')"
+            "this browser cannot wait for a download inside a computation; "
+            f"run `await pyodide_js.loadPackage('{name}')` in a cell first, then tt.backend.use('blas')"
         )
-    print("tinytorch: loading SciPy's BLAS for large matrix products (once per kernel, a few seconds)...")
+    print(f"tinytorch: loading BLAS for large matrix products ({name}, once per kernel)...")
     try:
-        run_sync(pyodide_js.loadPackage("scipy"))
-    except Exception as err:  # a JsException: the wheel could not be fetched (e.g. missing from the site)
-        raise BackendUnavailableError(f"loading the SciPy wheel failed: {err}") from err
+        run_sync(pyodide_js.loadPackage(name))
+    except Exception as err:  # a JsException
+        if "No known package" in str(err):
+            return
+        raise BackendUnavailableError(f"loading the {name} wheel failed: {err}") from err
     importlib.invalidate_caches()
 
 

@@ -1,10 +1,12 @@
 """tinytorch.backend in Pyodide (the browser's Python), under Node, offline, from the built site's dist.
 
-1. With the dist as shipped: the first large product loads SciPy's wheel (never preloaded) and routes
-   float products through its OpenBLAS sgemm/dgemm; the numbers equal NumPy's `@` (tolerance) through
-   matmul, Linear, conv2d and attention, forward and backward.
-2. With a dist whose lock lacks SciPy (an older build, or a trimmed one): NumPy multiplies, training
-   still works, and tt.backend() says why.
+1. With the dist as shipped: the first large product loads the tinytorch-blas wheel (SciPy's _fblas
+   alone, never preloaded; the whole SciPy wheel is not loaded) and routes float products through
+   OpenBLAS sgemm/dgemm; the numbers equal NumPy's `@` (tolerance) through matmul, Linear, conv2d and
+   attention, forward and backward.
+2. With a dist without tinytorch-blas (a site built before it): the same, from the whole SciPy wheel.
+3. With a dist whose lock lacks SciPy too (a trimmed one): NumPy multiplies, training still works,
+   and tt.backend() says why.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ x = tt.randn(64, 64)
 _ = x @ x                                   # the first large product decides
 report["after_first_product"] = tt.backend()
 report["scipy_linalg_imported"] = "scipy.linalg" in sys.modules   # only _fblas, not the heavy package
+import pyodide_js
+report["packages_loaded"] = sorted(name for name in pyodide_js.loadedPackages.object_keys()
+                                   if name in ("scipy", "tinytorch-blas", "openblas"))
 
 def step():
     r = np.random.default_rng(3)
@@ -99,18 +104,33 @@ def test_blas_backend_loads_lazily_and_equals_numpy_in_pyodide(run_in_pyodide, r
     assert report["first"].startswith("undecided:")
     assert report["after_first_product"].startswith("blas: Pyodide's NumPy has no BLAS"), report
     assert report["scipy_linalg_imported"] is False
+    assert report["packages_loaded"] == ["openblas", "tinytorch-blas"], "the whole SciPy wheel was loaded"
+    assert report["same_numbers"] == {"float32": True, "float64": True, "training_step": True}
+
+
+def _dist_without(pyodide_dist, packages, folder):
+    """The site's dist with `packages` taken out of its lock and their files left out (others symlinked)."""
+    lock = json.loads((pyodide_dist / "pyodide-lock.json").read_text())
+    dropped = [lock["packages"].pop(name)["file_name"] for name in packages]
+    for item in pyodide_dist.iterdir():
+        if item.name not in dropped and item.name != "pyodide-lock.json":
+            os.symlink(item, folder / item.name)
+    (folder / "pyodide-lock.json").write_text(json.dumps(lock))
+    return folder
+
+
+def test_site_without_tinytorch_blas_loads_scipy_instead(run_in_pyodide, pyodide_dist, repo_root, tmp_path):
+    dist = _dist_without(pyodide_dist, ["tinytorch-blas"], tmp_path)
+    report = _report(run_in_pyodide(SAME_NUMBERS, packages=["numpy"], mounts={"/repo": str(repo_root)}, dist=dist))
+    assert report["after_first_product"].startswith("blas: Pyodide's NumPy has no BLAS"), report
+    assert report["packages_loaded"] == ["openblas", "scipy"]
     assert report["same_numbers"] == {"float32": True, "float64": True, "training_step": True}
 
 
 def test_page_without_scipy_still_trains_with_numpy(run_in_pyodide, pyodide_dist, repo_root, tmp_path):
-    """A dist whose lock does not ship SciPy: the same files (symlinked), SciPy and OpenBLAS removed."""
-    lock = json.loads((pyodide_dist / "pyodide-lock.json").read_text())
-    dropped = [lock["packages"].pop(name)["file_name"] for name in ("scipy", "openblas")]
-    for item in pyodide_dist.iterdir():
-        if item.name not in dropped and item.name != "pyodide-lock.json":
-            os.symlink(item, tmp_path / item.name)
-    (tmp_path / "pyodide-lock.json").write_text(json.dumps(lock))
-    report = _report(run_in_pyodide(WITHOUT_SCIPY, packages=["numpy"], mounts={"/repo": str(repo_root)}, dist=tmp_path))
+    """A dist whose lock ships neither SciPy nor tinytorch-blas (nor OpenBLAS)."""
+    dist = _dist_without(pyodide_dist, ["tinytorch-blas", "scipy", "openblas"], tmp_path)
+    report = _report(run_in_pyodide(WITHOUT_SCIPY, packages=["numpy"], mounts={"/repo": str(repo_root)}, dist=dist))
     assert report["grad_shape"] == [64, 64]
     assert report["after_first_product"].startswith("numpy: SciPy's BLAS is not available in this page"), report
     assert report["use_blas"] != "no error"
