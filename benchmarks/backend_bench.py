@@ -65,6 +65,7 @@ def measure(repeats: int) -> dict:
     start = time.perf_counter()
     backend.use("blas")
     result["blas load s"] = time.perf_counter() - start
+    result["blas from"] = sys.modules["scipy.linalg._fblas"].__file__  # tinytorch_blas/ or scipy/linalg/
     rng = np.random.default_rng(0)
     gflops = {}
     for what, (m, k, n) in SHAPES.items():
@@ -154,7 +155,10 @@ def report(native: dict, page: dict | None) -> None:
             row += f" {p['numpy'] / p['blas']:9.2f}x {p['blas'] / native_t['numpy']:10.1f}x"
         print(row)
     if page:
-        print(f"\nSciPy's BLAS, first use in the page (wheel load + _fblas import): {page['blas load s']:.2f} s")
+        print(
+            f"\nSciPy's BLAS, first use in the page (wheel load + _fblas import): {page['blas load s']:.2f} s"
+            f" from {page['blas from']}"
+        )
 
 
 def main(argv=None) -> dict:

@@ -1,7 +1,7 @@
 """tinytorch.backend: SciPy's BLAS (forced here; automatic only in Pyodide) computes what NumPy's `@`
 computes, through every op that multiplies matrices, and NumPy takes over when SciPy is absent.
 
-Under Pyodide (tests/wasm runs this directory) `use("blas")` really loads the SciPy wheel of the dist.
+Under Pyodide (tests/wasm runs this directory) `use("blas")` really loads the dist's tinytorch-blas wheel.
 """
 
 from __future__ import annotations
@@ -86,6 +86,35 @@ def test_training_ops_give_the_same_numbers_with_blas_and_numpy(restore_backend)
     got = _linear_conv_attention_step(3)
     for g, e in zip(got, expected, strict=True):
         np.testing.assert_allclose(g, e, rtol=2e-4, atol=2e-4)
+
+
+def _int8_outputs(seed):
+    """A calibrated INT8 Linear (K=300) and Conv2d (K=27) on fresh inputs, integer mode."""
+    from tinytorch.systems import quantization as q  # noqa: PLC0415
+
+    rng = np.random.default_rng(seed)
+    tt.manual_seed(seed)  # the same layers in both calls
+    linear, conv = tt.nn.Linear(300, 40), tt.nn.Conv2d(3, 8, 3, padding=1)
+    x = rng.standard_normal((64, 300)).astype(np.float32)
+    img = rng.standard_normal((8, 3, 10, 10)).astype(np.float32)
+    ql = q.QuantizedLinear(linear, q.compute_qparams(x.min(), x.max(), scheme="asymmetric"))
+    qc = q.QuantizedConv2d(conv, q.compute_qparams(img.min(), img.max(), scheme="asymmetric"))
+    return ql(tt.tensor(x)).data, qc(tt.tensor(img)).data
+
+
+def test_int8_layers_are_exact_on_blas(restore_backend, monkeypatch):
+    """Their int32 sums run as float32 products on BLAS (every partial sum is an integer below 2^24),
+    so the outputs are bit for bit those of NumPy's `@`, in whatever order BLAS adds."""
+    restore_backend.use("numpy")
+    expected = _int8_outputs(5)
+    restore_backend.use("blas")
+    calls = []
+    sgemm = backend._gemm[np.dtype(np.float32)]
+    monkeypatch.setitem(backend._gemm, np.dtype(np.float32), lambda *a, **k: calls.append(1) or sgemm(*a, **k))
+    got = _int8_outputs(5)
+    assert calls, "the INT8 accumulation did not reach sgemm"
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(g, e)
 
 
 def test_the_learner_is_told_which_backend_and_why(restore_backend):

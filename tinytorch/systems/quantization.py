@@ -37,6 +37,7 @@ import copy
 
 import numpy as np
 
+from .. import backend
 from ..nn import functional as F
 from ..nn.linear import Linear
 from ..nn.module import Module
@@ -321,8 +322,11 @@ class _QuantizedLayer(Module):
 
     def _accumulate(self, codes: np.ndarray, weight_codes: np.ndarray) -> np.ndarray:
         """sum_k codes[n, k] * weight_codes[k, o], exact: the int32 accumulator's value, held in the
-        float type chosen in _store (converting it to int32 and back would change nothing)."""
-        return codes @ weight_codes.astype(self._accumulate_in)
+        float type chosen in _store (converting it to int32 and back would change nothing). Through
+        tinytorch.backend, so in the page it runs on BLAS like the float model it is compared with;
+        every partial sum is an integer the float type holds exactly, so any summation order gives
+        the same result."""
+        return backend.matmul(codes, weight_codes.astype(self._accumulate_in))
 
     def _rescale(self, acc: np.ndarray, channel_axis: int) -> np.ndarray:
         shape = self._channel_shape(acc.ndim, channel_axis)
@@ -344,7 +348,7 @@ class QuantizedLinear(_QuantizedLayer):
     def forward(self, x):
         a = x.data if isinstance(x, Tensor) else np.asarray(x, dtype=np.float32)
         if self.mode == "weights":
-            out = a @ self.dequantized_weight().T
+            out = backend.matmul(a, self.dequantized_weight().T)
             if self.bias is not None:
                 out += self.bias
             return Tensor(out)
