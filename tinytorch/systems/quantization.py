@@ -348,7 +348,7 @@ class QuantizedLinear(_QuantizedLayer):
     def forward(self, x):
         a = x.data if isinstance(x, Tensor) else np.asarray(x, dtype=np.float32)
         if self.mode == "weights":
-            out = backend.matmul(a, self.dequantized_weight().T)
+            out = a @ self.dequantized_weight().T
             if self.bias is not None:
                 out += self.bias
             return Tensor(out)
