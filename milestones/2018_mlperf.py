@@ -192,8 +192,9 @@ def profile_part(cnn, split, gpt, val, runs: int) -> dict:
 #
 # NumPy has no int8 matrix product: the integer arithmetic runs, exactly, on float matrix products,
 # plus the cost of quantizing each layer's input. So whether INT8 is faster depends on the machine
-# (natively, with BLAS, it is about as fast as float32; in the browser it can be faster) — the table
-# measures it rather than assuming. The pruned model is faster everywhere: it does less arithmetic.
+# (natively it is about as fast as float32; in the browser, where both run on SciPy's BLAS, it is
+# somewhat slower) — the table measures it rather than assuming. The pruned model is faster
+# everywhere: it does less arithmetic.
 
 
 # %%
