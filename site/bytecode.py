@@ -58,6 +58,8 @@ def imported_files() -> set[str]:
 
 
 def _record_line(arcname: str, data: bytes) -> str:
+    # the same as wheel_files.record_line/write, repeated: this file runs as one source text inside
+    # Pyodide, where nothing else of site/ is importable
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
     return f"{arcname},sha256={digest},{len(data)}"
 

@@ -12,16 +12,13 @@ Name, version, Python requirement and dependencies come from `pyproject.toml`.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import zipfile
 from pathlib import Path
 
 import tomllib
+import wheel_files
 
 SKIP_DIRS = {"__pycache__"}
 SKIP_SUFFIXES = {".pyc", ".pyo"}
-FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # reproducible archive
 
 
 def package_files(package_dir: Path) -> list[Path]:
@@ -41,11 +38,6 @@ def metadata(project: dict) -> str:
     if "description" in project:
         lines.append(f"Summary: {project['description']}")
     return "\n".join(lines) + "\n"
-
-
-def record_line(arcname: str, data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return f"{arcname},sha256={digest},{len(data)}"
 
 
 def top_level_packages(pyproject: dict) -> list[str]:
@@ -72,15 +64,9 @@ def build_wheel(repo: Path, out_dir: Path) -> Path:
         b"Wheel-Version: 1.0\nGenerator: site/pure_wheel.py\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     )
     files[f"{dist_info}/top_level.txt"] = "".join(f"{p}\n" for p in packages).encode()
-    record = [record_line(a, d) for a, d in files.items()] + [f"{dist_info}/RECORD,,"]
-    files[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
+    files[f"{dist_info}/RECORD"] = b""  # written by wheel_files.write
 
     out_dir.mkdir(parents=True, exist_ok=True)
     wheel = out_dir / f"{name}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as zf:
-        for arcname, data in files.items():
-            info = zipfile.ZipInfo(arcname, date_time=FIXED_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, data)
+    wheel.write_bytes(wheel_files.write(files))
     return wheel
