@@ -132,6 +132,34 @@ def test_matplotlib_figure_appears_as_an_image(kernel_page):
     assert out["images"] >= 1, "the figure was not rendered as an <img>"
 
 
+LARGE_PRODUCT = """
+import json, sys
+import numpy as np
+import pyodide_js
+import tinytorch as tt
+a = np.random.default_rng(0).standard_normal((128, 96)).astype(np.float32)
+product = (tt.tensor(a) @ tt.tensor(a.T)).data
+print("RESULT", json.dumps({
+    "backend": tt.backend(),
+    "fblas": sys.modules["scipy.linalg._fblas"].__file__,
+    "loaded": sorted(n for n in pyodide_js.loadedPackages.object_keys() if n in ("scipy", "tinytorch-blas")),
+    "same": bool(np.allclose(product, a @ a.T, rtol=1e-4, atol=1e-4)),
+}))
+"""
+
+
+def test_a_large_product_in_the_page_runs_on_blas_from_the_small_wheel(kernel_page):
+    # what lesson 18 and the milestones do: the first large float product loads SciPy's BLAS, from the
+    # site's tinytorch-blas wheel (SciPy's _fblas alone), not from the whole SciPy wheel
+    out = run_code(kernel_page, LARGE_PRODUCT)
+    assert not out["error"], out["error"]
+    got = json.loads(out["text"].split("RESULT ")[1].splitlines()[0])
+    assert got["backend"].startswith("blas:"), got
+    assert "/tinytorch_blas/" in got["fblas"], got
+    assert got["loaded"] == ["tinytorch-blas"], "the whole SciPy wheel was loaded"
+    assert got["same"], "BLAS gave other numbers than NumPy's @"
+
+
 OWN_MODULE = """
 import importlib, os, sys
 assert "tabnanny" not in sys.modules
