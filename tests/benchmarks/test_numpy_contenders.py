@@ -119,33 +119,45 @@ def tt_ce(model, xb, yb):
     return F.cross_entropy(model(tt.tensor(xb)), yb)
 
 
-def test_numpy_mlp_matches_tinytorch():
-    batches, model = mlp_batches(), mlp_tinytorch()
+def assert_matches_tinytorch(model, contender, batches, label):
+    """The contender, from the model's own weights: the same loss and gradients on one batch, then the
+    same losses over the steps with Adam on both sides."""
     params = {name: p.data.copy() for name, p in model.named_parameters()}
-    assert {k: v.shape for k, v in params.items()} == {k: v.shape for k, v in numpy_mlp.init_params().items()}
-    loss, grads = numpy_mlp.loss_and_grads(params, *batches[0])
+    assert {k: v.shape for k, v in params.items()} == {k: v.shape for k, v in contender.init_params().items()}
+    loss, grads = contender.loss_and_grads(params, *batches[0])
     ref = tt_ce(model, *batches[0])
     ref.backward()
     assert loss == pytest.approx(float(ref.data), rel=1e-5)
-    assert_grads_close(grads, {n: p.grad.data for n, p in model.named_parameters()}, "MLP vs tinytorch")
+    assert_grads_close(grads, {n: p.grad.data for n, p in model.named_parameters()}, f"{label} vs tinytorch")
     model.zero_grad()
-    ours = numpy_losses(params, Adam(params, lr=1e-3), batches, numpy_mlp.loss_and_grads)
-    assert_losses_close(ours, tinytorch_losses(model, optim.Adam(model.parameters(), lr=1e-3), batches, tt_ce), "MLP")
+    ours = numpy_losses(params, Adam(params, lr=1e-3), batches, contender.loss_and_grads)
+    assert_losses_close(ours, tinytorch_losses(model, optim.Adam(model.parameters(), lr=1e-3), batches, tt_ce), label)
+
+
+def assert_matches_torch(torch, model, params, batches, loss_and_grads, optimizers, label):
+    """The same check against a torch model loaded with the contender's weights; `optimizers`: the
+    contender's and torch's, built with the same settings."""
+    ref_loss, ref_grads = torch_grads(torch, model, *batches[0], torch_ce(torch))
+    loss, grads = loss_and_grads(params, *batches[0])
+    assert loss == pytest.approx(ref_loss, rel=1e-5)
+    assert_grads_close(grads, ref_grads, f"{label} vs torch")
+    model.zero_grad()
+    ours = numpy_losses(params, optimizers[0], batches, loss_and_grads)
+    ref = torch_losses(model, optimizers[1], batches, torch_ce(torch))
+    assert_losses_close(ours, ref, f"{label} vs torch")
+
+
+def test_numpy_mlp_matches_tinytorch():
+    assert_matches_tinytorch(mlp_tinytorch(), numpy_mlp, mlp_batches(), "MLP")
 
 
 def test_numpy_mlp_matches_torch():
     torch = pytest.importorskip("torch")
-    batches, params = mlp_batches(), numpy_mlp.init_params(0)
+    params = numpy_mlp.init_params(0)
     model = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
     load_torch(torch, model, params)
-    ref_loss, ref_grads = torch_grads(torch, model, *batches[0], torch_ce(torch))
-    loss, grads = numpy_mlp.loss_and_grads(params, *batches[0])
-    assert loss == pytest.approx(ref_loss, rel=1e-5)
-    assert_grads_close(grads, ref_grads, "MLP vs torch")
-    model.zero_grad()
-    ours = numpy_losses(params, Adam(params, lr=1e-3), batches, numpy_mlp.loss_and_grads)
-    ref = torch_losses(model, torch.optim.Adam(model.parameters(), lr=1e-3), batches, torch_ce(torch))
-    assert_losses_close(ours, ref, "MLP vs torch")
+    optimizers = (Adam(params, lr=1e-3), torch.optim.Adam(model.parameters(), lr=1e-3))
+    assert_matches_torch(torch, model, params, mlp_batches(), numpy_mlp.loss_and_grads, optimizers, "MLP")
 
 
 # ---- LeNet-style CNN ----------------------------------------------------------------------------
@@ -155,34 +167,17 @@ def cnn_batches():
 
 
 def test_numpy_cnn_matches_tinytorch():
-    batches = cnn_batches()
     tt.manual_seed(0)
-    model = cnn_epoch.tinytorch_model()
-    params = {name: p.data.copy() for name, p in model.named_parameters()}
-    assert {k: v.shape for k, v in params.items()} == {k: v.shape for k, v in numpy_cnn.init_params().items()}
-    loss, grads = numpy_cnn.loss_and_grads(params, *batches[0])
-    ref = tt_ce(model, *batches[0])
-    ref.backward()
-    assert loss == pytest.approx(float(ref.data), rel=1e-5)
-    assert_grads_close(grads, {n: p.grad.data for n, p in model.named_parameters()}, "CNN vs tinytorch")
-    model.zero_grad()
-    ours = numpy_losses(params, Adam(params, lr=1e-3), batches, numpy_cnn.loss_and_grads)
-    assert_losses_close(ours, tinytorch_losses(model, optim.Adam(model.parameters(), lr=1e-3), batches, tt_ce), "CNN")
+    assert_matches_tinytorch(cnn_epoch.tinytorch_model(), numpy_cnn, cnn_batches(), "CNN")
 
 
 def test_numpy_cnn_matches_torch():
     torch = pytest.importorskip("torch")
-    batches, params = cnn_batches(), numpy_cnn.init_params(0)
+    params = numpy_cnn.init_params(0)
     model = cnn_epoch.torch_model()
     load_torch(torch, model, params)
-    ref_loss, ref_grads = torch_grads(torch, model, *batches[0], torch_ce(torch))
-    loss, grads = numpy_cnn.loss_and_grads(params, *batches[0])
-    assert loss == pytest.approx(ref_loss, rel=1e-5)
-    assert_grads_close(grads, ref_grads, "CNN vs torch")
-    model.zero_grad()
-    ours = numpy_losses(params, Adam(params, lr=1e-3), batches, numpy_cnn.loss_and_grads)
-    ref = torch_losses(model, torch.optim.Adam(model.parameters(), lr=1e-3), batches, torch_ce(torch))
-    assert_losses_close(ours, ref, "CNN vs torch")
+    optimizers = (Adam(params, lr=1e-3), torch.optim.Adam(model.parameters(), lr=1e-3))
+    assert_matches_torch(torch, model, params, cnn_batches(), numpy_cnn.loss_and_grads, optimizers, "CNN")
 
 
 # ---- GPT ----------------------------------------------------------------------------------------
@@ -237,17 +232,11 @@ def test_numpy_gpt_matches_tinytorch():
 
 def test_numpy_gpt_matches_torch():
     torch = pytest.importorskip("torch")
-    batches, params = gpt_batches(), numpy_gpt.init_params(gpt_step.CONFIG)
+    params = numpy_gpt.init_params(gpt_step.CONFIG)
     model = gpt_step.torch_model()
     load_torch(torch, model, params, tied={"head.weight": "tok.weight"})
-    ref_loss, ref_grads = torch_grads(torch, model, *batches[0], torch_ce(torch))
-    loss, grads = gpt_loss_and_grads(params, *batches[0])
-    assert loss == pytest.approx(ref_loss, rel=1e-5)
-    assert_grads_close(grads, ref_grads, "GPT vs torch")
-    model.zero_grad()
-    ours = numpy_losses(params, adamw(params, lr=3e-4), batches, gpt_loss_and_grads)
-    ref = torch_losses(model, torch.optim.AdamW(model.parameters(), lr=3e-4), batches, torch_ce(torch))
-    assert_losses_close(ours, ref, "GPT vs torch")
+    optimizers = (adamw(params, lr=3e-4), torch.optim.AdamW(model.parameters(), lr=3e-4))
+    assert_matches_torch(torch, model, params, gpt_batches(), gpt_loss_and_grads, optimizers, "GPT")
 
 
 # ---- the contenders' optimizer ------------------------------------------------------------------
