@@ -20,7 +20,6 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -40,18 +39,6 @@ SHAPES = {
     "square 256": (256, 256, 256),
     "square 512": (512, 512, 512),
 }
-
-
-def _median_interleaved(runners: dict, repeats: int) -> dict:
-    for fn in runners.values():
-        fn()
-    times = {name: [] for name in runners}
-    for _ in range(repeats):
-        for name, fn in runners.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def measure(repeats: int) -> dict:
@@ -80,7 +67,7 @@ def measure(repeats: int) -> dict:
         runners = {}
         for name in ("numpy", "blas"):
             runners[name] = lambda name=name, batch=batch: (backend.use(name), batch())
-        med = _median_interleaved(runners, repeats + 2)
+        med = gpt_step.median_steps(runners, repeats + 2)
         gflops[what] = {name: 2 * m * k * n * reps / s / 1e9 for name, s in med.items()}
     result["gflops"] = gflops
 
@@ -99,7 +86,7 @@ def measure(repeats: int) -> dict:
             fn = make_tinytorch()
             runners[name] = lambda name=name, fn=fn: (backend.use(name), fn())
         runners["hand numpy"] = make_numpy()
-        workloads[what] = _median_interleaved(runners, repeats)
+        workloads[what] = gpt_step.median_steps(runners, repeats)
     result["workloads"] = workloads
     return result
 

@@ -151,6 +151,12 @@ def median_steps(runners: dict, steps: int) -> dict:
     return {name: statistics.median(ts) for name, ts in interleaved_times(runners, steps).items()}
 
 
+def round_quartiles(times: dict, a: str, b: str) -> str:
+    """The quartiles of a's time over b's, round by round: how far the machine's load moved the ratio."""
+    q1, _, q3 = statistics.quantiles([x / y for x, y in zip(times[a], times[b], strict=True)], n=4)
+    return f"round by round: quartiles {q1:.2f}-{q3:.2f}"
+
+
 def print_ratios(times: dict[str, list[float]]) -> dict:
     """The medians (ms), tinytorch's median over each other contender's (< 1: tinytorch faster) and the
     quartiles of the same ratio taken round by round (how far the machine's load moved it).
@@ -160,12 +166,8 @@ def print_ratios(times: dict[str, list[float]]) -> dict:
         print(f"  {name:10s} {seconds * 1e3:8.1f} ms")
     for other in ("numpy", "torch"):
         if other in med:
-            per_round = [a / b for a, b in zip(times["tinytorch"], times[other], strict=True)]
-            q1, _, q3 = statistics.quantiles(per_round, n=4)
-            print(
-                f"  tinytorch / {other:5s} = {med['tinytorch'] / med[other]:.2f}  (< 1: tinytorch faster; "
-                f"round by round: quartiles {q1:.2f}-{q3:.2f})"
-            )
+            spread = round_quartiles(times, "tinytorch", other)
+            print(f"  tinytorch / {other:5s} = {med['tinytorch'] / med[other]:.2f}  (< 1: tinytorch faster; {spread})")
     return med
 
 

@@ -33,7 +33,7 @@ from tinytorch.data import DataLoader, TensorDataset  # noqa: E402
 from tinytorch.training import Trainer  # noqa: E402
 
 from . import numpy_mlp  # noqa: E402
-from .gpt_step import interleaved_times  # noqa: E402
+from .gpt_step import interleaved_times, round_quartiles  # noqa: E402
 from .numpy_adam import Adam  # noqa: E402
 
 
@@ -105,12 +105,6 @@ def torch_epoch(X, y, batch_size):
             opt.step()
 
     return epoch
-
-
-def round_quartiles(times: dict, a: str, b: str) -> str:
-    """The quartiles of a's time over b's, round by round: how far the machine's load moved the ratio."""
-    q1, _, q3 = statistics.quantiles([x / y for x, y in zip(times[a], times[b], strict=True)], n=4)
-    return f"round by round: quartiles {q1:.2f}-{q3:.2f}"
 
 
 def main(argv=None):

@@ -51,14 +51,15 @@ def assert_losses_close(ours: list, ref: list, what: str) -> None:
 
 
 # ---- one contender = (its parameters from tinytorch's model, its loss_and_grads, its optimizer) -----
-def tinytorch_losses(model, opt, batches, loss_of):
+def framework_losses(model, opt, batches, loss_of):
+    """The losses of a tinytorch or a torch training loop (the same API: that is the point)."""
     losses = []
     for xb, yb in batches:
         loss = loss_of(model, xb, yb)
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(float(loss.data))
+        losses.append(loss.item())
     return losses
 
 
@@ -68,17 +69,6 @@ def numpy_losses(params, opt, batches, loss_and_grads):
         loss, grads = loss_and_grads(params, xb, yb)
         opt.step(grads)
         losses.append(loss)
-    return losses
-
-
-def torch_losses(model, opt, batches, loss_of):
-    losses = []
-    for xb, yb in batches:
-        loss = loss_of(model, xb, yb)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
     return losses
 
 
@@ -131,7 +121,7 @@ def assert_matches_tinytorch(model, contender, batches, label):
     assert_grads_close(grads, {n: p.grad.data for n, p in model.named_parameters()}, f"{label} vs tinytorch")
     model.zero_grad()
     ours = numpy_losses(params, Adam(params, lr=1e-3), batches, contender.loss_and_grads)
-    assert_losses_close(ours, tinytorch_losses(model, optim.Adam(model.parameters(), lr=1e-3), batches, tt_ce), label)
+    assert_losses_close(ours, framework_losses(model, optim.Adam(model.parameters(), lr=1e-3), batches, tt_ce), label)
 
 
 def assert_matches_torch(torch, model, params, batches, loss_and_grads, optimizers, label):
@@ -143,7 +133,7 @@ def assert_matches_torch(torch, model, params, batches, loss_and_grads, optimize
     assert_grads_close(grads, ref_grads, f"{label} vs torch")
     model.zero_grad()
     ours = numpy_losses(params, optimizers[0], batches, loss_and_grads)
-    ref = torch_losses(model, optimizers[1], batches, torch_ce(torch))
+    ref = framework_losses(model, optimizers[1], batches, torch_ce(torch))
     assert_losses_close(ours, ref, f"{label} vs torch")
 
 
@@ -226,7 +216,7 @@ def test_numpy_gpt_matches_tinytorch():
     assert_grads_close(grads, numpy_names({n: p.grad.data for n, p in model.named_parameters()}), "GPT vs tinytorch")
     model.zero_grad()
     ours = numpy_losses(params, adamw(params, lr=3e-4), batches, gpt_loss_and_grads)
-    ref_losses = tinytorch_losses(model, optim.AdamW(model.parameters(), lr=3e-4), batches, loss_of)
+    ref_losses = framework_losses(model, optim.AdamW(model.parameters(), lr=3e-4), batches, loss_of)
     assert_losses_close(ours, ref_losses, "GPT")
 
 
