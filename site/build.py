@@ -11,7 +11,8 @@ Steps (each prints its time):
    starts faster);
 4. the notebooks: every .ipynb in _build/notebooks/{lessons,milestones}/ (never reference/);
 5. `jupyter lite build` with no network (inside `unshare -n` when the system allows it);
-6. the landing page (site/landing/ over the output root) and course.json from tinytorch_course.registry.
+6. the landing page (site/landing/ over the output root) and course.json from tinytorch_course.registry;
+   the kernel's worker made to start with the page, not after JupyterLite's app (see early_kernel.py).
 
 jupyter-lite.json at the top level (runtime settings: kernel preloads, no PyPI) and site/jupyter_lite_config.json
 (build settings; its paths are relative to the staging lite dir .cache/site-<hash>/lite/, where this script
@@ -39,6 +40,7 @@ from pathlib import Path
 
 import blas_wheel
 import bytecode  # only its constants run here; its functions run inside Pyodide
+import early_kernel
 import fontcache
 import kernel_path
 import precompress
@@ -362,6 +364,7 @@ def main():
     with step("6/6 landing page + course.json"):
         add_landing_and_course(paths.staged_output)
         add_page_scripts(paths.staged_output)
+        print(f"[site]   {early_kernel.patch_site(paths.staged_output)}")
         check_output(paths.staged_output)
     with step("pre-compressed copies (.br, .gz) + one modification time (see precompress.py)"):
         totals = precompress.write_copies(paths.staged_output, PRECOMPRESSED_CACHE)

@@ -187,6 +187,34 @@ def test_imports_look_in_the_notebooks_folder_last(kernel_page):
     assert int(index) == int(length) - 1, out["text"]
 
 
+WORKER_CLOCK = """
+import js, json
+print("RESULT", json.dumps({"origin": js.performance.timeOrigin, "early": hasattr(js, "__ttEarlyKernel")}))
+"""
+
+FIRST_APP_REQUEST = """() => {
+  const app = performance.getEntriesByType("resource").filter((r) => /\\/(api|files)\\//.test(r.name));
+  return { origin: performance.timeOrigin, first: Math.min(...app.map((r) => r.startTime)) };
+}"""
+
+
+def test_the_kernel_runs_in_the_worker_started_with_the_page(kernel_page):
+    # site/early_kernel.py: the page creates the kernel's worker before JupyterLite's app asks for any
+    # setting or content (the app creates its kernel only after those), and the kernel takes that worker
+    # instead of creating a second one
+    out = run_code(kernel_page, WORKER_CLOCK)
+    assert not out["error"], out["error"]
+    worker = json.loads(out["text"].split("RESULT ")[1].splitlines()[0])
+    page = kernel_page.js(FIRST_APP_REQUEST)
+    assert worker["early"], "the kernel's worker has no early-start prologue"
+    assert kernel_page.js("() => window.__ttKernelWorker.take(self.crossOriginIsolated) === null"), (
+        "the worker started with the page is still unused: the kernel created another one"
+    )
+    started = worker["origin"] - page["origin"]
+    first = page["first"]
+    assert started < first, f"worker at {started:.0f} ms from open, the app's first request at {first:.0f} ms"
+
+
 def test_progress_recorded_in_the_kernel_shows_on_the_landing_page_and_survives_reload(
     kernel_page, base_url, browser, tmp_path
 ):

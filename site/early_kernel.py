@@ -1,0 +1,183 @@
+"""The kernel's worker starts Python while JupyterLite's app is still loading (a patch of the built
+jupyterlite-pyodide-kernel 0.6.1 bundles).
+
+Why: JupyterLite creates the kernel's worker only once its app, the notebook and the session are up
+(3.1 s cold, 1.8 s warm on the course's 2-core machine), and only then does the worker start Pyodide,
+load the kernel's packages and import them (another 6 s): one after the other, so a learner waits for
+the sum. Nothing in the worker's start depends on the app: the URLs and the package list are the
+site's own settings (jupyter-lite.json), known when the site is built.
+What:
+1. The kernel's worker scripts (one for a cross-origin-isolated page, one for the others) get a
+   prologue that, the moment the worker runs, loads Pyodide with those settings and imports what the
+   kernel imports at start (piplite, pyodide_kernel) and the course's numpy and tinytorch. The worker's
+   `initRuntime` takes that Pyodide instead of loading its own when the kernel asks for the same URLs
+   and options (always, unless the settings were changed without a rebuild: then it loads its own as
+   before). The drive is mounted afterwards, as before; these imports no longer look in /drive at all.
+2. The notebook and lab pages load site/pages/kernel-early.js first in <head>: it creates that worker
+   at once; the extension's code that creates the kernel's worker takes it (once; a restarted kernel
+   gets a new worker, which starts the same way, only later).
+3. The patched chunks are content-hashed and served as immutable, so they get new hashed names, and the
+   extension's remoteEntry (which maps chunk ids to names) and the files naming it follow.
+Any pattern not found stops the build: the bundles are minified code of one pinned version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+EXTENSION = Path("extensions/@jupyterlite/pyodide-kernel-extension")
+KERNEL_SETTINGS = "@jupyterlite/pyodide-kernel-extension:kernel"
+PAGES = ("notebooks", "lab")
+PAGE_SCRIPT = "kernel-early.js"
+WORKERS_PLACEHOLDER = "const WORKERS = null; // filled in by site/early_kernel.py"
+
+# in the page: `crossOriginIsolated ? new Worker(<coincident>) : new Worker(<comlink>)`
+WORKER_CHOICE = re.compile(
+    r"crossOriginIsolated\?(new Worker\(new URL\(n\.p\+n\.u\((\d+)\),n\.b\),\{type:void 0\}\))"
+    r":(new Worker\(new URL\(n\.p\+n\.u\((\d+)\),n\.b\),\{type:void 0\}\))"
+)
+# in each worker: initRuntime's call of loadPyodide
+LOAD_PYODIDE = "this._pyodide=await t({indexURL:i,...e.loadPyodideOptions})"
+TAKE_PYODIDE = (
+    "this._pyodide=await self.__ttEarlyKernel.take(i,e.loadPyodideOptions,()=>t({indexURL:i,...e.loadPyodideOptions}))"
+)
+
+PROLOGUE = """/* Added by the TinyTorch course build (site/early_kernel.py): start Python the moment this worker runs,
+   with the site's kernel settings; initRuntime takes it (once) instead of loading Pyodide itself. */
+self.__ttEarlyKernel = (() => {
+  const settings = __SETTINGS__;
+  const root = new URL("../../../../", self.location.href); // this file is in extensions/<scope>/<name>/static/
+  const pyodideUrl = new URL(settings.pyodideUrl, root).href;
+  const indexURL = pyodideUrl.slice(0, pyodideUrl.lastIndexOf("/") + 1);
+  const options = { ...settings.loadPyodideOptions };
+  for (const [key, value] of Object.entries(options)) {
+    if (key.endsWith("URL") && typeof value === "string") options[key] = new URL(value, root).href;
+  }
+  let early;
+  try {
+    importScripts(pyodideUrl);
+    early = self.loadPyodide({ indexURL, ...options }).then(async (pyodide) => {
+      await pyodide.runPythonAsync(settings.imports);
+      return pyodide;
+    });
+  } catch (error) {
+    early = Promise.reject(error);
+  }
+  early.catch(() => {}); // the kernel's initialize awaits it and reports a failure
+  return {
+    take(requestedIndexURL, requestedOptions, load) {
+      const same = early && requestedIndexURL === indexURL &&
+        JSON.stringify(requestedOptions || {}) === JSON.stringify(options);
+      if (early && !same) console.warn("TinyTorch: kernel settings differ from the built ones; loading Pyodide again");
+      const pyodide = same ? early : load();
+      early = null;
+      return pyodide;
+    },
+  };
+})();
+"""
+
+# what the kernel imports at start, then the course's packages (a learner's first cell imports them)
+KERNEL_IMPORTS = "import piplite.piplite\nimport pyodide_kernel\n"
+COURSE_IMPORTS = """
+try:
+    import numpy
+    import tinytorch
+except Exception:  # not swallowed: the learner's own `import tinytorch` raises it again, in their cell
+    pass
+"""
+
+
+def content_name(name: str, content: bytes) -> str:
+    """`352.cc74f63a8f779ace30b6.js` -> the same id with a hash of `content` (webpack's 20 hex digits)."""
+    chunk, _old, ext = name.split(".", 2)
+    return f"{chunk}.{hashlib.sha256(content).hexdigest()[:20]}.{ext}"
+
+
+def chunk_file(static: Path, chunk_id: str) -> Path:
+    (path,) = [p for p in static.glob(f"{chunk_id}.*.js") if re.fullmatch(rf"{chunk_id}\.[0-9a-f]+\.js", p.name)]
+    return path
+
+
+def worker_prologue(config: dict) -> str:
+    settings = config["litePluginSettings"][KERNEL_SETTINGS]
+    preloads = settings.get("loadPyodideOptions", {}).get("packages", [])
+    course = COURSE_IMPORTS if {"numpy", "tinytorch"} <= set(preloads) else ""
+    baked = {
+        "pyodideUrl": settings["pyodideUrl"],
+        "loadPyodideOptions": settings.get("loadPyodideOptions", {}),
+        "imports": KERNEL_IMPORTS + course,
+    }
+    return PROLOGUE.replace("__SETTINGS__", json.dumps(baked))
+
+
+def patch_site(output: Path) -> str:
+    """Patch the built site in `output` (see the module's docstring); returns what was done, for the log."""
+    static = output / EXTENSION / "static"
+    config = json.loads((output / "jupyter-lite.json").read_text())["jupyter-config-data"]
+    (entry,) = static.glob("remoteEntry.*.js")
+    page_chunks = [p for p in static.glob("*.js") if WORKER_CHOICE.search(p.read_text())]
+    if len(page_chunks) != 1:
+        raise SystemExit(f"early_kernel: {len(page_chunks)} chunks create the kernel's worker, expected 1")
+    (page_chunk,) = page_chunks
+    choice = WORKER_CHOICE.search(page_chunk.read_text())
+    isolated_id, plain_id = choice.group(2), choice.group(4)
+
+    renamed = {}  # chunk id -> (old name, new name)
+    prologue = worker_prologue(config)
+    for chunk_id in (isolated_id, plain_id):
+        path = chunk_file(static, chunk_id)
+        source = path.read_text()
+        calls = source.count(LOAD_PYODIDE)
+        if calls != 1:
+            raise SystemExit(f"early_kernel: {path.name} calls loadPyodide {calls} times, not once")
+        renamed[chunk_id] = write_renamed(path, prologue + source.replace(LOAD_PYODIDE, TAKE_PYODIDE))
+    created = f"crossOriginIsolated?{choice.group(1)}:{choice.group(3)}"
+    take = f"(self.__ttKernelWorker&&self.__ttKernelWorker.take(crossOriginIsolated))||({created})"
+    page_source = page_chunk.read_text()
+    renamed[page_chunk.name.split(".")[0]] = write_renamed(page_chunk, page_source.replace(choice.group(0), take))
+
+    entry_source = entry.read_text()
+    for chunk_id, (old, new) in renamed.items():
+        old_hash, new_hash = old.split(".")[1], new.split(".")[1]
+        before = f'{chunk_id}:"{old_hash}"'
+        if entry_source.count(before) != 2:  # the chunk's name and its ?v= cache-buster
+            raise SystemExit(f"early_kernel: {entry.name} names chunk {chunk_id} {entry_source.count(before)} times")
+        entry_source = entry_source.replace(before, f'{chunk_id}:"{new_hash}"')
+    old_entry, new_entry = write_renamed(entry, entry_source)
+    for named in [output / "jupyter-lite.json", output / EXTENSION / "package.json"]:
+        text = named.read_text()
+        if old_entry not in text:
+            raise SystemExit(f"early_kernel: {named} does not name {old_entry}")
+        named.write_text(text.replace(old_entry, new_entry))
+
+    add_page_script(output, static, renamed[isolated_id][1], renamed[plain_id][1])
+    return f"kernel worker starts with the page: {renamed[plain_id][1]} (+ {renamed[isolated_id][1]}), {new_entry}"
+
+
+def write_renamed(path: Path, text: str) -> tuple[str, str]:
+    """Write `text` under its content-hashed name, remove the old file; (old name, new name)."""
+    content = text.encode()
+    new = path.with_name(content_name(path.name, content))
+    new.write_bytes(content)
+    path.unlink()
+    return path.name, new.name
+
+
+def add_page_script(output: Path, static: Path, isolated: str, plain: str):
+    """site/pages/kernel-early.js with the two workers' URLs, loaded first in the app pages' <head>."""
+    folder = static.relative_to(output).as_posix()
+    workers = {"isolated": f"{folder}/{isolated}", "plain": f"{folder}/{plain}"}
+    source = (Path(__file__).parent / "pages" / PAGE_SCRIPT).read_text()
+    if WORKERS_PLACEHOLDER not in source:
+        raise SystemExit(f"early_kernel: site/pages/{PAGE_SCRIPT} lacks `{WORKERS_PLACEHOLDER}`")
+    (output / PAGE_SCRIPT).write_text(source.replace(WORKERS_PLACEHOLDER, f"const WORKERS = {json.dumps(workers)};"))
+    for app in PAGES:
+        page = output / app / "index.html"
+        html = page.read_text()
+        tag = f'<script src="../{PAGE_SCRIPT}"></script>'
+        if tag not in html:
+            page.write_text(html.replace("<head>", f"<head>\n    {tag}", 1))

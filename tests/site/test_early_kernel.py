@@ -1,0 +1,128 @@
+"""site/early_kernel.py, the build step that makes the kernel's worker start with the page: on the
+jupyterlite-pyodide-kernel bundles installed in this environment (the ones `jupyter lite build` copies),
+laid out as in the built site. The browser test in tests/browser/test_site.py checks it in Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "site"))
+
+import early_kernel  # noqa: E402
+
+INSTALLED = Path(sys.prefix) / "share/jupyter/labextensions" / early_kernel.EXTENSION.relative_to("extensions")
+
+
+@pytest.fixture
+def site(tmp_path):
+    """The extension's files, jupyter-lite.json naming its remoteEntry, and the two app pages."""
+    if not INSTALLED.is_dir():
+        pytest.skip(f"jupyterlite-pyodide-kernel is not installed here ({INSTALLED})")
+    shutil.copytree(INSTALLED, tmp_path / early_kernel.EXTENSION)
+    (entry,) = (tmp_path / early_kernel.EXTENSION / "static").glob("remoteEntry.*.js")
+    config = json.loads((ROOT / "jupyter-lite.json").read_text())
+    config["jupyter-config-data"]["litePluginSettings"][early_kernel.KERNEL_SETTINGS]["pyodideUrl"] = (
+        "./static/pyodide/pyodide.js"
+    )
+    config["jupyter-config-data"]["federated_extensions"] = [
+        {"name": "@jupyterlite/pyodide-kernel-extension", "load": f"static/{entry.name}", "extension": "./extension"}
+    ]
+    (tmp_path / "jupyter-lite.json").write_text(json.dumps(config))
+    for app in early_kernel.PAGES:
+        (tmp_path / app).mkdir()
+        (tmp_path / app / "index.html").write_text("<html><head><title>x</title></head><body></body></html>")
+    return tmp_path
+
+
+def static_names(site: Path) -> set[str]:
+    return {p.name for p in (site / early_kernel.EXTENSION / "static").glob("*.js")}
+
+
+def test_patched_chunks_get_new_content_hashed_names_and_everything_naming_them_follows(site):
+    before = static_names(site)
+    early_kernel.patch_site(site)
+    after = static_names(site)
+    static = site / early_kernel.EXTENSION / "static"
+    changed = sorted(after - before)
+    # the two workers, the page chunk that creates them, and the remoteEntry that maps ids to names
+    assert [name.split(".")[0] for name in changed] == ["352", "592", "620", "remoteEntry"]
+    assert len(before - after) == 4, "the old names are gone"
+    for name in changed:  # content-hashed, like webpack's: a changed patch can never hide behind a cached name
+        assert name == early_kernel.content_name(name, (static / name).read_bytes()), name
+    (entry,) = static.glob("remoteEntry.*.js")
+    for name in changed[:3]:
+        chunk_id, digest = name.split(".")[:2]
+        assert entry.read_text().count(f'{chunk_id}:"{digest}"') == 2
+    config = json.loads((site / "jupyter-lite.json").read_text())["jupyter-config-data"]
+    assert config["federated_extensions"][0]["load"] == f"static/{entry.name}"
+    assert entry.name in (site / early_kernel.EXTENSION / "package.json").read_text()
+
+
+def test_workers_take_the_early_python_and_the_page_takes_the_early_worker(site):
+    early_kernel.patch_site(site)
+    static = site / early_kernel.EXTENSION / "static"
+    for chunk_id in ("352", "620"):
+        (worker,) = static.glob(f"{chunk_id}.*.js")
+        source = worker.read_text()
+        assert source.startswith("/* Added by the TinyTorch course build")
+        assert early_kernel.TAKE_PYODIDE in source and early_kernel.LOAD_PYODIDE not in source
+        assert '"imports": "import piplite.piplite\\nimport pyodide_kernel\\n' in source
+    (page_chunk,) = static.glob("592.*.js")
+    assert "self.__ttKernelWorker.take(crossOriginIsolated)" in page_chunk.read_text()
+    script = (site / early_kernel.PAGE_SCRIPT).read_text()
+    workers = json.loads(re.search(r"const WORKERS = (\{.*\});", script).group(1))
+    assert (site / workers["plain"]).is_file() and workers["plain"].split("/")[-1].startswith("352.")
+    assert (site / workers["isolated"]).is_file() and workers["isolated"].split("/")[-1].startswith("620.")
+    for app in early_kernel.PAGES:  # first in <head>, not deferred: the worker starts before the app loads
+        html = (site / app / "index.html").read_text()
+        assert html.startswith(f'<html><head>\n    <script src="../{early_kernel.PAGE_SCRIPT}"></script>')
+
+
+TAKE = """
+globalThis.self = globalThis;
+self.location = { href: "http://h/course/extensions/@jupyterlite/pyodide-kernel-extension/static/352.x.js" };
+const loaded = [];
+self.importScripts = (url) => loaded.push(url);
+self.loadPyodide = async (options) => ({ options, runPythonAsync: async (code) => loaded.push(code) });
+PROLOGUE
+const early = self.__ttEarlyKernel;
+const index = "http://h/course/static/pyodide/";
+const fresh = async () => "fresh";
+const first = await early.take(index, OPTIONS, fresh);
+const second = await early.take(index, OPTIONS, fresh);
+PROLOGUE
+const other = await self.__ttEarlyKernel.take("http://elsewhere/static/pyodide/", OPTIONS, fresh);
+console.log(JSON.stringify({ loaded, first: first.options, second, other }));
+"""
+
+
+def test_the_early_python_is_taken_once_and_only_for_the_built_settings():
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    config = json.loads((ROOT / "jupyter-lite.json").read_text())["jupyter-config-data"]
+    settings = config["litePluginSettings"][early_kernel.KERNEL_SETTINGS]
+    settings = config["litePluginSettings"][early_kernel.KERNEL_SETTINGS] = {
+        **settings,
+        "pyodideUrl": "./static/pyodide/pyodide.js",
+    }
+    options = json.dumps(settings["loadPyodideOptions"])
+    script = TAKE.replace("PROLOGUE", early_kernel.worker_prologue(config)).replace("OPTIONS", options)
+    out = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True, check=True)
+    got = json.loads(out.stdout)
+    # Pyodide from the site's own folder (resolved from the worker's URL, so a sub-path works too), the
+    # kernel's packages preloaded, the kernel's and the course's imports run
+    assert got["loaded"][0] == "http://h/course/static/pyodide/pyodide.js"
+    assert got["first"]["indexURL"] == "http://h/course/static/pyodide/"
+    assert got["first"]["packages"] == settings["loadPyodideOptions"]["packages"]
+    assert "import pyodide_kernel" in got["loaded"][1] and "import tinytorch" in got["loaded"][1]
+    assert got["second"] == "fresh", "a second kernel in the same worker must not share the first one's Python"
+    assert got["other"] == "fresh", "settings changed without a rebuild: the kernel's own Pyodide, not the early one"
