@@ -125,7 +125,7 @@ def extra_wheels(tinytorch_wheel: Path) -> list[pyodide_dist.ExtraWheel]:
         E(
             kernel_wheel("pyodide_kernel-*.whl"),
             "pyodide_kernel",
-            ["piplite", "ipykernel", "comm", "ipython", "jedi", "sqlite3", "ssl"],
+            ["piplite", "ipykernel", "comm", "ipython", "sqlite3"],  # not jedi, ssl: see early_kernel.py
         ),
     ]
 

@@ -13,6 +13,9 @@ What:
    `initRuntime` takes that Pyodide instead of loading its own when the kernel asks for the same URLs
    and options (always, unless the settings were changed without a rebuild: then it loads its own as
    before). The drive is mounted afterwards, as before; these imports no longer look in /drive at all.
+   The kernel's hard-coded start list is cut to what the site preloads: jedi (Tab completion's
+   inference, 1 s to unpack and import) loads at the first completion instead, and ssl (for HTTPS,
+   which the course's offline pages never reach) not at all (Pyodide's message says how to load it).
 2. The notebook and lab pages load site/pages/kernel-early.js first in <head>: it creates that worker
    at once; the extension's code that creates the kernel's worker takes it (once; a restarted kernel
    gets a new worker, which starts the same way, only later).
@@ -44,6 +47,11 @@ LOAD_PYODIDE = "this._pyodide=await t({indexURL:i,...e.loadPyodideOptions})"
 TAKE_PYODIDE = (
     "this._pyodide=await self.__ttEarlyKernel.take(i,e.loadPyodideOptions,()=>t({indexURL:i,...e.loadPyodideOptions}))"
 )
+# initKernel's packages, installed at start unless preloaded
+START_LIST = re.compile(r'n=(\["ssl","sqlite3","ipykernel","comm","pyodide_kernel","jedi","ipython"\])')
+# a completion request: jedi first, if it is loaded lazily
+COMPLETE = "async complete(e,t){await this.setup(t);"
+COMPLETE_WITH_JEDI = COMPLETE + "await self.__ttEarlyKernel.completer(this._pyodide);"
 
 PROLOGUE = """/* Added by the TinyTorch course build (site/early_kernel.py): start Python the moment this worker runs,
    with the site's kernel settings; initRuntime takes it (once) instead of loading Pyodide itself. */
@@ -67,7 +75,14 @@ self.__ttEarlyKernel = (() => {
     early = Promise.reject(error);
   }
   early.catch(() => {}); // the kernel's initialize awaits it and reports a failure
+  let jedi = settings.lazyJedi ? null : Promise.resolve();
   return {
+    /** jedi on the first completion (IPython's own completer, without inference, if it cannot load). */
+    completer(pyodide) {
+      jedi ??= pyodide.loadPackage(["jedi"]).then(() => pyodide.runPythonAsync(settings.lazyJedi))
+        .catch((error) => console.warn("TinyTorch: jedi did not load; completing without it", error));
+      return jedi;
+    },
     take(requestedIndexURL, requestedOptions, load) {
       const same = early && requestedIndexURL === indexURL &&
         JSON.stringify(requestedOptions || {}) === JSON.stringify(options);
@@ -82,6 +97,20 @@ self.__ttEarlyKernel = (() => {
 
 # what the kernel imports at start, then the course's packages (a learner's first cell imports them)
 KERNEL_IMPORTS = "import piplite.piplite\nimport pyodide_kernel\n"
+# IPython looked for jedi once, at import; the kernel asks for it on every completion
+JEDI_LATER = "pyodide_kernel.ipython_shell.Completer.use_jedi = False  # until jedi loads, at the first completion\n"
+JEDI_NOW = """
+import jedi
+import jedi.api.classes
+import jedi.api.helpers
+import IPython.core.completer
+import pyodide_kernel
+
+jedi.settings.case_insensitive_completion = False  # what IPython sets when it finds jedi at import
+IPython.core.completer.jedi = jedi
+IPython.core.completer.JEDI_INSTALLED = True
+pyodide_kernel.ipython_shell.Completer.use_jedi = True
+"""
 COURSE_IMPORTS = """
 try:
     import numpy
@@ -106,10 +135,12 @@ def worker_prologue(config: dict) -> str:
     settings = config["litePluginSettings"][KERNEL_SETTINGS]
     preloads = settings.get("loadPyodideOptions", {}).get("packages", [])
     course = COURSE_IMPORTS if {"numpy", "tinytorch"} <= set(preloads) else ""
+    lazy_jedi = "jedi" not in preloads
     baked = {
         "pyodideUrl": settings["pyodideUrl"],
         "loadPyodideOptions": settings.get("loadPyodideOptions", {}),
-        "imports": KERNEL_IMPORTS + course,
+        "imports": KERNEL_IMPORTS + (JEDI_LATER if lazy_jedi else "") + course,
+        "lazyJedi": JEDI_NOW if lazy_jedi else None,
     }
     return PROLOGUE.replace("__SETTINGS__", json.dumps(baked))
 
@@ -128,13 +159,20 @@ def patch_site(output: Path) -> str:
 
     renamed = {}  # chunk id -> (old name, new name)
     prologue = worker_prologue(config)
+    preloads = config["litePluginSettings"][KERNEL_SETTINGS].get("loadPyodideOptions", {}).get("packages", [])
     for chunk_id in (isolated_id, plain_id):
         path = chunk_file(static, chunk_id)
         source = path.read_text()
-        calls = source.count(LOAD_PYODIDE)
-        if calls != 1:
-            raise SystemExit(f"early_kernel: {path.name} calls loadPyodide {calls} times, not once")
-        renamed[chunk_id] = write_renamed(path, prologue + source.replace(LOAD_PYODIDE, TAKE_PYODIDE))
+        for pattern in (LOAD_PYODIDE, COMPLETE):
+            if source.count(pattern) != 1:
+                raise SystemExit(f"early_kernel: {path.name} has `{pattern}` {source.count(pattern)} times, not once")
+        start_list = START_LIST.search(source)
+        if start_list is None:
+            raise SystemExit(f"early_kernel: {path.name} has no start list {START_LIST.pattern}")
+        started = [name for name in json.loads(start_list.group(1)) if name in preloads]
+        source = source.replace(start_list.group(0), f"n={json.dumps(started, separators=(',', ':'))}")
+        source = source.replace(LOAD_PYODIDE, TAKE_PYODIDE).replace(COMPLETE, COMPLETE_WITH_JEDI)
+        renamed[chunk_id] = write_renamed(path, prologue + source)
     created = f"crossOriginIsolated?{choice.group(1)}:{choice.group(3)}"
     take = f"(self.__ttKernelWorker&&self.__ttKernelWorker.take(crossOriginIsolated))||({created})"
     page_source = page_chunk.read_text()

@@ -215,6 +215,26 @@ def test_the_kernel_runs_in_the_worker_started_with_the_page(kernel_page):
     assert started < first, f"worker at {started:.0f} ms from open, the app's first request at {first:.0f} ms"
 
 
+COMPLETE = """async (code) => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const reply = await kernel.requestComplete({ code, cursor_pos: code.length });
+  return reply.content.matches;
+}"""
+JEDI_LOADED = "import sys\nprint('RESULT', 'jedi' in sys.modules)"
+
+
+def test_tab_completion_loads_jedi_at_first_use_and_infers_types(kernel_page):
+    # jedi is not loaded at kernel start (site/early_kernel.py, ~1 s); the first completion loads it, and
+    # it infers what the kernel has not evaluated: the str returned by a call (IPython alone offers nothing)
+    before = run_code(kernel_page, JEDI_LOADED)
+    assert before["text"].split("RESULT ")[1].strip() == "False", "jedi was loaded at start"
+    matches = kernel_page.js(COMPLETE, 'import os\nos.path.join("a", "b").upp')
+    assert "upper" in matches, matches
+    after = run_code(kernel_page, JEDI_LOADED)
+    assert after["text"].split("RESULT ")[1].strip() == "True"
+    assert "zeros" in kernel_page.js(COMPLETE, "import tinytorch\ntinytorch.zer")
+
+
 def test_progress_recorded_in_the_kernel_shows_on_the_landing_page_and_survives_reload(
     kernel_page, base_url, browser, tmp_path
 ):

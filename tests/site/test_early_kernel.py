@@ -75,6 +75,9 @@ def test_workers_take_the_early_python_and_the_page_takes_the_early_worker(site)
         assert source.startswith("/* Added by the TinyTorch course build")
         assert early_kernel.TAKE_PYODIDE in source and early_kernel.LOAD_PYODIDE not in source
         assert '"imports": "import piplite.piplite\\nimport pyodide_kernel\\n' in source
+        # the kernel starts with what the site preloads; jedi waits for the first completion
+        assert 'n=["sqlite3","ipykernel","comm","pyodide_kernel","ipython"]' in source
+        assert early_kernel.COMPLETE_WITH_JEDI in source
     (page_chunk,) = static.glob("592.*.js")
     assert "self.__ttKernelWorker.take(crossOriginIsolated)" in page_chunk.read_text()
     script = (site / early_kernel.PAGE_SCRIPT).read_text()
@@ -91,16 +94,24 @@ globalThis.self = globalThis;
 self.location = { href: "http://h/course/extensions/@jupyterlite/pyodide-kernel-extension/static/352.x.js" };
 const loaded = [];
 self.importScripts = (url) => loaded.push(url);
-self.loadPyodide = async (options) => ({ options, runPythonAsync: async (code) => loaded.push(code) });
+self.loadPyodide = async (options) => ({
+  options,
+  runPythonAsync: async (code) => loaded.push(code),
+  loadPackage: async (names) => loaded.push(names),
+});
 PROLOGUE
 const early = self.__ttEarlyKernel;
 const index = "http://h/course/static/pyodide/";
 const fresh = async () => "fresh";
 const first = await early.take(index, OPTIONS, fresh);
 const second = await early.take(index, OPTIONS, fresh);
+const before = loaded.length;
+await Promise.all([early.completer(first), early.completer(first)]);
+await early.completer(first);
+const completion = loaded.slice(before);
 PROLOGUE
 const other = await self.__ttEarlyKernel.take("http://elsewhere/static/pyodide/", OPTIONS, fresh);
-console.log(JSON.stringify({ loaded, first: first.options, second, other }));
+console.log(JSON.stringify({ loaded, first: first.options, second, other, completion }));
 """
 
 
@@ -124,5 +135,9 @@ def test_the_early_python_is_taken_once_and_only_for_the_built_settings():
     assert got["first"]["indexURL"] == "http://h/course/static/pyodide/"
     assert got["first"]["packages"] == settings["loadPyodideOptions"]["packages"]
     assert "import pyodide_kernel" in got["loaded"][1] and "import tinytorch" in got["loaded"][1]
+    assert "use_jedi = False" in got["loaded"][1]
+    # jedi: loaded and switched on at the first completion, once
+    assert got["completion"][0] == ["jedi"] and "use_jedi = True" in got["completion"][1]
+    assert len(got["completion"]) == 2
     assert got["second"] == "fresh", "a second kernel in the same worker must not share the first one's Python"
     assert got["other"] == "fresh", "settings changed without a rebuild: the kernel's own Pyodide, not the early one"
