@@ -4,7 +4,8 @@ Steps (each prints its time):
 1. the `tinytorch` wheel (pure py3-none-any, from the repo as it is now);
 2. the offline Pyodide 0.27.7 dist: npm runtime + official wheels verified against the official
    lock + tinytorch and the kernel's wheels added to the lock (see pyodide_dist.py); the kernel's piplite
-   patched so imports look in /drive last (see kernel_path.py);
+   patched so imports look in /drive last (see kernel_path.py) and its installer loads at first use
+   (see lazy_piplite.py);
    matplotlib's wheel gets a font cache its FontManager accepts, built in Pyodide under Node (see
    fontcache.py: the first figure of a page does not scan every font);
 3. bytecode added to those wheels, compiled in Pyodide under Node (see bytecode.py: the kernel
@@ -12,7 +13,8 @@ Steps (each prints its time):
 4. the notebooks: every .ipynb in _build/notebooks/{lessons,milestones}/ (never reference/);
 5. `jupyter lite build` with no network (inside `unshare -n` when the system allows it);
 6. the landing page (site/landing/ over the output root) and course.json from tinytorch_course.registry;
-   the kernel's worker made to start with the page, not after JupyterLite's app (see early_kernel.py).
+   the kernel's worker made to start with the page, not after JupyterLite's app (see early_kernel.py);
+   the service worker left to the requests that need it (see service_worker.py).
 
 jupyter-lite.json at the top level (runtime settings: kernel preloads, no PyPI) and site/jupyter_lite_config.json
 (build settings; its paths are relative to the staging lite dir .cache/site-<hash>/lite/, where this script
@@ -43,9 +45,11 @@ import bytecode  # only its constants run here; its functions run inside Pyodide
 import early_kernel
 import fontcache
 import kernel_path
+import lazy_piplite
 import precompress
 import pure_wheel
 import pyodide_dist
+import service_worker
 
 REPO = Path(__file__).resolve().parents[1]
 SITE = REPO / "site"
@@ -241,8 +245,9 @@ def add_bytecode(folder: Path, lock: dict, work: Path, preload: list[str]) -> in
             "dist": str(folder),
             "mounts": {"/dist": str(folder)},
             "code": code,
-            # loaded for bytecode.IMPORTS, when a selective wheel is to compile
-            "packages": preload + ["matplotlib"] if bytecode.needs_trace(todo) else [],
+            # loaded for bytecode.IMPORTS, when a selective wheel is to compile (jedi: the kernel
+            # loads it at the first completion, early_kernel.py)
+            "packages": preload + ["matplotlib", "jedi"] if bytecode.needs_trace(todo) else [],
         }
         result = run_in_pyodide(job, work, "bytecode")
         counts = [line for line in result.stdout.splitlines() if line.startswith("BYTECODE ")]
@@ -348,7 +353,8 @@ def main():
         lock = pyodide_dist.assemble(REPO / "node_modules/pyodide", wheel_source(), extra_wheels(wheel), folder)
         preload = check_preloads(lock)
         piplite = folder / lock["packages"]["piplite"]["file_name"]
-        piplite.write_bytes(kernel_path.patch_wheel(piplite.read_bytes()))  # imports look in /drive last
+        # imports look in /drive last; piplite's installer loads at its first use
+        piplite.write_bytes(lazy_piplite.patch_wheel(kernel_path.patch_wheel(piplite.read_bytes())))
         print(f"[site]   {add_blas_wheel(folder, lock)}")
         pyodide_dist.write_lock(folder, lock)
         print(f"[site]   {len(lock['packages'])} lock entries; kernel preloads {', '.join(preload)}")
@@ -365,6 +371,7 @@ def main():
         add_landing_and_course(paths.staged_output)
         add_page_scripts(paths.staged_output)
         print(f"[site]   {early_kernel.patch_site(paths.staged_output)}")
+        print(f"[site]   {service_worker.patch_site(paths.staged_output)}")
         check_output(paths.staged_output)
     with step("pre-compressed copies (.br, .gz) + one modification time (see precompress.py)"):
         totals = precompress.write_copies(paths.staged_output, PRECOMPRESSED_CACHE)

@@ -9,10 +9,11 @@ site's own settings (jupyter-lite.json), known when the site is built.
 What:
 1. The kernel's worker scripts (one for a cross-origin-isolated page, one for the others) get a
    prologue that, the moment the worker runs, loads Pyodide with those settings and imports what the
-   kernel imports at start (piplite, pyodide_kernel) and the course's numpy and tinytorch. The worker's
-   `initRuntime` takes that Pyodide instead of loading its own when the kernel asks for the same URLs
-   and options (always, unless the settings were changed without a rebuild: then it loads its own as
-   before). The drive is mounted afterwards, as before; these imports no longer look in /drive at all.
+   kernel imports at start (piplite, whose installer is lazy: lazy_piplite.py; pyodide_kernel) and the
+   course's numpy and tinytorch. The worker's `initRuntime` takes that Pyodide instead of loading its
+   own when the kernel asks for the same URLs and options (always, unless the settings were changed
+   without a rebuild: then it loads its own as before). The drive is mounted afterwards, as before;
+   these imports no longer look in /drive at all.
    The kernel's hard-coded start list is cut to what the site preloads: jedi (Tab completion's
    inference, 1 s to unpack and import) loads at the first completion instead, and ssl (for HTTPS,
    which the course's offline pages never reach) not at all (Pyodide's message says how to load it).
@@ -49,6 +50,9 @@ TAKE_PYODIDE = (
 )
 # initKernel's packages, installed at start unless preloaded
 START_LIST = re.compile(r'n=(\["ssl","sqlite3","ipykernel","comm","pyodide_kernel","jedi","ipython"\])')
+# initPackageManager's settings for piplite: set on the lazy module, not by importing it (lazy_piplite.py)
+PIPLITE_SETTINGS = r"\n      import piplite.piplite\n      piplite.piplite._PIPLITE_DISABLE_PYPI"  # in a JS template
+PIPLITE_SETTINGS_LAZY = r"\n      import piplite\n      piplite.piplite._PIPLITE_DISABLE_PYPI"
 # a completion request: jedi first, if it is loaded lazily
 COMPLETE = "async complete(e,t){await this.setup(t);"
 COMPLETE_WITH_JEDI = COMPLETE + "await self.__ttEarlyKernel.completer(this._pyodide);"
@@ -96,7 +100,7 @@ self.__ttEarlyKernel = (() => {
 """
 
 # what the kernel imports at start, then the course's packages (a learner's first cell imports them)
-KERNEL_IMPORTS = "import piplite.piplite\nimport pyodide_kernel\n"
+KERNEL_IMPORTS = "import piplite\nimport pyodide_kernel\n"
 # IPython looked for jedi once, at import; the kernel asks for it on every completion
 JEDI_LATER = "pyodide_kernel.ipython_shell.Completer.use_jedi = False  # until jedi loads, at the first completion\n"
 JEDI_NOW = """
@@ -163,7 +167,7 @@ def patch_site(output: Path) -> str:
     for chunk_id in (isolated_id, plain_id):
         path = chunk_file(static, chunk_id)
         source = path.read_text()
-        for pattern in (LOAD_PYODIDE, COMPLETE):
+        for pattern in (LOAD_PYODIDE, COMPLETE, PIPLITE_SETTINGS):
             if source.count(pattern) != 1:
                 raise SystemExit(f"early_kernel: {path.name} has `{pattern}` {source.count(pattern)} times, not once")
         start_list = START_LIST.search(source)
@@ -172,6 +176,7 @@ def patch_site(output: Path) -> str:
         started = [name for name in json.loads(start_list.group(1)) if name in preloads]
         source = source.replace(start_list.group(0), f"n={json.dumps(started, separators=(',', ':'))}")
         source = source.replace(LOAD_PYODIDE, TAKE_PYODIDE).replace(COMPLETE, COMPLETE_WITH_JEDI)
+        source = source.replace(PIPLITE_SETTINGS, PIPLITE_SETTINGS_LAZY)
         renamed[chunk_id] = write_renamed(path, prologue + source)
     created = f"crossOriginIsolated?{choice.group(1)}:{choice.group(3)}"
     take = f"(self.__ttKernelWorker&&self.__ttKernelWorker.take(crossOriginIsolated))||({created})"

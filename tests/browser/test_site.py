@@ -235,6 +235,21 @@ def test_tab_completion_loads_jedi_at_first_use_and_infers_types(kernel_page):
     assert "zeros" in kernel_page.js(COMPLETE, "import tinytorch\ntinytorch.zer")
 
 
+MICROPIP_LOADED = "import sys\nprint('RESULT', 'micropip' in sys.modules)"
+
+
+def test_pip_loads_its_installer_at_first_use_with_the_sites_settings(kernel_page):
+    # piplite's installer (micropip, unittest.mock) is not imported at kernel start (site/lazy_piplite.py);
+    # `%pip` loads it, with the settings the kernel gave it at start: the site's index, no PyPI fallback
+    before = run_code(kernel_page, MICROPIP_LOADED)
+    assert before["text"].split("RESULT ")[1].strip() == "False", "micropip was imported at start"
+    out = run_code(kernel_page, "%pip install no-such-package-in-the-course")
+    said = " ".join(str(out[key]) for key in ("text", "error", "stderr"))
+    assert "PyPI fallback is disabled" in said, said
+    after = run_code(kernel_page, MICROPIP_LOADED)
+    assert after["text"].split("RESULT ")[1].strip() == "True"
+
+
 def test_progress_recorded_in_the_kernel_shows_on_the_landing_page_and_survives_reload(
     kernel_page, base_url, browser, tmp_path
 ):

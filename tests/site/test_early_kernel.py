@@ -74,7 +74,9 @@ def test_workers_take_the_early_python_and_the_page_takes_the_early_worker(site)
         source = worker.read_text()
         assert source.startswith("/* Added by the TinyTorch course build")
         assert early_kernel.TAKE_PYODIDE in source and early_kernel.LOAD_PYODIDE not in source
-        assert '"imports": "import piplite.piplite\\nimport pyodide_kernel\\n' in source
+        assert '"imports": "import piplite\\nimport pyodide_kernel\\n' in source
+        # the kernel's settings go onto the lazy piplite.piplite without running it (lazy_piplite.py)
+        assert early_kernel.PIPLITE_SETTINGS_LAZY in source and early_kernel.PIPLITE_SETTINGS not in source
         # the kernel starts with what the site preloads; jedi waits for the first completion
         assert 'n=["sqlite3","ipykernel","comm","pyodide_kernel","ipython"]' in source
         assert early_kernel.COMPLETE_WITH_JEDI in source
