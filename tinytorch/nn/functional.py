@@ -375,10 +375,13 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     n, _, h, wd = a.shape
     oh = _out_size(h, kh, sh, ph, "conv2d", a.shape)
     ow = _out_size(wd, kw, sw, pw, "conv2d", a.shape)
-    xp = np.pad(a.transpose(1, 2, 3, 0), ((0, 0), (ph, ph), (pw, pw), (0, 0)))  # (C, H+2p, W+2p, N)
-    win = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(1, 2))
-    win = win[:, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw]  # (C, oh, ow, N, kh, kw) view
-    cols = win.transpose(0, 4, 5, 1, 2, 3).reshape(c * kh * kw, oh * ow * n)  # im2col: the one copy
+    xp = np.zeros((c, h + 2 * ph, wd + 2 * pw, n), dtype=a.dtype)  # (C, H+2p, W+2p, N), zero border
+    xp[:, ph : ph + h, pw : pw + wd] = a.transpose(1, 2, 3, 0)
+    cols = np.empty((c, kh, kw, oh, ow, n), dtype=a.dtype)
+    for i in range(kh):  # im2col: one copy per kernel offset (9 for 3x3), the mirror image of col2im
+        for j in range(kw):
+            cols[:, i, j] = xp[:, i : i + (oh - 1) * sh + 1 : sh, j : j + (ow - 1) * sw + 1 : sw]
+    cols = cols.reshape(c * kh * kw, oh * ow * n)
     wmat = w.reshape(o, c * kh * kw)
     out = backend.matmul(wmat, cols)  # (O, oh*ow*N)
     if bias is not None:
@@ -398,7 +401,7 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
             gx = gxp[:, ph : ph + h, pw : pw + wd].transpose(3, 0, 1, 2)
         if bias is None:
             return gx, gw
-        return gx, gw, g.sum(axis=(0, 2, 3))
+        return gx, gw, gmat.sum(axis=1)  # g summed over N, H', W'
 
     parents = (x, weight) if bias is None else (x, weight, bias)
     return Tensor._op(data, parents, backward, "conv2d")
@@ -424,23 +427,28 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
 
     The gradient flows only to the element that won each window; on ties, to the first one in
     row-major window order (as PyTorch). Both passes loop over the kh*kw kernel offsets, each step a
-    whole-array NumPy op, which measured 3-4x faster than argmax over a copied (..., kh*kw) axis.
+    whole-array NumPy op. The forward stacks the offsets' strided views into one contiguous
+    (kh*kw, N, C, oh, ow) copy, so that the backward's comparisons read contiguous memory; the
+    backward hands each window's gradient to its first maximum (`left` keeps what is not yet given).
     """
     x = _t(x)
     a, kh, kw, sh, sw, ph, pw, oh, ow = _pool_setup(x, kernel_size, stride, padding, "max_pool2d")
     xp = _pad(a, ph, pw, -np.inf)
     offsets = _window_offsets(kh, kw, sh, sw, oh, ow)
-    data = xp[offsets[0]].copy()
-    for idx in offsets[1:]:
-        np.maximum(data, xp[idx], out=data)
+    stack = np.stack([xp[idx] for idx in offsets])  # stack[k]: the k-th element of every window
+    data = stack.max(axis=0)
+    overlapping = sh < kh or sw < kw  # then one element can win several windows
 
     def backward(g):
         gx = np.zeros(xp.shape, dtype=g.dtype)
-        unclaimed = np.ones(data.shape, dtype=bool)  # windows whose winner is not yet found
-        for idx in offsets:
-            won = (xp[idx] == data) & unclaimed
-            unclaimed &= ~won
-            gx[idx] += g * won
+        left = g.copy()
+        for k, idx in enumerate(offsets):
+            share = left * (stack[k] == data)  # all of a window's gradient, if this is its first maximum
+            left -= share
+            if overlapping:
+                gx[idx] += share
+            else:  # each element is in one window at most: assigning is ~3x faster than adding
+                gx[idx] = share
         return (gx[:, :, ph : ph + a.shape[2], pw : pw + a.shape[3]],)
 
     return Tensor._op(data, (x,), backward, "max_pool2d")
