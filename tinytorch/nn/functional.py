@@ -242,26 +242,36 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask=None, **o
         raise ValueError(f"attention: {k.shape[-2]} keys but {v.shape[-2]} values (k {k.shape}, v {v.shape})")
     qa, ka, va = _float_array(q.data), _float_array(k.data), _float_array(v.data)
     scale = 1.0 / math.sqrt(q.shape[-1])
-    scores = backend.matmul(qa, np.swapaxes(ka, -1, -2))
-    scores *= scale
+    scores = backend.matmul(qa * scale, np.swapaxes(ka, -1, -2))  # scaling q: d numbers per query, not Lk
+    m = None
     if mask is not None:
         m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
         if m.dtype != np.bool_:
             raise TypeError(f"attention mask must be boolean (True = attend), got dtype {m.dtype}")
-        np.copyto(scores, -1e9 if scores.dtype == np.float32 else -1e300, where=~m)
     p = scores  # softmax in place: the scores are not needed again
-    p -= p.max(axis=-1, keepdims=True)
-    np.exp(p, out=p)
+    if p.size and -60 < p.min() and p.max() < 60 and (m is None or np.atleast_1d(m).any(axis=-1).all()):
+        # exp cannot overflow nor a row sum underflow, and every query sees a key: the row max (two
+        # slow per-row passes) is not needed, and masked weights are exactly 0 after the exp
+        np.exp(p, out=p)
+        if m is not None:
+            p *= m
+    else:
+        if m is not None:  # a fully masked row gets equal weights (finite fill), never NaN
+            np.copyto(p, -1e9 if p.dtype == np.float32 else -1e300, where=~m)
+        p -= p.max(axis=-1, keepdims=True)
+        np.exp(p, out=p)
     p /= _sum_along(p, -1)  # masked entries are exactly 0, so no gradient reaches them
     out = backend.matmul(p, va)
 
     def backward(g):
         # the graph keeps p only, not the scores, their scaled and masked copies (one op, not four)
         gv = backend.matmul(np.swapaxes(p, -1, -2), g)
-        gs = backend.matmul(g, np.swapaxes(va, -1, -2))  # d loss / d p, then through softmax in place
+        # d loss / d p (scaled by 1/sqrt(d) early: g is smaller than p), then through softmax in place:
+        # ds = p * (dp - sum_j p dp), and sum_j p_ij dp_ij = sum_j p_ij (g_i . v_j) = g_i . out_i
+        gscaled = g * scale
+        gs = backend.matmul(gscaled, np.swapaxes(va, -1, -2))
+        gs -= _sum_along(gscaled * out, -1)
         gs *= p
-        gs -= p * _sum_along(gs, -1)
-        gs *= scale
         return backend.matmul(gs, ka), backend.matmul(np.swapaxes(gs, -1, -2), qa), gv
 
     return Tensor._op(out, (q, k, v), backward, "attention")
