@@ -67,10 +67,9 @@ def gelu_tanh(x: Tensor) -> Tensor:
 
     def backward(g):
         d = a * a
-        d *= 3 * 0.044715 * _SQRT_2_OVER_PI
-        d += _SQRT_2_OVER_PI  # du/dx
+        d *= 6 * 0.044715 * _SQRT_2_OVER_PI
+        d += 2 * _SQRT_2_OVER_PI  # 2 du/dx
         d *= a
-        d *= 2
         d *= 1 - s
         d += 1
         d *= s
@@ -168,14 +167,16 @@ def cross_entropy(logits: Tensor, targets, **options) -> Tensor:
             f"cross_entropy: target class {int(y.max() if y.max() >= c else y.min())} is out of range for {c} classes"
         )
     z = logits.data - logits.data.max(axis=1, keepdims=True)
-    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    e = np.exp(z)  # kept: the backward's softmax is e / total, no second exp
+    total = e.sum(axis=1, keepdims=True)
     rows = np.arange(n)
-    loss = -logp[rows, y].mean()
+    loss = -(z[rows, y] - np.log(total[:, 0])).mean()  # log-softmax, only at the targets
 
     def backward(g):
-        grad = np.exp(logp)
+        grad = e / total
         grad[rows, y] -= 1
-        return (grad * (g / n),)
+        grad *= g / n
+        return (grad,)
 
     return Tensor._op(np.asarray(loss, dtype=logits.dtype), (logits,), backward, "cross_entropy")
 
