@@ -117,7 +117,9 @@ print("kernel.reshape(1, -1) @ columns -> reshaped to 2x2:\n", (kernel.reshape(1
 # would give. Your `conv2d` does the same with a batch, channels, stride (take every s-th window) and
 # padding (`np.pad` the two spatial axes with zeros). The order of the column axis is yours to choose,
 # as long as you undo it when reshaping the output; tinytorch puts the batch last (`(C, H, W, N)`),
-# which makes the copies contiguous and about 2x faster, but NCHW order is just as correct.
+# which makes the copies contiguous and about 2x faster, but NCHW order is just as correct. It also
+# fills `cols` with one copy per kernel offset (9 slices of the padded input, the mirror image of
+# col2im below) instead of reshaping the window view: same columns, less overhead on small images.
 #
 # **Backward.** The output is a matrix product, so with `gmat` the output's gradient arranged like the
 # product `(O, H'*W'*N)`:

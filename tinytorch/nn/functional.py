@@ -67,10 +67,9 @@ def gelu_tanh(x: Tensor) -> Tensor:
 
     def backward(g):
         d = a * a
-        d *= 3 * 0.044715 * _SQRT_2_OVER_PI
-        d += _SQRT_2_OVER_PI  # du/dx
+        d *= 6 * 0.044715 * _SQRT_2_OVER_PI
+        d += 2 * _SQRT_2_OVER_PI  # 2 du/dx
         d *= a
-        d *= 2
         d *= 1 - s
         d += 1
         d *= s
@@ -168,14 +167,16 @@ def cross_entropy(logits: Tensor, targets, **options) -> Tensor:
             f"cross_entropy: target class {int(y.max() if y.max() >= c else y.min())} is out of range for {c} classes"
         )
     z = logits.data - logits.data.max(axis=1, keepdims=True)
-    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    e = np.exp(z)  # kept: the backward's softmax is e / total, no second exp
+    total = e.sum(axis=1, keepdims=True)
     rows = np.arange(n)
-    loss = -logp[rows, y].mean()
+    loss = -(z[rows, y] - np.log(total[:, 0])).mean()  # log-softmax, only at the targets
 
     def backward(g):
-        grad = np.exp(logp)
+        grad = e / total
         grad[rows, y] -= 1
-        return (grad * (g / n),)
+        grad *= g / n
+        return (grad,)
 
     return Tensor._op(np.asarray(loss, dtype=logits.dtype), (logits,), backward, "cross_entropy")
 
@@ -242,26 +243,36 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask=None, **o
         raise ValueError(f"attention: {k.shape[-2]} keys but {v.shape[-2]} values (k {k.shape}, v {v.shape})")
     qa, ka, va = _float_array(q.data), _float_array(k.data), _float_array(v.data)
     scale = 1.0 / math.sqrt(q.shape[-1])
-    scores = backend.matmul(qa, np.swapaxes(ka, -1, -2))
-    scores *= scale
+    scores = backend.matmul(qa * scale, np.swapaxes(ka, -1, -2))  # scaling q: d numbers per query, not Lk
+    m = None
     if mask is not None:
         m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
         if m.dtype != np.bool_:
             raise TypeError(f"attention mask must be boolean (True = attend), got dtype {m.dtype}")
-        np.copyto(scores, -1e9 if scores.dtype == np.float32 else -1e300, where=~m)
     p = scores  # softmax in place: the scores are not needed again
-    p -= p.max(axis=-1, keepdims=True)
-    np.exp(p, out=p)
+    if p.size and -60 < p.min() and p.max() < 60 and (m is None or np.atleast_1d(m).any(axis=-1).all()):
+        # exp cannot overflow nor a row sum underflow, and every query sees a key: the row max (two
+        # slow per-row passes) is not needed, and masked weights are exactly 0 after the exp
+        np.exp(p, out=p)
+        if m is not None:
+            p *= m
+    else:
+        if m is not None:  # a fully masked row gets equal weights (finite fill), never NaN
+            np.copyto(p, -1e9 if p.dtype == np.float32 else -1e300, where=~m)
+        p -= p.max(axis=-1, keepdims=True)
+        np.exp(p, out=p)
     p /= _sum_along(p, -1)  # masked entries are exactly 0, so no gradient reaches them
     out = backend.matmul(p, va)
 
     def backward(g):
         # the graph keeps p only, not the scores, their scaled and masked copies (one op, not four)
         gv = backend.matmul(np.swapaxes(p, -1, -2), g)
-        gs = backend.matmul(g, np.swapaxes(va, -1, -2))  # d loss / d p, then through softmax in place
+        # d loss / d p (scaled by 1/sqrt(d) early: g is smaller than p), then through softmax in place:
+        # ds = p * (dp - sum_j p dp), and sum_j p_ij dp_ij = sum_j p_ij (g_i . v_j) = g_i . out_i
+        gscaled = g * scale
+        gs = backend.matmul(gscaled, np.swapaxes(va, -1, -2))
+        gs -= _sum_along(gscaled * out, -1)
         gs *= p
-        gs -= p * _sum_along(gs, -1)
-        gs *= scale
         return backend.matmul(gs, ka), backend.matmul(np.swapaxes(gs, -1, -2), qa), gv
 
     return Tensor._op(out, (q, k, v), backward, "attention")
@@ -375,10 +386,13 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     n, _, h, wd = a.shape
     oh = _out_size(h, kh, sh, ph, "conv2d", a.shape)
     ow = _out_size(wd, kw, sw, pw, "conv2d", a.shape)
-    xp = np.pad(a.transpose(1, 2, 3, 0), ((0, 0), (ph, ph), (pw, pw), (0, 0)))  # (C, H+2p, W+2p, N)
-    win = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(1, 2))
-    win = win[:, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw]  # (C, oh, ow, N, kh, kw) view
-    cols = win.transpose(0, 4, 5, 1, 2, 3).reshape(c * kh * kw, oh * ow * n)  # im2col: the one copy
+    xp = np.zeros((c, h + 2 * ph, wd + 2 * pw, n), dtype=a.dtype)  # (C, H+2p, W+2p, N), zero border
+    xp[:, ph : ph + h, pw : pw + wd] = a.transpose(1, 2, 3, 0)
+    cols = np.empty((c, kh, kw, oh, ow, n), dtype=a.dtype)
+    for i in range(kh):  # im2col: one copy per kernel offset (9 for 3x3), the mirror image of col2im
+        for j in range(kw):
+            cols[:, i, j] = xp[:, i : i + (oh - 1) * sh + 1 : sh, j : j + (ow - 1) * sw + 1 : sw]
+    cols = cols.reshape(c * kh * kw, oh * ow * n)
     wmat = w.reshape(o, c * kh * kw)
     out = backend.matmul(wmat, cols)  # (O, oh*ow*N)
     if bias is not None:
@@ -398,7 +412,7 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
             gx = gxp[:, ph : ph + h, pw : pw + wd].transpose(3, 0, 1, 2)
         if bias is None:
             return gx, gw
-        return gx, gw, g.sum(axis=(0, 2, 3))
+        return gx, gw, gmat.sum(axis=1)  # g summed over N, H', W'
 
     parents = (x, weight) if bias is None else (x, weight, bias)
     return Tensor._op(data, parents, backward, "conv2d")
@@ -424,23 +438,28 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
 
     The gradient flows only to the element that won each window; on ties, to the first one in
     row-major window order (as PyTorch). Both passes loop over the kh*kw kernel offsets, each step a
-    whole-array NumPy op, which measured 3-4x faster than argmax over a copied (..., kh*kw) axis.
+    whole-array NumPy op. The forward stacks the offsets' strided views into one contiguous
+    (kh*kw, N, C, oh, ow) copy, so that the backward's comparisons read contiguous memory; the
+    backward hands each window's gradient to its first maximum (`left` keeps what is not yet given).
     """
     x = _t(x)
     a, kh, kw, sh, sw, ph, pw, oh, ow = _pool_setup(x, kernel_size, stride, padding, "max_pool2d")
     xp = _pad(a, ph, pw, -np.inf)
     offsets = _window_offsets(kh, kw, sh, sw, oh, ow)
-    data = xp[offsets[0]].copy()
-    for idx in offsets[1:]:
-        np.maximum(data, xp[idx], out=data)
+    stack = np.stack([xp[idx] for idx in offsets])  # stack[k]: the k-th element of every window
+    data = stack.max(axis=0)
+    overlapping = sh < kh or sw < kw  # then one element can win several windows
 
     def backward(g):
         gx = np.zeros(xp.shape, dtype=g.dtype)
-        unclaimed = np.ones(data.shape, dtype=bool)  # windows whose winner is not yet found
-        for idx in offsets:
-            won = (xp[idx] == data) & unclaimed
-            unclaimed &= ~won
-            gx[idx] += g * won
+        left = g.copy()
+        for k, idx in enumerate(offsets):
+            share = left * (stack[k] == data)  # all of a window's gradient, if this is its first maximum
+            left -= share
+            if overlapping:
+                gx[idx] += share
+            else:  # each element is in one window at most: assigning is ~3x faster than adding
+                gx[idx] = share
         return (gx[:, :, ph : ph + a.shape[2], pw : pw + a.shape[3]],)
 
     return Tensor._op(data, (x,), backward, "max_pool2d")

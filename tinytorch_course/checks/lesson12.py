@@ -113,6 +113,14 @@ def sdpa_cases():
         _np_attention(q, k, v),
         hint="divide the scores by sqrt(d) = sqrt(q.shape[-1]) = 4 before the softmax",
     )
+    q, k, v = np_randn(31, 2, 3, 16, scale=6), np_randn(32, 2, 3, 16, scale=6), np_randn(33, 2, 3, 2)
+    yield op_case(
+        "a batch of 2 with scores in the hundreds: exp must not overflow",
+        (Tensor(q), Tensor(k), Tensor(v)),
+        _np_attention(q, k, v),
+        hint="subtract each row's maximum (over the LAST axis, the keys) before the exp: softmax is unchanged "
+        "and exp never sees a large positive number",
+    )
     q, k, v = np_randn(7, 2, 2, 3, 4), np_randn(8, 2, 2, 3, 4), np_randn(9, 2, 2, 3, 4)
     yield op_case(
         "batch and heads (2, 2, 3, 4): the last two axes are (positions, features)",
@@ -170,7 +178,7 @@ def sdpa_cases():
         hint="count keys and values on axis -2 (k.shape[-2], v.shape[-2]), whatever the leading axes",
     )
     q, k, v = np_randn(25, 2, 4), np_randn(26, 3, 4), np_randn(27, 3, 4)
-    nothing = np.array([[True, True, False], [False, False, False]])
+    nothing = np.array([[True, True, True], [False, False, False]])  # every key seen, yet one query sees none
     yield Case(
         "float32, a query that may see no key at all: a uniform average of the values, never NaN",
         (Tensor(q), Tensor(k), Tensor(v)),
@@ -215,6 +223,15 @@ def sdpa_cases():
         np_randn(24, 3, 2),
         names=["q", "k", "v"],
         hint="build it from Tensor ops (@, transpose, *, masked_fill, softmax): autograd then gives the backward",
+    )
+    yield grad_case(
+        "gradients w.r.t. q, k and v of a batch of 2, causal mask: sums run over the LAST axis",
+        lambda sdpa, q, k, v: sdpa(q, k, v, _tril(3)),
+        np_randn(34, 2, 3, 2),
+        np_randn(35, 2, 3, 2),
+        np_randn(36, 2, 3, 2),
+        names=["q", "k", "v"],
+        hint="every softmax sum in the backward is over the keys (axis -1), whatever the leading batch axes",
     )
 
 
