@@ -95,6 +95,36 @@ def test_masked_keys_get_no_weight_and_no_gradient(float64):
     assert np.all(k.grad.data[:, :4] != 0) and np.all(v.grad.data[:, :4] != 0)
 
 
+def _attention_and_grads(q, k, v, mask):
+    q, k, v = (tt.tensor(a, requires_grad=True) for a in (q, k, v))
+    out = F.scaled_dot_product_attention(q, k, v, mask)
+    (out * out).sum().backward()
+    return [out.data, q.grad.data, k.grad.data, v.grad.data]
+
+
+@pytest.mark.parametrize("length", [64, 65, 128])
+@pytest.mark.parametrize("pattern", ["causal", "causal batch mask", "one query sees nothing", "ragged"])
+def test_long_masks_give_the_same_numbers_split_or_not(monkeypatch, float64, length, pattern):
+    """From 64 queries on, a causal mask is attended in two parts (the first half of the queries over
+    the first half of the keys); the numbers are those of the one-part computation."""
+    rng = np.random.default_rng(length)
+    q, k, v = (rng.standard_normal((2, 3, length, 8)) for _ in range(3))
+    mask = np.tril(np.ones((length, length), dtype=bool))
+    if pattern == "causal batch mask":
+        mask = np.broadcast_to(mask, (2, 1, length, length))
+    elif pattern == "one query sees nothing":  # keeps the finite fill (a uniform mix), so no split
+        mask = mask.copy()
+        mask[3] = False
+    elif pattern == "ragged":
+        mask = rng.random((length, length)) < 0.5
+    assert (F._causal_half(mask, length, length) is not None) == pattern.startswith("causal")
+    split = _attention_and_grads(q, k, v, mask)
+    monkeypatch.setattr(F, "_CAUSAL_SPLIT_MIN", 10**9)
+    whole = _attention_and_grads(q, k, v, mask)
+    for got, expected in zip(split, whole, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
 # ---- MultiHeadAttention ---------------------------------------------------------------------------
 def test_mha_layout_and_head_split_merge_round_trip():
     mha = nn.MultiHeadAttention(12, 3)
