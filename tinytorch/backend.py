@@ -187,20 +187,33 @@ def _gemm2d(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _gemm_batched(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """One gemm per matrix of the batch, each writing straight into its slice of the result.
 
-    Attention's products are small (a GPT head: 128x12x128, 80 us in sgemm in Pyodide), so the
-    Python around each call shows: returning a fresh matrix and copying it into place, plus walking
-    the batch with np.ndindex, added ~35 us per matrix (~40 %); writing through `c=` (the slice's
-    transpose is the Fortran-ordered C.T that sgemm fills, see _gemm2d) cut that to ~10 us.
-    A batch that is not one reshape away from (items, rows, cols) is copied once, not per item.
+    Attention's products are small (a GPT head: 128x12x128, 80 us in sgemm in Pyodide; 64x12x64 once
+    a causal square is split, 23 us), so the Python around each call shows: a fresh result copied
+    into place, np.ndindex and a layout check per matrix added 35 us each. Here the layout is decided
+    once for the whole stack (every matrix of a reshaped batch has the same strides), each result is
+    written through `c=` (the slice's transpose is the Fortran-ordered C.T that sgemm fills, see
+    _gemm2d), and sgemm gets positional arguments: the loop then runs at sgemm's own speed.
     """
-    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    m, n = a.shape[-2], b.shape[-1]
     out = np.empty((*a.shape[:-1], n), dtype=a.dtype)
+    firsts, trans_first = _fortran_stack(b)
+    seconds, trans_second = _fortran_stack(a)
     gemm = _gemm[a.dtype]
-    for a_i, b_i, out_i in zip(a.reshape(-1, m, k), b.reshape(-1, k, n), out.reshape(-1, m, n), strict=True):
-        first, trans_first = _fortran_operand(b_i.T)
-        second, trans_second = _fortran_operand(a_i.T)
-        gemm(1.0, first, second, c=out_i.T, overwrite_c=1, trans_a=trans_first, trans_b=trans_second)
+    for first, second, ct in zip(firsts, seconds, out.reshape(-1, m, n).transpose(0, 2, 1), strict=True):
+        gemm(1.0, first, second, 0.0, ct, trans_first, trans_second, 1)  # alpha a b beta c ta tb overwrite_c
     return out
+
+
+def _fortran_stack(x: np.ndarray) -> tuple[np.ndarray, int]:
+    """The matrices of x (..., r, c) as (items, c, r) Fortran-ordered x_i.T with trans=0, or as the
+    C-ordered x_i themselves with trans=1: _fortran_operand's choice, once for the whole stack.
+    A batch that is not one reshape away from (items, r, c) is copied once, not per item."""
+    stack = x.reshape(-1, *x.shape[-2:])
+    if len(stack) and not stack[0].T.flags.f_contiguous:
+        if stack[0].flags.f_contiguous:  # x_i.T is C-ordered: pass x_i, Fortran-ordered, transposed
+            return stack, 1
+        stack = np.ascontiguousarray(stack)
+    return stack.transpose(0, 2, 1), 0
 
 
 def _fortran_operand(x: np.ndarray) -> tuple[np.ndarray, int]:
