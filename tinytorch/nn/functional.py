@@ -241,62 +241,18 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask=None, **o
     if k.shape[-2] != v.shape[-2]:
         raise ValueError(f"attention: {k.shape[-2]} keys but {v.shape[-2]} values (k {k.shape}, v {v.shape})")
     qa, ka, va = _float_array(q.data), _float_array(k.data), _float_array(v.data)
-    m = None
+    scale = 1.0 / math.sqrt(q.shape[-1])
+    scores = backend.matmul(qa, np.swapaxes(ka, -1, -2))
+    scores *= scale
     if mask is not None:
         m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
         if m.dtype != np.bool_:
             raise TypeError(f"attention mask must be boolean (True = attend), got dtype {m.dtype}")
-    half = _causal_half(m, qa.shape[-2], ka.shape[-2])
-    if half is None:
-        out, backward = _attend(qa, ka, va, m)
-    else:
-        # the first half of the queries sees only the first half of the keys: attend to those alone
-        # (exactly the same weights: the others' are 0), a quarter less work than the full square
-        out_a, backward_a = _attend(qa[..., :half, :], ka[..., :half, :], va[..., :half, :], m[..., :half, :half])
-        out_b, backward_b = _attend(qa[..., half:, :], ka, va, m[..., half:, :])
-        out = np.concatenate([out_a, out_b], axis=-2)
-
-        def backward(g):
-            gq_a, gk_a, gv_a = backward_a(g[..., :half, :])
-            gq, gk, gv = backward_b(g[..., half:, :])
-            gk[..., :half, :] += gk_a
-            gv[..., :half, :] += gv_a
-            return np.concatenate([gq_a, gq], axis=-2), gk, gv
-
-    return Tensor._op(out, (q, k, v), backward, "attention")
-
-
-# below this many queries, splitting a causal square costs more Python than it saves arithmetic
-_CAUSAL_SPLIT_MIN = 64
-
-
-def _causal_half(m, q_len: int, k_len: int) -> int | None:
-    """Where to split the queries when the mask is causal-like, else None.
-
-    With a (q_len, q_len) mask whose upper-right quarter is all False (a causal mask), the first half
-    of the queries never sees the second half of the keys, so attending in two parts skips a quarter
-    of the products and of the softmax (measured in Pyodide: a GPT head's 128x128 attention ~20 %
-    faster, forward and backward). Each first-half query must see a key, as the part gives it no other.
-    """
-    if m is None or m.ndim < 2 or q_len != k_len or q_len < _CAUSAL_SPLIT_MIN or m.shape[-2:] != (q_len, k_len):
-        return None
-    half = q_len // 2
-    if m[..., :half, half:].any() or not m[..., :half, :half].any(axis=-1).all():
-        return None
-    return half
-
-
-def _attend(qa: np.ndarray, ka: np.ndarray, va: np.ndarray, m):
-    """softmax(q k^T / sqrt(d), masked) v on arrays: (out, backward(g) -> (gq, gk, gv))."""
-    scale = 1.0 / math.sqrt(qa.shape[-1])
-    scores = backend.matmul(qa, np.swapaxes(ka, -1, -2))
-    scores *= scale
-    if m is not None:
-        # -inf when every query may attend somewhere: exp(-inf) is 0 at once, while exp(-1e9) is 0
-        # through the slow underflow path (twice the time of the whole exp in Pyodide, where it is most
-        # of a causal forward). A query with no key at all keeps the finite fill: a uniform mix, not 0/0.
-        fill = -np.inf if m.any(axis=-1).all() else -1e9 if scores.dtype == np.float32 else -1e300
-        np.copyto(scores, fill, where=~m)
+        # -inf where the query sees some key (its exp is 0 at once; a finite -1e9 underflows to 0 through
+        # a slow path, 2x the time of the whole exp in Pyodide); a query that sees no key gets a finite
+        # fill instead, any value, so that its row is a uniform mix of the values rather than 0/0
+        seen = m.any(axis=m.ndim - 1, keepdims=True)
+        np.copyto(scores, np.where(seen, -np.inf, -1e9), where=~m)
     p = scores  # softmax in place: the scores are not needed again
     p -= p.max(axis=-1, keepdims=True)
     np.exp(p, out=p)
@@ -312,7 +268,7 @@ def _attend(qa: np.ndarray, ka: np.ndarray, va: np.ndarray, m):
         gs *= scale
         return backend.matmul(gs, ka), backend.matmul(np.swapaxes(gs, -1, -2), qa), gv
 
-    return out, backward
+    return Tensor._op(out, (q, k, v), backward, "attention")
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng=None) -> Tensor:
