@@ -95,6 +95,21 @@ def test_masked_keys_get_no_weight_and_no_gradient(float64):
     assert np.all(k.grad.data[:, :4] != 0) and np.all(v.grad.data[:, :4] != 0)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_query_without_keys_gets_a_uniform_mix_the_others_exact_zeros(dtype):
+    """Hidden keys get -inf where the query sees some key (weight exactly 0, the fast exp), a finite
+    fill where it sees none: that row is then the plain average of the values, never NaN."""
+    rng = np.random.default_rng(0)
+    q, k, v = (tt.tensor(rng.standard_normal((2, 1, 5, 4)).astype(dtype)) for _ in range(3))
+    blind = np.tril(np.ones((5, 5), dtype=bool))
+    blind[2] = False
+    for mask in (blind, np.broadcast_to(blind, (2, 1, 5, 5))):
+        out = F.scaled_dot_product_attention(q, k, v, mask).data
+        assert np.isfinite(out).all()
+        np.testing.assert_allclose(out[:, 0, 2], v.data[:, 0].mean(axis=1), rtol=1e-5)
+        np.testing.assert_allclose(out[:, 0, 0], v.data[:, 0, 0], rtol=1e-6)  # query 0 sees key 0 alone
+
+
 # ---- MultiHeadAttention ---------------------------------------------------------------------------
 def test_mha_layout_and_head_split_merge_round_trip():
     mha = nn.MultiHeadAttention(12, 3)

@@ -56,6 +56,20 @@ def test_blas_takes_transposed_and_strided_operands(blas):
         np.testing.assert_allclose(backend.matmul(left, right), left @ right, rtol=1e-4, atol=1e-4)
 
 
+def test_blas_batched_products_take_any_layout(blas):
+    """Batched products decide the operands' layout once per stack: transposed, strided and
+    non-reshapeable batches give NumPy's numbers too."""
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((2, 3, 64, 50)).astype(np.float32)
+    b = rng.standard_normal((2, 3, 50, 40)).astype(np.float32)
+    transposed_a = np.swapaxes(rng.standard_normal((2, 3, 50, 64)).astype(np.float32), -1, -2)
+    strided_b = rng.standard_normal((2, 3, 50, 80)).astype(np.float32)[..., ::2]
+    batch_swapped_a = rng.standard_normal((3, 2, 64, 50)).astype(np.float32).transpose(1, 0, 2, 3)
+    strided_transposed_b = np.swapaxes(rng.standard_normal((2, 3, 40, 100)).astype(np.float32)[..., ::2], -1, -2)
+    for left, right in [(transposed_a, b), (a, strided_b), (batch_swapped_a, strided_transposed_b)]:
+        np.testing.assert_allclose(backend.matmul(left, right), left @ right, rtol=1e-4, atol=1e-4)
+
+
 def test_blas_is_really_called_for_large_products(blas, monkeypatch):
     calls = []
     sgemm = backend._gemm[np.dtype(np.float32)]
