@@ -40,6 +40,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import app_pages
 import blas_wheel
 import bytecode  # only its constants run here; its functions run inside Pyodide
 import early_kernel
@@ -306,12 +307,7 @@ def add_page_scripts(output: Path):
     <script defer> before </head>: JupyterLite's pages have no other hook)."""
     for script, apps in PAGE_SCRIPTS.items():
         shutil.copy2(SITE / "pages" / script, output / script)
-        for app in apps:
-            page = output / app / "index.html"
-            html = page.read_text()
-            tag = f'<script src="../{script}" defer></script>'
-            if tag not in html:
-                page.write_text(html.replace("</head>", f"  {tag}\n  </head>", 1))
+        app_pages.load_script(output, apps, script)
 
 
 def check_output(output: Path):

@@ -32,6 +32,8 @@ import json
 import re
 from pathlib import Path
 
+import app_pages
+
 EXTENSION = Path("extensions/@jupyterlite/pyodide-kernel-extension")
 KERNEL_SETTINGS = "@jupyterlite/pyodide-kernel-extension:kernel"
 PAGES = ("notebooks", "lab")
@@ -218,9 +220,4 @@ def add_page_script(output: Path, static: Path, isolated: str, plain: str):
     if WORKERS_PLACEHOLDER not in source:
         raise SystemExit(f"early_kernel: site/pages/{PAGE_SCRIPT} lacks `{WORKERS_PLACEHOLDER}`")
     (output / PAGE_SCRIPT).write_text(source.replace(WORKERS_PLACEHOLDER, f"const WORKERS = {json.dumps(workers)};"))
-    for app in PAGES:
-        page = output / app / "index.html"
-        html = page.read_text()
-        tag = f'<script src="../{PAGE_SCRIPT}"></script>'
-        if tag not in html:
-            page.write_text(html.replace("<head>", f"<head>\n    {tag}", 1))
+    app_pages.load_script(output, PAGES, PAGE_SCRIPT, first=True)
