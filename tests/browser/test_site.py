@@ -250,6 +250,48 @@ def test_pip_loads_its_installer_at_first_use_with_the_sites_settings(kernel_pag
     assert after["text"].split("RESULT ")[1].strip() == "True"
 
 
+WHEEL_FETCHES = """
+import js, json
+seen = list(js.performance.getEntriesByType("resource"))
+def by_service_worker(part):
+    # answered by the service worker: it saw the request (workerStart) and no bytes crossed the network
+    # (what the /drive answers it makes up show); one it passes on is fetched from the server (a first
+    # visit: nothing is in the HTTP cache yet)
+    found = [e for e in seen if part in e.name]
+    return [len(found), sum(1 for e in found if e.workerStart > 0 and e.transferSize == 0)]
+print("RESULT", json.dumps({"wheels": by_service_worker(".whl"), "drive": by_service_worker("/api/drive")}))
+"""
+
+
+def test_the_kernels_files_come_from_the_browser_and_only_drive_requests_pass_the_service_worker(kernel_page):
+    # site/service_worker.py: the kernel's wheels are fetched by the browser itself (its HTTP cache or the
+    # server), not piped through JupyterLite's service worker, which still carries the /drive requests
+    out = run_code(kernel_page, WHEEL_FETCHES)
+    assert not out["error"], out["error"]
+    got = json.loads(out["text"].split("RESULT ")[1].splitlines()[0])
+    wheels, wheels_by_worker = got["wheels"]
+    drive, drive_by_worker = got["drive"]
+    assert wheels >= 15 and wheels_by_worker == 0, got
+    assert drive >= 1 and drive_by_worker == drive, "the service worker is not running: the check above says nothing"
+
+
+SSL_AT_START = """
+import js, json, sys
+fetched = [e.name.split("/")[-1] for e in js.performance.getEntriesByType("resource") if "ssl-" in e.name]
+print("RESULT", json.dumps({"fetched": fetched, "imported": "ssl" in sys.modules}))
+"""
+
+
+def test_ssl_is_not_loaded_at_start_and_a_cell_that_imports_it_gets_it(kernel_page):
+    # the kernel no longer installs ssl + OpenSSL (2 MB) at every start (site/early_kernel.py); the kernel
+    # loads what a cell imports, so a learner's `import ssl` still works
+    out = run_code(kernel_page, SSL_AT_START)
+    assert json.loads(out["text"].split("RESULT ")[1].splitlines()[0]) == {"fetched": [], "imported": False}
+    out = run_code(kernel_page, "import ssl\nprint('RESULT', ssl.OPENSSL_VERSION)")
+    assert not out["error"], out["error"]
+    assert "OpenSSL" in out["text"].split("RESULT ")[1]
+
+
 def test_progress_recorded_in_the_kernel_shows_on_the_landing_page_and_survives_reload(
     kernel_page, base_url, browser, tmp_path
 ):
@@ -321,6 +363,22 @@ def edit_first_code_cell_and_save(page):
     page.press(key="Escape")
     page.press(key="Control+s")
     page.wait_for("() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout_ms=15_000)
+
+
+RESTART = "async () => { await window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart(); }"
+
+
+def test_a_restarted_kernel_starts_again_in_a_fresh_python(kernel_page):
+    # a restart creates a new worker (the one started with the page is used up): its own early start
+    # (site/early_kernel.py) must give a working, empty kernel; last test of the shared kernel
+    run_code(kernel_page, "defined_before_the_restart = 1")
+    kernel_page.js(RESTART)
+    out = run_code(
+        kernel_page,
+        "import tinytorch\nprint('RESULT', 'defined_before_the_restart' in globals(), tinytorch.ones(2).sum().item())",
+    )
+    assert not out["error"], out["error"]
+    assert out["text"].split("RESULT ")[1].split() == ["False", "2.0"]
 
 
 def test_an_edited_cell_survives_a_reload(page, base_url):
