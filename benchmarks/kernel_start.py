@@ -168,9 +168,12 @@ def lesson_start(page, base: str) -> dict:
     def busy(start: float, end: float) -> float:  # seconds of main-thread long tasks within [start, end]
         return sum(max(0.0, min(b, end * 1000) - max(a, start * 1000)) for a, b in t["busy"]) / 1000
 
+    # the early kernel's own marks (site/early_kernel.py), in seconds from the page's navigation start
+    worker_marks = {name: worker_at + ms / 1000 for name, ms in worker_res["marks"]}
     return {
         "total": s["output"],
         "idle": s["idle"],
+        "moments": {"the app has the kernel": s["kernel"], **worker_marks, "the kernel is idle": s["idle"]},
         # where the seconds go, in order; they add up to the total
         "phases": {
             APP_PHASE: worker_at,
@@ -257,6 +260,10 @@ def report(results: dict, runs: int):
         print(f"\n  {name}: where the seconds go (medians)")
         for phase in rows[0]["phases"]:
             print(f"    {phase:66s} {statistics.median([r['phases'][phase] for r in rows]):6.2f} s")
+        if "moments" in rows[0]:
+            moments = {m: statistics.median([r["moments"][m] for r in rows]) for m in rows[0]["moments"]}
+            for moment, at in sorted(moments.items(), key=lambda kv: kv[1]):
+                print(f"    (at {at:5.2f} s: {moment})")
         if "main thread busy" in rows[0]:
             for span in rows[0]["main thread busy"]:
                 busy = statistics.median([r["main thread busy"][span] for r in rows])
@@ -284,6 +291,7 @@ def main(argv=None):
         default=[],
         help="other built sites (e.g. before a change): the lesson from each is one more contender",
     )
+    parser.add_argument("--settle", type=float, default=0.0, help="seconds between the cold and the warm start")
     parser.add_argument("--lessons-only", action="store_true", help="no floor pages (for a before/after run)")
     args = parser.parse_args(argv)
     reasons = missing_prerequisites()
@@ -324,6 +332,8 @@ def main(argv=None):
                         try:
                             for temp in ("cold", "warm"):
                                 results.setdefault(f"{name} {temp}", []).append(start(page))
+                                if temp == "cold":
+                                    time.sleep(args.settle)
                         finally:
                             page.close()
                     print(

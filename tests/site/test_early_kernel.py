@@ -36,6 +36,8 @@ def site(tmp_path):
         {"name": "@jupyterlite/pyodide-kernel-extension", "load": f"static/{entry.name}", "extension": "./extension"}
     ]
     (tmp_path / "jupyter-lite.json").write_text(json.dumps(config))
+    (tmp_path / "static/pyodide").mkdir(parents=True)
+    (tmp_path / "static/pyodide/pyodide.asm.wasm").write_bytes(b"\0asm")
     for app in early_kernel.PAGES:
         (tmp_path / app).mkdir()
         (tmp_path / app / "index.html").write_text("<html><head><title>x</title></head><body></body></html>")
@@ -86,6 +88,7 @@ def test_workers_take_the_early_python_and_the_page_takes_the_early_worker(site)
     workers = json.loads(re.search(r"const WORKERS = (\{.*\});", script).group(1))
     assert (site / workers["plain"]).is_file() and workers["plain"].split("/")[-1].startswith("352.")
     assert (site / workers["isolated"]).is_file() and workers["isolated"].split("/")[-1].startswith("620.")
+    assert workers["wasm"] == "static/pyodide/pyodide.asm.wasm" and workers["name"] == early_kernel.WORKER_NAME
     for app in early_kernel.PAGES:  # first in <head>, not deferred: the worker starts before the app loads
         html = (site / app / "index.html").read_text()
         assert html.startswith(f'<html><head>\n    <script src="../{early_kernel.PAGE_SCRIPT}"></script>')
@@ -143,3 +146,62 @@ def test_the_early_python_is_taken_once_and_only_for_the_built_settings():
     assert len(got["completion"]) == 2
     assert got["second"] == "fresh", "a second kernel in the same worker must not share the first one's Python"
     assert got["other"] == "fresh", "settings changed without a rebuild: the kernel's own Pyodide, not the early one"
+
+
+HANDED = """
+globalThis.self = globalThis;
+self.name = NAME;
+self.location = { href: "http://h/course/extensions/@jupyterlite/pyodide-kernel-extension/static/352.x.js" };
+const fetched = [];
+self.fetch = async (url) => (fetched.push(String(url)), new Response("the file"));
+WebAssembly.instantiateStreaming = async () => ({ instance: "compiled by the worker", module: null });
+WebAssembly.instantiate = async (module) => `an instance of ${module}`;
+const before = [self.fetch, WebAssembly.instantiateStreaming];
+const listeners = [];
+self.addEventListener = (type, listener) => listeners.push(listener);
+self.removeEventListener = (type, listener) => listeners.splice(listeners.indexOf(listener), 1);
+self.importScripts = () => {};
+self.loadPyodide = async (options) => {  // what Pyodide 0.27's loader does with the wasm
+  const { instance } = await WebAssembly.instantiateStreaming(self.fetch(new URL("pyodide.asm.wasm", options.indexURL), {}));
+  self.fetch(new URL("pyodide-lock.json", options.indexURL));
+  return { instance, runPythonAsync: async () => {} };
+};
+PROLOGUE
+let stopped = 0;
+const send = (data) => listeners.slice().forEach((listener) => listener({ data, stopImmediatePropagation: () => stopped++ }));
+send({ id: 1, type: "GET" });  // a message of the kernel's own protocol: not taken
+setTimeout(() => send({ [NAME]: MODULE }), 20);
+const pyodide = await self.__ttEarlyKernel.take("http://h/course/static/pyodide/", OPTIONS, async () => "fresh");
+const restored = self.fetch === before[0] && WebAssembly.instantiateStreaming === before[1];
+console.log(JSON.stringify({ instance: pyodide.instance, fetched, stopped, listening: listeners.length, restored }));
+"""
+
+
+@pytest.mark.parametrize("module", ["the page's module", None])
+def test_a_worker_the_page_started_instantiates_the_pages_compiled_wasm(module):
+    # site/pages/kernel-early.js compiles pyodide.asm.wasm in the page (whose code cache Chromium keeps)
+    # and posts the module to the worker it names; the prologue instantiates that instead of fetching the
+    # file (no second download) and compiling it; if the page could not compile it (null), it does both
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    config = json.loads((ROOT / "jupyter-lite.json").read_text())["jupyter-config-data"]
+    settings = config["litePluginSettings"][early_kernel.KERNEL_SETTINGS]
+    settings["pyodideUrl"] = "./static/pyodide/pyodide.js"
+    script = (
+        HANDED.replace("PROLOGUE", early_kernel.worker_prologue(config))
+        .replace("OPTIONS", json.dumps(settings["loadPyodideOptions"]))
+        .replace("NAME", json.dumps(early_kernel.WORKER_NAME))
+        .replace("MODULE", json.dumps(module))
+    )
+    out = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True, check=True)
+    got = json.loads(out.stdout)
+    lock = "http://h/course/static/pyodide/pyodide-lock.json"
+    if module:
+        assert got["instance"] == "an instance of the page's module"
+        assert got["fetched"] == [lock], "the worker fetched pyodide.asm.wasm although the page sent it compiled"
+    else:
+        assert got["instance"] == "compiled by the worker"
+        assert got["fetched"] == ["http://h/course/static/pyodide/pyodide.asm.wasm", lock]
+    assert got["stopped"] == 1 and got["listening"] == 0, "only the page's message is taken, and only once"
+    assert got["restored"], "fetch and instantiateStreaming are the worker's own again after the start"
