@@ -162,13 +162,15 @@ self.addEventListener = (type, listener) => listeners.push(listener);
 self.removeEventListener = (type, listener) => listeners.splice(listeners.indexOf(listener), 1);
 self.importScripts = () => {};
 self.loadPyodide = async (options) => {  // what Pyodide 0.27's loader does with the wasm
-  const { instance } = await WebAssembly.instantiateStreaming(self.fetch(new URL("pyodide.asm.wasm", options.indexURL), {}));
+  const wasm = self.fetch(new URL("pyodide.asm.wasm", options.indexURL), {});
+  const { instance } = await WebAssembly.instantiateStreaming(wasm);
   self.fetch(new URL("pyodide-lock.json", options.indexURL));
   return { instance, runPythonAsync: async () => {} };
 };
 PROLOGUE
 let stopped = 0;
-const send = (data) => listeners.slice().forEach((listener) => listener({ data, stopImmediatePropagation: () => stopped++ }));
+const send = (data) =>
+  listeners.slice().forEach((listener) => listener({ data, stopImmediatePropagation: () => stopped++ }));
 send({ id: 1, type: "GET" });  // a message of the kernel's own protocol: not taken
 setTimeout(() => send({ [NAME]: MODULE }), 20);
 const pyodide = await self.__ttEarlyKernel.take("http://h/course/static/pyodide/", OPTIONS, async () => "fresh");
