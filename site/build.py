@@ -5,7 +5,8 @@ Steps (each prints its time):
 2. the offline Pyodide 0.27.7 dist: npm runtime + official wheels verified against the official
    lock + tinytorch and the kernel's wheels added to the lock (see pyodide_dist.py); the kernel's piplite
    patched so imports look in /drive last (see kernel_path.py) and its installer loads at first use
-   (see lazy_piplite.py);
+   (see lazy_piplite.py); IPython's wheel patched so `import IPython` leaves its terminal for later
+   (see lazy_embed.py);
    matplotlib's wheel gets a font cache its FontManager accepts, built in Pyodide under Node (see
    fontcache.py: the first figure of a page does not scan every font);
 3. bytecode added to those wheels, compiled in Pyodide under Node (see bytecode.py: the kernel
@@ -46,6 +47,7 @@ import bytecode  # only its constants run here; its functions run inside Pyodide
 import early_kernel
 import fontcache
 import kernel_path
+import lazy_embed
 import lazy_piplite
 import precompress
 import pure_wheel
@@ -351,6 +353,9 @@ def main():
         piplite = folder / lock["packages"]["piplite"]["file_name"]
         # imports look in /drive last; piplite's installer loads at its first use
         piplite.write_bytes(lazy_piplite.patch_wheel(kernel_path.patch_wheel(piplite.read_bytes())))
+        # `import IPython` without its terminal (IPython 9's change, backported)
+        ipython = folder / lock["packages"]["ipython"]["file_name"]
+        ipython.write_bytes(lazy_embed.patch_wheel(ipython.read_bytes()))
         print(f"[site]   {add_blas_wheel(folder, lock)}")
         pyodide_dist.write_lock(folder, lock)
         print(f"[site]   {len(lock['packages'])} lock entries; kernel preloads {', '.join(preload)}")

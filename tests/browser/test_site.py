@@ -234,6 +234,14 @@ def test_the_kernel_runs_pyodide_compiled_by_the_page(kernel_page):
     assert page_fetches == 1
 
 
+def test_the_kernel_started_without_ipythons_terminal(kernel_page):
+    # site/lazy_embed.py: `import IPython` at every kernel start no longer loads the terminal shell it
+    # re-exports (prompt_toolkit, ~140 modules); the page's Tab completion and tracebacks do not need it
+    out = run_code(kernel_page, "import sys\nprint('RESULT', 'prompt_toolkit' in sys.modules)")
+    assert not out["error"], out["error"]
+    assert out["text"].split("RESULT ")[1].split() == ["False"]
+
+
 COMPLETE = """async (code) => {
   const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
   const reply = await kernel.requestComplete({ code, cursor_pos: code.length });
