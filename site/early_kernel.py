@@ -241,7 +241,7 @@ def patch_site(output: Path) -> str:
             raise SystemExit(f"early_kernel: {named} does not name {old_entry}")
         named.write_text(text.replace(old_entry, new_entry))
 
-    add_page_script(output, static, renamed[isolated_id][1], renamed[plain_id][1])
+    add_page_script(output, static, renamed[isolated_id][1], renamed[plain_id][1], config)
     return f"kernel worker starts with the page: {renamed[plain_id][1]} (+ {renamed[isolated_id][1]}), {new_entry}"
 
 
@@ -254,10 +254,10 @@ def write_renamed(path: Path, text: str) -> tuple[str, str]:
     return path.name, new.name
 
 
-def add_page_script(output: Path, static: Path, isolated: str, plain: str):
-    """site/pages/kernel-early.js with the two workers' URLs, loaded first in the app pages' <head>."""
+def add_page_script(output: Path, static: Path, isolated: str, plain: str, config: dict):
+    """site/pages/kernel-early.js with the two workers' URLs and Pyodide's wasm, loaded first in the app
+    pages' <head>."""
     folder = static.relative_to(output).as_posix()
-    config = json.loads((output / "jupyter-lite.json").read_text())["jupyter-config-data"]
     pyodide_url = config["litePluginSettings"][KERNEL_SETTINGS]["pyodideUrl"]  # ./static/pyodide/pyodide.js
     wasm = pyodide_url.removeprefix("./").rsplit("/", 1)[0] + "/pyodide.asm.wasm"
     if not (output / wasm).is_file():
