@@ -42,8 +42,4 @@ def patched_init(source: bytes) -> bytes:
 
 def patch_wheel(wheel_bytes: bytes) -> bytes:
     """The piplite wheel with its __init__.py patched and its RECORD rewritten."""
-    files = wheel_files.read(wheel_bytes)
-    if TARGET not in files:
-        raise SystemExit(f"the piplite wheel has no {TARGET}: has jupyterlite-pyodide-kernel changed?")
-    files[TARGET] = patched_init(files[TARGET])
-    return wheel_files.write(files)
+    return wheel_files.patch_file(wheel_bytes, TARGET, patched_init)

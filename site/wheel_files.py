@@ -1,8 +1,8 @@
 """Read a wheel into {name: bytes} and write one back with a fresh RECORD, byte-for-byte reproducible.
 
-The site build rewrites a few wheels (matplotlib's font cache, piplite's import path) and makes one
-(tinytorch-blas); each needs the same two steps, and a wheel whose RECORD does not match its files is
-rejected by installers, so they live here once.
+The site build rewrites a few wheels (matplotlib's font cache; piplite's import path and lazy installer;
+IPython's lazy terminal) and makes one (tinytorch-blas); each needs the same two steps, and a wheel whose
+RECORD does not match its files is rejected by installers, so they live here once.
 """
 
 from __future__ import annotations
@@ -39,3 +39,12 @@ def write(files: dict[str, bytes]) -> bytes:
             info.external_attr = 0o644 << 16
             out.writestr(info, data)
     return buffer.getvalue()
+
+
+def patch_file(wheel_bytes: bytes, name: str, patch) -> bytes:
+    """The wheel with its file `name` replaced by `patch(its bytes)` and its RECORD rewritten."""
+    files = read(wheel_bytes)
+    if name not in files:
+        raise SystemExit(f"the wheel has no {name}: has the package changed?")
+    files[name] = patch(files[name])
+    return write(files)
