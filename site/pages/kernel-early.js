@@ -17,10 +17,18 @@
   const name = isolated ? WORKERS.isolated : WORKERS.plain;
   // the same URL webpack asks for (name + "?v=" + its hash), so both share one cached copy
   const url = new URL(`${name}?v=${name.split(".").at(-2)}`, root);
-  const compiled = WebAssembly.compileStreaming(fetch(new URL(WORKERS.wasm, root))).catch((error) => {
-    console.warn("TinyTorch: pyodide.asm.wasm did not compile in the page; the kernel compiles it", error);
-    return null;
-  });
+  // streaming compile (the one Chromium caches) needs the server to send application/wasm; a host that
+  // does not (a static host that does not know .wasm) gets the module compiled from the bytes instead
+  const compiled = fetch(new URL(WORKERS.wasm, root))
+    .then((response) =>
+      response.headers.get("Content-Type")?.split(";")[0].trim() === "application/wasm"
+        ? WebAssembly.compileStreaming(response)
+        : response.arrayBuffer().then((bytes) => WebAssembly.compile(bytes)),
+    )
+    .catch((error) => {
+      console.warn("TinyTorch: pyodide.asm.wasm did not compile in the page; the kernel compiles it", error);
+      return null;
+    });
   const start = () => {
     // the name tells the worker's prologue to wait for the module (a worker JupyterLite creates has none)
     const worker = new Worker(url, { name: WORKERS.name });

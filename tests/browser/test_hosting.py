@@ -3,6 +3,7 @@
 - an instructor rebuilds the course with a changed tinytorch wheel; a learner who visited before comes
   back in the same browser (same HTTP cache) and the kernel imports the NEW wheel;
 - the course served from a sub-path (/course/) by the classroom nginx works: landing page, lesson, kernel;
+- a static host that sends .wasm as application/octet-stream still starts the kernel;
 - opened from file:// the landing page says why nothing loads and what to do.
 
 Each test serves its own copy of site/_output (the rebuild edits files); one Chromium for the session.
@@ -11,12 +12,15 @@ Each test serves its own copy of site/_output (the rebuild edits files); one Chr
 from __future__ import annotations
 
 import hashlib
+import http.server
 import json
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import zipfile
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -111,6 +115,33 @@ def test_course_under_a_sub_path_through_the_classroom_server(browser, site_copy
             assert errors == [], f"files missing under /course/: {errors[:10]}"
         finally:
             page.close()
+
+
+class _HostWithoutWasmType(http.server.SimpleHTTPRequestHandler):
+    """A static host that does not know .wasm: it sends Pyodide's runtime as application/octet-stream."""
+
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/octet-stream"}
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_host_that_sends_wasm_as_octet_stream_still_starts_the_kernel(browser):
+    # streaming compile refuses a .wasm without application/wasm; the page script (site/pages/kernel-early.js)
+    # then compiles Pyodide from the bytes and hands the module to the kernel's worker, which never needs the
+    # type (before: the worker's streaming compile failed and the kernel never started)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), partial(_HostWithoutWasmType, directory=SITE))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    page = browser.new_page()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        open_notebook(page, base, LESSON_01)
+        out = run_code(page, "import tinytorch, numpy\nprint('OK', tinytorch.__version__)")
+        assert out["error"] == [] and "OK " in out["text"], out
+    finally:
+        page.close()
+        server.shutdown()
+        server.server_close()
 
 
 def test_file_url_says_how_to_serve_the_course(page):
