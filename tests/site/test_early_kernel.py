@@ -21,6 +21,17 @@ import early_kernel  # noqa: E402
 INSTALLED = Path(sys.prefix) / "share/jupyter/labextensions" / early_kernel.EXTENSION.relative_to("extensions")
 
 
+# the lock the fixture's site ships: the kernel's preloads, two dependencies, and a package nobody preloads
+LOCK_DEPENDS = {
+    **dict.fromkeys(["micropip", "piplite", "sqlite3", "ipykernel", "comm", "numpy"], []),
+    "ipython": ["pygments"],
+    "tinytorch": ["numpy"],
+    "pygments": [],
+    "pyodide-kernel": [],  # the key in Pyodide's form; the preload list says pyodide_kernel
+    "matplotlib": ["numpy"],
+}
+
+
 @pytest.fixture
 def site(tmp_path):
     """The extension's files, jupyter-lite.json naming its remoteEntry, and the two app pages."""
@@ -38,6 +49,12 @@ def site(tmp_path):
     (tmp_path / "jupyter-lite.json").write_text(json.dumps(config))
     (tmp_path / "static/pyodide").mkdir(parents=True)
     (tmp_path / "static/pyodide/pyodide.asm.wasm").write_bytes(b"\0asm")
+    preloads = config["jupyter-config-data"]["litePluginSettings"][early_kernel.KERNEL_SETTINGS]
+    packages = {name: {"file_name": f"{name}-1.0-py3-none-any.whl", "depends": []} for name in LOCK_DEPENDS}
+    for name, depends in LOCK_DEPENDS.items():
+        packages[name]["depends"] = depends
+    assert {early_kernel.pyodide_dist.canonical(p) for p in preloads["loadPyodideOptions"]["packages"]} <= set(packages)
+    (tmp_path / "static/pyodide/pyodide-lock.json").write_text(json.dumps({"packages": packages}))
     for app in early_kernel.PAGES:
         (tmp_path / app).mkdir()
         (tmp_path / app / "index.html").write_text("<html><head><title>x</title></head><body></body></html>")
@@ -82,6 +99,10 @@ def test_workers_take_the_early_python_and_the_page_takes_the_early_worker(site)
         # the kernel starts with what the site preloads; jedi waits for the first completion
         assert 'n=["sqlite3","ipykernel","comm","pyodide_kernel","ipython"]' in source
         assert early_kernel.COMPLETE_WITH_JEDI in source
+        # every preloaded package's wheel and its dependencies' (pygments), fetched at once; not matplotlib
+        wheels = json.loads(re.search(r'"wheels": (\[[^\]]*\])', source).group(1))
+        assert "pygments-1.0-py3-none-any.whl" in wheels and "matplotlib-1.0-py3-none-any.whl" not in wheels
+        assert len(wheels) == 10
     (page_chunk,) = static.glob("592.*.js")
     assert "self.__ttKernelWorker.take(crossOriginIsolated)" in page_chunk.read_text()
     script = (site / early_kernel.PAGE_SCRIPT).read_text()
@@ -98,9 +119,13 @@ TAKE = """
 globalThis.self = globalThis;
 self.location = { href: "http://h/course/extensions/@jupyterlite/pyodide-kernel-extension/static/352.x.js" };
 const loaded = [];
+const fetched = [];
+self.fetch = async (url) => (fetched.push(String(url)), new Response("a wheel"));
 self.importScripts = (url) => loaded.push(url);
 self.loadPyodide = async (options) => ({
   options,
+  globals: { get: (name) => () => ({ name, destroy: () => loaded.push(`${name} destroyed`) }) },
+  runPython: (code, { globals }) => loaded.push([globals.name, code]),
   runPythonAsync: async (code) => loaded.push(code),
   loadPackage: async (names) => loaded.push(names),
 });
@@ -116,7 +141,7 @@ await early.completer(first);
 const completion = loaded.slice(before);
 PROLOGUE
 const other = await self.__ttEarlyKernel.take("http://elsewhere/static/pyodide/", OPTIONS, fresh);
-console.log(JSON.stringify({ loaded, first: first.options, second, other, completion }));
+console.log(JSON.stringify({ loaded, fetched, first: first.options, second, other, completion }));
 """
 
 
@@ -131,16 +156,24 @@ def test_the_early_python_is_taken_once_and_only_for_the_built_settings():
         "pyodideUrl": "./static/pyodide/pyodide.js",
     }
     options = json.dumps(settings["loadPyodideOptions"])
-    script = TAKE.replace("PROLOGUE", early_kernel.worker_prologue(config)).replace("OPTIONS", options)
+    wheels = ["numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl", "tinytorch-0.1.0-py3-none-any.whl"]
+    prologue = early_kernel.worker_prologue(config, wheels)
+    script = TAKE.replace("PROLOGUE", prologue).replace("OPTIONS", options)
     out = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True, check=True)
     got = json.loads(out.stdout)
     # Pyodide from the site's own folder (resolved from the worker's URL, so a sub-path works too), the
-    # kernel's packages preloaded, the kernel's and the course's imports run
+    # kernel's wheels fetched at once, the faster unpacker in place (in a namespace of its own) before
+    # the kernel's packages load, then the kernel's and the course's imports run
+    assert got["fetched"][:2] == [f"http://h/course/static/pyodide/{w}" for w in wheels]
     assert got["loaded"][0] == "http://h/course/static/pyodide/pyodide.js"
     assert got["first"]["indexURL"] == "http://h/course/static/pyodide/"
-    assert got["first"]["packages"] == settings["loadPyodideOptions"]["packages"]
-    assert "import pyodide_kernel" in got["loaded"][1] and "import tinytorch" in got["loaded"][1]
-    assert "use_jedi = False" in got["loaded"][1]
+    assert got["first"]["packages"] == [], "the packages load after the unpacker is in place, not in loadPyodide"
+    namespace, unpacker = got["loaded"][1]
+    assert namespace == "dict" and unpacker == early_kernel.UNPACKER.read_text() + "\nuse()\n"
+    assert got["loaded"][2] == "dict destroyed"
+    assert got["loaded"][3] == settings["loadPyodideOptions"]["packages"]
+    assert "import pyodide_kernel" in got["loaded"][4] and "import tinytorch" in got["loaded"][4]
+    assert "use_jedi = False" in got["loaded"][4]
     # jedi: loaded and switched on at the first completion, once
     assert got["completion"][0] == ["jedi"] and "use_jedi = True" in got["completion"][1]
     assert len(got["completion"]) == 2
@@ -165,7 +198,13 @@ self.loadPyodide = async (options) => {  // what Pyodide 0.27's loader does with
   const wasm = self.fetch(new URL("pyodide.asm.wasm", options.indexURL), {});
   const { instance } = await WebAssembly.instantiateStreaming(wasm);
   self.fetch(new URL("pyodide-lock.json", options.indexURL));
-  return { instance, runPythonAsync: async () => {} };
+  return {
+    instance,
+    globals: { get: () => () => ({ destroy() {} }) },
+    runPython() {},
+    loadPackage: async () => {},
+    runPythonAsync: async () => {},
+  };
 };
 PROLOGUE
 let stopped = 0;
@@ -191,7 +230,7 @@ def test_a_worker_the_page_started_instantiates_the_pages_compiled_wasm(module):
     settings = config["litePluginSettings"][early_kernel.KERNEL_SETTINGS]
     settings["pyodideUrl"] = "./static/pyodide/pyodide.js"
     script = (
-        HANDED.replace("PROLOGUE", early_kernel.worker_prologue(config))
+        HANDED.replace("PROLOGUE", early_kernel.worker_prologue(config, wheels=[]))
         .replace("OPTIONS", json.dumps(settings["loadPyodideOptions"]))
         .replace("NAME", json.dumps(early_kernel.WORKER_NAME))
         .replace("MODULE", json.dumps(module))
