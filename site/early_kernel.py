@@ -16,8 +16,8 @@ What:
    these imports no longer look in /drive at all.
    Before the packages install, the worker puts site/kernel_unpack.py's unpacker in place (Python's own
    spends 0.9-1.4 s unpacking the kernel's 1,738 files; this one 0.7-0.8 s), so they are loaded after
-   loadPyodide rather than by its `packages` option; their wheels are fetched the moment the worker
-   runs, as that option would, and Pyodide then reads them from the HTTP cache.
+   loadPyodide rather than by its `packages` option; their wheels are fetched while Python starts, as that
+   option would, and Pyodide's own request for each gets that response.
    The kernel's hard-coded start list is cut to what the site preloads: jedi (Tab completion's
    inference, 1 s to unpack and import) loads at the first completion instead, and ssl (for HTTPS,
    which the course's offline pages never reach) only when a cell imports it (the kernel loads what a
@@ -36,6 +36,7 @@ Any pattern not found stops the build: the bundles are minified code of one pinn
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -95,13 +96,30 @@ self.__ttEarlyKernel = (() => {
       resolve(event.data[settings.workerName]);
     });
   });
-  /** load() with the handed module instead of fetching and compiling pyodide.asm.wasm (if one comes). */
-  const withHandedWasm = async (load) => {
+  // the kernel's wheels, fetched while Python starts (it installs them only after the faster unpacker is
+  // in place, below), once the page's compiled wasm is here (on a first visit they would compete with
+  // it); Pyodide's own fetch of each then gets this response: one download, the same integrity check
+  const wheels = new Map();
+  handed.then(() => {
+    for (const [file, integrity] of Object.entries(settings.wheels)) {
+      const response = fetch(indexURL + file, { integrity });
+      response.catch(() => {}); // a failure is Pyodide's to report, when it asks for the file
+      wheels.set(indexURL + file, response);
+    }
+  });
+  /** load() with the handed module instead of fetching and compiling pyodide.asm.wasm (if one comes),
+   * and the wheels fetched above instead of fetching them again. */
+  const withEarlyFiles = async (load) => {
     const { fetch } = self;
     const { instantiateStreaming } = WebAssembly;
     const placeholder = new Response(null); // stands for the wasm file; never read
-    self.fetch = (resource, init) => String(resource) !== wasmURL ? fetch.call(self, resource, init) :
-      handed.then((module) => (module ? placeholder : fetch.call(self, resource, init)));
+    self.fetch = (resource, init) => {
+      const url = String(resource);
+      if (url === wasmURL) return handed.then((module) => (module ? placeholder : fetch.call(self, resource, init)));
+      const wheel = wheels.get(url);
+      wheels.delete(url); // a response can be read once
+      return wheel ?? fetch.call(self, resource, init);
+    };
     WebAssembly.instantiateStreaming = async (source, imports) => {
       const response = await source;
       if (response !== placeholder) return instantiateStreaming.call(WebAssembly, response, imports);
@@ -115,23 +133,20 @@ self.__ttEarlyKernel = (() => {
       WebAssembly.instantiateStreaming = instantiateStreaming;
     }
   };
-  // the kernel's wheels are fetched now, while Python starts: its packages install only after the faster
-  // unpacker is in place (below), but the bytes are then in the HTTP cache (Pyodide asks with the same URLs)
-  for (const file of settings.wheels) {
-    fetch(indexURL + file).then((response) => response.arrayBuffer()).catch(() => {}); // Pyodide reports failures
-  }
   let early;
   try {
     importScripts(pyodideUrl);
-    const packages = options.packages ?? [];
-    early = withHandedWasm(() => self.loadPyodide({ indexURL, ...options, packages: [] })).then(async (pyodide) => {
+    early = withEarlyFiles(async () => {
+      const pyodide = await self.loadPyodide({ indexURL, ...options, packages: [] });
       const namespace = pyodide.globals.get("dict")(); // site/kernel_unpack.py, kept out of the user's namespace
       try {
         pyodide.runPython(settings.unpacker, { globals: namespace });
       } finally {
         namespace.destroy();
       }
-      await pyodide.loadPackage(packages, { messageCallback() {} }); // as loadPyodide's `packages` does
+      await pyodide.loadPackage(options.packages ?? [], { messageCallback() {} }); // as loadPyodide's option does
+      return pyodide;
+    }).then(async (pyodide) => {
       performance.mark("early kernel: Python and its packages ready"); // for benchmarks/kernel_start.py
       await pyodide.runPythonAsync(settings.imports);
       performance.mark("early kernel: imports done");
@@ -197,9 +212,9 @@ def chunk_file(static: Path, chunk_id: str) -> Path:
     return path
 
 
-def worker_prologue(config: dict, wheels: list[str]) -> str:
+def worker_prologue(config: dict, wheels: dict[str, str]) -> str:
     """The prologue with the site's settings baked in; `wheels`: the files of the preloaded packages and
-    their dependencies (fetched at once)."""
+    their dependencies, with their integrity (fetched early)."""
     settings = config["litePluginSettings"][KERNEL_SETTINGS]
     preloads = settings.get("loadPyodideOptions", {}).get("packages", [])
     course = COURSE_IMPORTS if {"numpy", "tinytorch"} <= set(preloads) else ""
@@ -216,13 +231,15 @@ def worker_prologue(config: dict, wheels: list[str]) -> str:
     return PROLOGUE.replace("__SETTINGS__", json.dumps(baked))
 
 
-def preloaded_wheels(output: Path, config: dict) -> list[str]:
-    """File names of the packages the kernel preloads and of everything they depend on (the site's lock)."""
+def preloaded_wheels(output: Path, config: dict) -> dict[str, str]:
+    """The files of the packages the kernel preloads and of everything they depend on (the site's lock),
+    each with the subresource integrity Pyodide fetches it with (sha256-<base64 of the lock's sha256>)."""
     settings = config["litePluginSettings"][KERNEL_SETTINGS]
     index = (output / settings["pyodideUrl"]).parent
     packages = json.loads((index / "pyodide-lock.json").read_text())["packages"]
     roots = settings.get("loadPyodideOptions", {}).get("packages", [])
-    return sorted(packages[key]["file_name"] for key in pyodide_dist.closure(packages, roots))
+    entries = sorted((packages[key] for key in pyodide_dist.closure(packages, roots)), key=lambda e: e["file_name"])
+    return {e["file_name"]: "sha256-" + base64.b64encode(bytes.fromhex(e["sha256"])).decode() for e in entries}
 
 
 def patch_site(output: Path) -> str:

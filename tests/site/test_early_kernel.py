@@ -50,7 +50,7 @@ def site(tmp_path):
     (tmp_path / "static/pyodide").mkdir(parents=True)
     (tmp_path / "static/pyodide/pyodide.asm.wasm").write_bytes(b"\0asm")
     preloads = config["jupyter-config-data"]["litePluginSettings"][early_kernel.KERNEL_SETTINGS]
-    packages = {name: {"file_name": f"{name}-1.0-py3-none-any.whl", "depends": []} for name in LOCK_DEPENDS}
+    packages = {name: {"file_name": f"{name}-1.0-py3-none-any.whl", "sha256": "ab" * 32} for name in LOCK_DEPENDS}
     for name, depends in LOCK_DEPENDS.items():
         packages[name]["depends"] = depends
     assert {early_kernel.pyodide_dist.canonical(p) for p in preloads["loadPyodideOptions"]["packages"]} <= set(packages)
@@ -100,9 +100,11 @@ def test_workers_take_the_early_python_and_the_page_takes_the_early_worker(site)
         assert 'n=["sqlite3","ipykernel","comm","pyodide_kernel","ipython"]' in source
         assert early_kernel.COMPLETE_WITH_JEDI in source
         # every preloaded package's wheel and its dependencies' (pygments), fetched at once; not matplotlib
-        wheels = json.loads(re.search(r'"wheels": (\[[^\]]*\])', source).group(1))
+        wheels = json.loads(re.search(r'"wheels": (\{[^}]*\})', source).group(1))
         assert "pygments-1.0-py3-none-any.whl" in wheels and "matplotlib-1.0-py3-none-any.whl" not in wheels
         assert len(wheels) == 10
+        # the integrity Pyodide fetches each with: sha256-<base64 of the lock's hex digest>
+        assert set(wheels.values()) == {"sha256-q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s="}
     (page_chunk,) = static.glob("592.*.js")
     assert "self.__ttKernelWorker.take(crossOriginIsolated)" in page_chunk.read_text()
     script = (site / early_kernel.PAGE_SCRIPT).read_text()
@@ -120,7 +122,7 @@ globalThis.self = globalThis;
 self.location = { href: "http://h/course/extensions/@jupyterlite/pyodide-kernel-extension/static/352.x.js" };
 const loaded = [];
 const fetched = [];
-self.fetch = async (url) => (fetched.push(String(url)), new Response("a wheel"));
+self.fetch = async (url, init) => (fetched.push([String(url), init?.integrity]), new Response("a wheel"));
 self.importScripts = (url) => loaded.push(url);
 self.loadPyodide = async (options) => ({
   options,
@@ -156,15 +158,15 @@ def test_the_early_python_is_taken_once_and_only_for_the_built_settings():
         "pyodideUrl": "./static/pyodide/pyodide.js",
     }
     options = json.dumps(settings["loadPyodideOptions"])
-    wheels = ["numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl", "tinytorch-0.1.0-py3-none-any.whl"]
+    wheels = {"numpy-2.0.2-cp312-wasm32.whl": "sha256-A=", "tinytorch-0.1.0-py3-none-any.whl": "sha256-B="}
     prologue = early_kernel.worker_prologue(config, wheels)
     script = TAKE.replace("PROLOGUE", prologue).replace("OPTIONS", options)
     out = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True, check=True)
     got = json.loads(out.stdout)
     # Pyodide from the site's own folder (resolved from the worker's URL, so a sub-path works too), the
-    # kernel's wheels fetched at once, the faster unpacker in place (in a namespace of its own) before
+    # kernel's wheels fetched early, the faster unpacker in place (in a namespace of its own) before
     # the kernel's packages load, then the kernel's and the course's imports run
-    assert got["fetched"][:2] == [f"http://h/course/static/pyodide/{w}" for w in wheels]
+    assert got["fetched"][:2] == [[f"http://h/course/static/pyodide/{w}", sri] for w, sri in wheels.items()]
     assert got["loaded"][0] == "http://h/course/static/pyodide/pyodide.js"
     assert got["first"]["indexURL"] == "http://h/course/static/pyodide/"
     assert got["first"]["packages"] == [], "the packages load after the unpacker is in place, not in loadPyodide"
@@ -186,7 +188,11 @@ globalThis.self = globalThis;
 self.name = NAME;
 self.location = { href: "http://h/course/extensions/@jupyterlite/pyodide-kernel-extension/static/352.x.js" };
 const fetched = [];
-self.fetch = async (url) => (fetched.push(String(url)), new Response("the file"));
+let served = 0;
+self.fetch = async (url, init) => {
+  fetched.push([String(url), init?.integrity ?? null]);
+  return new Response(`file ${++served}`);
+};
 WebAssembly.instantiateStreaming = async () => ({ instance: "compiled by the worker", module: null });
 WebAssembly.instantiate = async (module) => `an instance of ${module}`;
 const before = [self.fetch, WebAssembly.instantiateStreaming];
@@ -194,7 +200,8 @@ const listeners = [];
 self.addEventListener = (type, listener) => listeners.push(listener);
 self.removeEventListener = (type, listener) => listeners.splice(listeners.indexOf(listener), 1);
 self.importScripts = () => {};
-self.loadPyodide = async (options) => {  // what Pyodide 0.27's loader does with the wasm
+const wheelsRead = [];
+self.loadPyodide = async (options) => {  // what Pyodide 0.27's loader does with the wasm and the wheels
   const wasm = self.fetch(new URL("pyodide.asm.wasm", options.indexURL), {});
   const { instance } = await WebAssembly.instantiateStreaming(wasm);
   self.fetch(new URL("pyodide-lock.json", options.indexURL));
@@ -202,7 +209,12 @@ self.loadPyodide = async (options) => {  // what Pyodide 0.27's loader does with
     instance,
     globals: { get: () => () => ({ destroy() {} }) },
     runPython() {},
-    loadPackage: async () => {},
+    loadPackage: async () => {
+      for (const [name, integrity] of [["a.whl", "sha256-A="], ["b.whl", "sha256-B="]]) {
+        const response = await self.fetch(new URL(name, options.indexURL), { integrity });
+        wheelsRead.push(await response.text());
+      }
+    },
     runPythonAsync: async () => {},
   };
 };
@@ -214,7 +226,8 @@ send({ id: 1, type: "GET" });  // a message of the kernel's own protocol: not ta
 setTimeout(() => send({ [NAME]: MODULE }), 20);
 const pyodide = await self.__ttEarlyKernel.take("http://h/course/static/pyodide/", OPTIONS, async () => "fresh");
 const restored = self.fetch === before[0] && WebAssembly.instantiateStreaming === before[1];
-console.log(JSON.stringify({ instance: pyodide.instance, fetched, stopped, listening: listeners.length, restored }));
+const listening = listeners.length;
+console.log(JSON.stringify({ instance: pyodide.instance, fetched, wheelsRead, stopped, listening, restored }));
 """
 
 
@@ -222,7 +235,9 @@ console.log(JSON.stringify({ instance: pyodide.instance, fetched, stopped, liste
 def test_a_worker_the_page_started_instantiates_the_pages_compiled_wasm(module):
     # site/pages/kernel-early.js compiles pyodide.asm.wasm in the page (whose code cache Chromium keeps)
     # and posts the module to the worker it names; the prologue instantiates that instead of fetching the
-    # file (no second download) and compiling it; if the page could not compile it (null), it does both
+    # file (no second download) and compiling it; if the page could not compile it (null), it does both.
+    # The kernel's wheels are fetched once the wasm is there, and Pyodide's own requests get those
+    # responses (b.whl, which the prologue did not fetch, is fetched when Pyodide asks)
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed")
@@ -230,19 +245,23 @@ def test_a_worker_the_page_started_instantiates_the_pages_compiled_wasm(module):
     settings = config["litePluginSettings"][early_kernel.KERNEL_SETTINGS]
     settings["pyodideUrl"] = "./static/pyodide/pyodide.js"
     script = (
-        HANDED.replace("PROLOGUE", early_kernel.worker_prologue(config, wheels=[]))
+        HANDED.replace("PROLOGUE", early_kernel.worker_prologue(config, wheels={"a.whl": "sha256-A="}))
         .replace("OPTIONS", json.dumps(settings["loadPyodideOptions"]))
         .replace("NAME", json.dumps(early_kernel.WORKER_NAME))
         .replace("MODULE", json.dumps(module))
     )
     out = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True, check=True)
     got = json.loads(out.stdout)
-    lock = "http://h/course/static/pyodide/pyodide-lock.json"
+    index = "http://h/course/static/pyodide/"
+    early_wheel, late_wheel = [index + "a.whl", "sha256-A="], [index + "b.whl", "sha256-B="]
+    lock = [index + "pyodide-lock.json", None]
     if module:
         assert got["instance"] == "an instance of the page's module"
-        assert got["fetched"] == [lock], "the worker fetched pyodide.asm.wasm although the page sent it compiled"
+        assert got["fetched"] == [early_wheel, lock, late_wheel], "pyodide.asm.wasm fetched, yet the page sent it"
+        assert got["wheelsRead"] == ["file 1", "file 3"], "Pyodide must get the early response, not a second download"
     else:
         assert got["instance"] == "compiled by the worker"
-        assert got["fetched"] == ["http://h/course/static/pyodide/pyodide.asm.wasm", lock]
+        assert got["fetched"] == [early_wheel, [index + "pyodide.asm.wasm", None], lock, late_wheel]
+        assert got["wheelsRead"] == ["file 1", "file 4"]
     assert got["stopped"] == 1 and got["listening"] == 0, "only the page's message is taken, and only once"
     assert got["restored"], "fetch and instantiateStreaming are the worker's own again after the start"
