@@ -1,6 +1,7 @@
-"""site/kernel_unpack.py, the wheel unpacker of the kernel's worker, against shutil's own in CPython: the
-same files with the same bytes, the same names skipped, and a damaged wheel refused. (In Pyodide, on the
-wheels the site ships: tests/wasm/test_wasm_kernel_unpack.py.)"""
+"""site/kernel_install.py in CPython: the kernel worker's wheel unpacker against shutil's own (the same
+files with the same bytes, the same names skipped, a damaged wheel refused), and invalidate_caches()
+keeping the standard library zip's listing only. (In Pyodide, on the wheels the site ships:
+tests/wasm/test_wasm_kernel_install.py.)"""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import shutil
 import sys
 import zipfile
+import zipimport
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "site"))
 
-import kernel_unpack  # noqa: E402
+import kernel_install  # noqa: E402
 
 
 def tree(folder: Path) -> dict[str, bytes | None]:
@@ -46,7 +48,7 @@ def wheel(tmp_path) -> Path:
 
 def test_unpacks_the_same_files_as_shutil(wheel, tmp_path):
     ours, theirs = tmp_path / "ours", tmp_path / "theirs"
-    kernel_unpack.unpack_wheel(str(wheel), str(ours))
+    kernel_install.unpack_wheel(str(wheel), str(ours))
     shutil._unpack_zipfile(str(wheel), str(theirs))
     assert tree(ours) == tree(theirs)
     assert tree(ours)["demo/sub/deep/data.bin"] == zipfile.ZipFile(wheel).read("demo/sub/deep/data.bin")
@@ -58,7 +60,7 @@ def test_overwrites_a_file_already_there(wheel, tmp_path):
     target = tmp_path / "site-packages"
     (target / "demo").mkdir(parents=True)
     (target / "demo/__init__.py").write_text("an older and much longer version of this module\n" * 10)
-    kernel_unpack.unpack_wheel(str(wheel), str(target))
+    kernel_install.unpack_wheel(str(wheel), str(target))
     assert (target / "demo/__init__.py").read_text() == "x = 1\n"
 
 
@@ -69,7 +71,7 @@ def test_a_damaged_wheel_is_refused_not_unpacked_wrong(wheel, tmp_path):
     data[start] ^= 0xFF
     wheel.write_bytes(bytes(data))
     with pytest.raises(shutil.ReadError, match="demo/stored.txt is damaged"):
-        kernel_unpack.unpack_wheel(str(wheel), str(tmp_path / "out"))
+        kernel_install.unpack_wheel(str(wheel), str(tmp_path / "out"))
 
 
 def test_shutil_unpack_archive_calls_it_once_registered(wheel, tmp_path, monkeypatch):
@@ -78,10 +80,30 @@ def test_shutil_unpack_archive_calls_it_once_registered(wheel, tmp_path, monkeyp
     monkeypatch.setitem(sys.modules, "pyodide._package_loader", type(sys)("pyodide._package_loader"))
     shutil.register_unpack_format("whl", [".whl", ".wheel"], shutil._unpack_zipfile)
     calls = []
-    monkeypatch.setattr(kernel_unpack, "unpack_wheel", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(kernel_install, "unpack_wheel", lambda *a, **k: calls.append(a))
     try:
-        kernel_unpack.use()
+        kernel_install.use()
         shutil.unpack_archive(str(wheel), str(tmp_path / "out"))
     finally:
         shutil.unregister_unpack_format("whl")
     assert calls == [(str(wheel), str(tmp_path / "out"))]
+
+
+def test_invalidate_caches_lists_every_zip_again_but_the_standard_librarys(tmp_path, monkeypatch):
+    monkeypatch.setattr(zipimport.zipimporter, "invalidate_caches", zipimport.zipimporter.invalidate_caches)
+    monkeypatch.setattr(sys, "prefix", str(tmp_path))
+    stdlib_zip = tmp_path / "lib" / f"python{sys.version_info.major}{sys.version_info.minor}.zip"
+    other_zip = tmp_path / "other.zip"
+    stdlib_zip.parent.mkdir()
+    for path in (stdlib_zip, other_zip):
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("first.py", "")
+    stdlib, other = zipimport.zipimporter(str(stdlib_zip)), zipimport.zipimporter(str(other_zip))
+    kernel_install.keep_stdlib_zip_listing()
+    for path in (stdlib_zip, other_zip):
+        with zipfile.ZipFile(path, "a") as archive:
+            archive.writestr("second.py", "")
+    stdlib.invalidate_caches()
+    other.invalidate_caches()
+    assert other.find_spec("second") is not None, "any other zip is read again, as before"
+    assert stdlib.find_spec("second") is None, "the standard library's zip keeps the listing it had"
