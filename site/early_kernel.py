@@ -50,7 +50,7 @@ EXTENSION = Path("extensions/@jupyterlite/pyodide-kernel-extension")
 KERNEL_SETTINGS = "@jupyterlite/pyodide-kernel-extension:kernel"
 PAGES = ("notebooks", "lab")
 PAGE_SCRIPT = "kernel-early.js"
-UNPACKER = Path(__file__).with_name("kernel_install.py")  # its source runs in the worker
+INSTALLER = Path(__file__).with_name("kernel_install.py")  # its source runs in the worker
 WORKERS_PLACEHOLDER = "const WORKERS = null; // filled in by site/early_kernel.py"
 # the name of a kernel worker the page starts: its prologue then waits for the page's compiled wasm,
 # sent in a message whose one key is this name
@@ -97,8 +97,8 @@ self.__ttEarlyKernel = (() => {
       resolve(event.data[settings.workerName]);
     });
   });
-  // the kernel's wheels, fetched while Python starts (it installs them only after the faster unpacker is
-  // in place, below), once the page's compiled wasm is here (on a first visit they would compete with
+  // the kernel's wheels, fetched while Python starts (it installs them only after site/kernel_install.py
+  // is in place, below), once the page's compiled wasm is here (on a first visit they would compete with
   // it); Pyodide's own fetch of each then gets this response: one download, the same integrity check
   const wheels = new Map();
   handed.then(() => {
@@ -141,7 +141,9 @@ self.__ttEarlyKernel = (() => {
       const pyodide = await self.loadPyodide({ indexURL, ...options, packages: [] });
       const namespace = pyodide.globals.get("dict")(); // site/kernel_install.py, kept out of the user's namespace
       try {
-        pyodide.runPython(settings.unpacker, { globals: namespace });
+        pyodide.runPython(settings.installer, { globals: namespace });
+      } catch (error) { // only slower: Pyodide's own installer still works
+        console.warn("TinyTorch: site/kernel_install.py failed; the kernel's packages install the slower way", error);
       } finally {
         namespace.destroy();
       }
@@ -226,7 +228,7 @@ def worker_prologue(config: dict, wheels: dict[str, str]) -> str:
         "imports": KERNEL_IMPORTS + (JEDI_LATER if lazy_jedi else "") + course,
         "lazyJedi": JEDI_NOW if lazy_jedi else None,
         "workerName": WORKER_NAME,
-        "unpacker": UNPACKER.read_text() + "\nuse()\n",
+        "installer": INSTALLER.read_text() + "\nuse()\n",
         "wheels": wheels,
     }
     return PROLOGUE.replace("__SETTINGS__", json.dumps(baked))

@@ -164,14 +164,14 @@ def test_the_early_python_is_taken_once_and_only_for_the_built_settings():
     out = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True, check=True)
     got = json.loads(out.stdout)
     # Pyodide from the site's own folder (resolved from the worker's URL, so a sub-path works too), the
-    # kernel's wheels fetched early, the faster unpacker in place (in a namespace of its own) before
+    # kernel's wheels fetched early, site/kernel_install.py run (in a namespace of its own) before
     # the kernel's packages load, then the kernel's and the course's imports run
     assert got["fetched"][:2] == [[f"http://h/course/static/pyodide/{w}", sri] for w, sri in wheels.items()]
     assert got["loaded"][0] == "http://h/course/static/pyodide/pyodide.js"
     assert got["first"]["indexURL"] == "http://h/course/static/pyodide/"
-    assert got["first"]["packages"] == [], "the packages load after the unpacker is in place, not in loadPyodide"
-    namespace, unpacker = got["loaded"][1]
-    assert namespace == "dict" and unpacker == early_kernel.UNPACKER.read_text() + "\nuse()\n"
+    assert got["first"]["packages"] == [], "the packages load after kernel_install.py, not in loadPyodide"
+    namespace, installer = got["loaded"][1]
+    assert namespace == "dict" and installer == early_kernel.INSTALLER.read_text() + "\nuse()\n"
     assert got["loaded"][2] == "dict destroyed"
     assert got["loaded"][3] == settings["loadPyodideOptions"]["packages"]
     assert "import pyodide_kernel" in got["loaded"][4] and "import tinytorch" in got["loaded"][4]
@@ -181,6 +181,30 @@ def test_the_early_python_is_taken_once_and_only_for_the_built_settings():
     assert len(got["completion"]) == 2
     assert got["second"] == "fresh", "a second kernel in the same worker must not share the first one's Python"
     assert got["other"] == "fresh", "settings changed without a rebuild: the kernel's own Pyodide, not the early one"
+
+
+def test_a_failing_installer_only_makes_the_start_slower():
+    # site/kernel_install.py is a speed-up: if it raised, the kernel must still start (Pyodide's own unpacker)
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    config = json.loads((ROOT / "jupyter-lite.json").read_text())["jupyter-config-data"]
+    settings = config["litePluginSettings"][early_kernel.KERNEL_SETTINGS]
+    settings["pyodideUrl"] = "./static/pyodide/pyodide.js"
+    broken = TAKE.replace(
+        "runPython: (code, { globals }) => loaded.push([globals.name, code]),",
+        'runPython: () => { throw new Error("broken installer"); },',
+    )
+    assert broken != TAKE
+    script = broken.replace("PROLOGUE", early_kernel.worker_prologue(config, {})).replace(
+        "OPTIONS", json.dumps(settings["loadPyodideOptions"])
+    )
+    out = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True, check=True)
+    got = json.loads(out.stdout)
+    assert got["loaded"][1] == "dict destroyed"
+    assert got["loaded"][2] == settings["loadPyodideOptions"]["packages"]
+    assert "import pyodide_kernel" in got["loaded"][3]
+    assert "kernel_install.py failed" in out.stderr and "broken installer" in out.stderr
 
 
 HANDED = """
