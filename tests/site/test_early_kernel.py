@@ -117,6 +117,22 @@ def test_workers_take_the_early_python_and_the_page_takes_the_early_worker(site)
         assert html.startswith(f'<html><head>\n    <script src="../{early_kernel.PAGE_SCRIPT}"></script>')
 
 
+def built_config() -> tuple[dict, dict]:
+    """jupyter-lite.json's config data with the pyodideUrl the site build writes, and its kernel settings."""
+    config = json.loads((ROOT / "jupyter-lite.json").read_text())["jupyter-config-data"]
+    settings = config["litePluginSettings"][early_kernel.KERNEL_SETTINGS]
+    settings["pyodideUrl"] = "./static/pyodide/pyodide.js"
+    return config, settings
+
+
+def run_node(script: str) -> subprocess.CompletedProcess:
+    """`script` as an ES module in Node (the worker's prologue is plain JavaScript)."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    return subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True, check=True)
+
+
 TAKE = """
 globalThis.self = globalThis;
 self.location = { href: "http://h/course/extensions/@jupyterlite/pyodide-kernel-extension/static/352.x.js" };
@@ -148,20 +164,12 @@ console.log(JSON.stringify({ loaded, fetched, first: first.options, second, othe
 
 
 def test_the_early_python_is_taken_once_and_only_for_the_built_settings():
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
-    config = json.loads((ROOT / "jupyter-lite.json").read_text())["jupyter-config-data"]
-    settings = config["litePluginSettings"][early_kernel.KERNEL_SETTINGS]
-    settings = config["litePluginSettings"][early_kernel.KERNEL_SETTINGS] = {
-        **settings,
-        "pyodideUrl": "./static/pyodide/pyodide.js",
-    }
+    config, settings = built_config()
     options = json.dumps(settings["loadPyodideOptions"])
     wheels = {"numpy-2.0.2-cp312-wasm32.whl": "sha256-A=", "tinytorch-0.1.0-py3-none-any.whl": "sha256-B="}
     prologue = early_kernel.worker_prologue(config, wheels)
     script = TAKE.replace("PROLOGUE", prologue).replace("OPTIONS", options)
-    out = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True, check=True)
+    out = run_node(script)
     got = json.loads(out.stdout)
     # Pyodide from the site's own folder (resolved from the worker's URL, so a sub-path works too), the
     # kernel's wheels fetched early, site/kernel_install.py run (in a namespace of its own) before
@@ -185,12 +193,7 @@ def test_the_early_python_is_taken_once_and_only_for_the_built_settings():
 
 def test_a_failing_installer_only_makes_the_start_slower():
     # site/kernel_install.py is a speed-up: if it raised, the kernel must still start (Pyodide's own unpacker)
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
-    config = json.loads((ROOT / "jupyter-lite.json").read_text())["jupyter-config-data"]
-    settings = config["litePluginSettings"][early_kernel.KERNEL_SETTINGS]
-    settings["pyodideUrl"] = "./static/pyodide/pyodide.js"
+    config, settings = built_config()
     broken = TAKE.replace(
         "runPython: (code, { globals }) => loaded.push([globals.name, code]),",
         'runPython: () => { throw new Error("broken installer"); },',
@@ -199,7 +202,7 @@ def test_a_failing_installer_only_makes_the_start_slower():
     script = broken.replace("PROLOGUE", early_kernel.worker_prologue(config, {})).replace(
         "OPTIONS", json.dumps(settings["loadPyodideOptions"])
     )
-    out = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True, check=True)
+    out = run_node(script)
     got = json.loads(out.stdout)
     assert got["loaded"][1] == "dict destroyed"
     assert got["loaded"][2] == settings["loadPyodideOptions"]["packages"]
@@ -262,19 +265,14 @@ def test_a_worker_the_page_started_instantiates_the_pages_compiled_wasm(module):
     # file (no second download) and compiling it; if the page could not compile it (null), it does both.
     # The kernel's wheels are fetched once the wasm is there, and Pyodide's own requests get those
     # responses (b.whl, which the prologue did not fetch, is fetched when Pyodide asks)
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
-    config = json.loads((ROOT / "jupyter-lite.json").read_text())["jupyter-config-data"]
-    settings = config["litePluginSettings"][early_kernel.KERNEL_SETTINGS]
-    settings["pyodideUrl"] = "./static/pyodide/pyodide.js"
+    config, settings = built_config()
     script = (
         HANDED.replace("PROLOGUE", early_kernel.worker_prologue(config, wheels={"a.whl": "sha256-A="}))
         .replace("OPTIONS", json.dumps(settings["loadPyodideOptions"]))
         .replace("NAME", json.dumps(early_kernel.WORKER_NAME))
         .replace("MODULE", json.dumps(module))
     )
-    out = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True, check=True)
+    out = run_node(script)
     got = json.loads(out.stdout)
     index = "http://h/course/static/pyodide/"
     early_wheel, late_wheel = [index + "a.whl", "sha256-A="], [index + "b.whl", "sha256-B="]
