@@ -215,13 +215,18 @@ def chunk_file(static: Path, chunk_id: str) -> Path:
     return path
 
 
+def preloads(config: dict) -> list[str]:
+    """The packages the kernel preloads (jupyter-lite.json's loadPyodideOptions)."""
+    return config["litePluginSettings"][KERNEL_SETTINGS].get("loadPyodideOptions", {}).get("packages", [])
+
+
 def worker_prologue(config: dict, wheels: dict[str, str]) -> str:
     """The prologue with the site's settings baked in; `wheels`: the files of the preloaded packages and
     their dependencies, with their integrity (fetched early)."""
     settings = config["litePluginSettings"][KERNEL_SETTINGS]
-    preloads = settings.get("loadPyodideOptions", {}).get("packages", [])
-    course = COURSE_IMPORTS if {"numpy", "tinytorch"} <= set(preloads) else ""
-    lazy_jedi = "jedi" not in preloads
+    preloaded = preloads(config)
+    course = COURSE_IMPORTS if {"numpy", "tinytorch"} <= set(preloaded) else ""
+    lazy_jedi = "jedi" not in preloaded
     baked = {
         "pyodideUrl": settings["pyodideUrl"],
         "loadPyodideOptions": settings.get("loadPyodideOptions", {}),
@@ -237,11 +242,10 @@ def worker_prologue(config: dict, wheels: dict[str, str]) -> str:
 def preloaded_wheels(output: Path, config: dict) -> dict[str, str]:
     """The files of the packages the kernel preloads and of everything they depend on (the site's lock),
     each with the subresource integrity Pyodide fetches it with (sha256-<base64 of the lock's sha256>)."""
-    settings = config["litePluginSettings"][KERNEL_SETTINGS]
-    index = (output / settings["pyodideUrl"]).parent
+    index = (output / config["litePluginSettings"][KERNEL_SETTINGS]["pyodideUrl"]).parent
     packages = json.loads((index / "pyodide-lock.json").read_text())["packages"]
-    roots = settings.get("loadPyodideOptions", {}).get("packages", [])
-    entries = sorted((packages[key] for key in pyodide_dist.closure(packages, roots)), key=lambda e: e["file_name"])
+    keys = pyodide_dist.closure(packages, preloads(config))
+    entries = sorted((packages[key] for key in keys), key=lambda e: e["file_name"])
     return {e["file_name"]: "sha256-" + base64.b64encode(bytes.fromhex(e["sha256"])).decode() for e in entries}
 
 
@@ -259,7 +263,7 @@ def patch_site(output: Path) -> str:
 
     renamed = {}  # chunk id -> (old name, new name)
     prologue = worker_prologue(config, preloaded_wheels(output, config))
-    preloads = config["litePluginSettings"][KERNEL_SETTINGS].get("loadPyodideOptions", {}).get("packages", [])
+    preloaded = preloads(config)
     for chunk_id in (isolated_id, plain_id):
         path = chunk_file(static, chunk_id)
         source = path.read_text()
@@ -269,7 +273,7 @@ def patch_site(output: Path) -> str:
         start_list = START_LIST.search(source)
         if start_list is None:
             raise SystemExit(f"early_kernel: {path.name} has no start list {START_LIST.pattern}")
-        started = [name for name in json.loads(start_list.group(1)) if name in preloads]
+        started = [name for name in json.loads(start_list.group(1)) if name in preloaded]
         source = source.replace(start_list.group(0), f"n={json.dumps(started, separators=(',', ':'))}")
         source = source.replace(LOAD_PYODIDE, TAKE_PYODIDE).replace(COMPLETE, COMPLETE_WITH_JEDI)
         source = source.replace(PIPLITE_SETTINGS, PIPLITE_SETTINGS_LAZY)
