@@ -188,11 +188,11 @@ def _gemm_batched(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """One gemm per matrix of the batch, each writing straight into its slice of the result.
 
     Attention's products are small (a GPT head: 128x12x128, 80 us in sgemm in Pyodide), so the Python
-    around each call shows: a fresh result copied
-    into place, np.ndindex and a layout check per matrix added 35 us each. Here the layout is decided
-    once for the whole stack (every matrix of a reshaped batch has the same strides), each result is
-    written through `c=` (the slice's transpose is the Fortran-ordered C.T that sgemm fills, see
-    _gemm2d), and sgemm gets positional arguments: the loop then runs at sgemm's own speed.
+    around each call shows: a fresh result copied into place, np.ndindex and a layout check per matrix
+    added 35 us each. Here the layout is decided once for the whole stack (every matrix of a reshaped
+    batch has the same strides), each result is written through `c=` (the slice's transpose is the
+    Fortran-ordered C.T that sgemm fills, see _gemm2d), and sgemm gets positional arguments: the loop
+    then runs at sgemm's own speed.
     """
     m, n = a.shape[-2], b.shape[-1]
     out = np.empty((*a.shape[:-1], n), dtype=a.dtype)
