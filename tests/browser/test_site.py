@@ -242,6 +242,29 @@ def test_the_kernel_started_without_ipythons_terminal(kernel_page):
     assert out["text"].split("RESULT ")[1].split() == ["False"]
 
 
+KERNEL_INSTALLER = """
+import json, shutil, zipimport, js
+wheels = [r.name for r in js.performance.getEntriesByType("resource") if r.name.split("?")[0].endswith(".whl")]
+print("RESULT", json.dumps({
+    "unpacker": shutil._UNPACK_FORMATS["whl"][1].__code__.co_name,
+    "invalidate": zipimport.zipimporter.invalidate_caches.__qualname__,
+    "wheels": len(wheels), "distinct": len(set(wheels)),
+}))
+"""
+
+
+def test_the_kernels_packages_install_through_the_courses_installer_each_wheel_fetched_once(kernel_page):
+    # site/kernel_install.py, run by the worker before the kernel's packages load: the faster wheel
+    # unpacker is the one Pyodide's loader uses, invalidate_caches() keeps the stdlib zip's listing, and
+    # the wheels the worker fetched early are the ones Pyodide read (no second request for any)
+    out = run_code(kernel_page, KERNEL_INSTALLER)
+    assert not out["error"], out["error"]
+    got = json.loads(out["text"].split("RESULT ")[1].splitlines()[0])
+    assert got["unpacker"] == "unpack_wheel", "Pyodide's own unpacker installed the kernel's packages"
+    assert got["invalidate"] == "keep_stdlib_zip_listing.<locals>.invalidate_caches"
+    assert got["wheels"] >= 21 and got["distinct"] == got["wheels"], got
+
+
 COMPLETE = """async (code) => {
   const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
   const reply = await kernel.requestComplete({ code, cursor_pos: code.length });
